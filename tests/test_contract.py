@@ -1,0 +1,218 @@
+"""The ReflectRL env contract, checked on every registered id (see reflect_gym/core.py)."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import subprocess
+import sys
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env, data_equivalence
+
+from reflect_gym import InvalidActionError, TextActions
+from tests.utils import ENV_IDS, make_or_skip, random_admissible
+
+INFO_KEYS = {"actions", "action_mask", "state", "invalid_action", "success"}
+# Actions that never end an ALFWorld episode; its game state cannot be deep-copied to look ahead.
+HARMLESS_ACTIONS = ("look", "inventory")
+
+
+def run_episode(env: gym.Env, rng: np.random.Generator, seed: int | None) -> list[tuple]:
+    """Every (obs, reward, terminated, truncated, info) of one episode with random admissible actions."""
+    obs, info = env.reset(seed=seed)
+    transitions: list[tuple] = [(obs, info)]
+    done = False
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(random_admissible(rng, info))
+        transitions.append((obs, reward, terminated, truncated, info))
+        done = terminated or truncated
+    return transitions
+
+
+def non_terminating_action(env: gym.Env, info: dict) -> int:
+    """An admissible action that does not end the episode, found by looking ahead on a copy."""
+    for index, action in enumerate(info["actions"]):
+        if action in HARMLESS_ACTIONS:
+            return index
+    for index in range(len(info["actions"])):
+        _, _, terminated, _, _ = copy.deepcopy(env).step(index)
+        if not terminated:
+            return index
+    raise AssertionError(f"every action ends the episode in state:\n{info['state']}")
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_check_env_passes_without_warnings(env_id):
+    env = make_or_skip(env_id)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env.unwrapped, skip_render_check=True)
+    messages = [str(w.message) for w in caught if "gymnasium" in w.filename or "reflect_gym" in w.filename]
+    assert not messages, messages
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_observation_and_info_follow_the_contract(env_id):
+    env = make_or_skip(env_id)
+    obs, info = env.reset(seed=0)
+    for _ in range(3):
+        assert env.observation_space.contains(obs)
+        assert set(info) >= INFO_KEYS
+        n = len(info["actions"])
+        assert info["action_mask"].dtype == np.int8 and info["action_mask"].shape == (env.action_space.n,)
+        assert info["action_mask"].tolist() == [1] * n + [0] * (env.action_space.n - n)
+        assert obs.startswith(info["state"])
+        assert obs.endswith("\n".join(f"{i}. {a}" for i, a in enumerate(info["actions"])))
+        obs, _, terminated, truncated, info = env.step(env.unwrapped.expert_action())
+        if terminated or truncated:
+            break
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_same_seed_same_episodes(env_id):
+    first, second = make_or_skip(env_id), make_or_skip(env_id)
+    for episode in range(3):
+        seed = 123 if episode == 0 else None  # later episodes follow the env's own RNG
+        a = run_episode(first, np.random.default_rng(episode), seed)
+        b = run_episode(second, np.random.default_rng(episode), seed)
+        assert len(a) == len(b)
+        for step_a, step_b in zip(a, b, strict=True):
+            assert data_equivalence(step_a, step_b), f"episode {episode} diverged"
+    first.close()
+    second.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_expert_succeeds(env_id):
+    env = make_or_skip(env_id)
+    for seed in range(5):
+        _, info = env.reset(seed=seed)
+        done = False
+        while not done:
+            action = env.unwrapped.expert_action()
+            assert info["action_mask"][action] == 1, "the expert chose a masked-out action"
+            _, _, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
+        assert info["success"] and terminated, f"the expert failed on seed {seed}"
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_truncates_at_exactly_the_horizon(env_id):
+    horizon = 6
+    env = make_or_skip(env_id, horizon=horizon)
+    assert env.spec.max_episode_steps is None, "the env owns truncation; no TimeLimit"
+    _, info = env.reset(seed=0)
+    for step in range(1, horizon + 1):
+        _, _, terminated, truncated, info = env.step(non_terminating_action(env.unwrapped, info))
+        assert not terminated
+        assert truncated == (step == horizon), f"truncated={truncated} at step {step} of {horizon}"
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_pickled_env_replays_the_same_episode(env_id):
+    env = make_or_skip(env_id)
+    _, info = env.reset(seed=7)
+    env.step(random_admissible(np.random.default_rng(0), info))
+    clone = pickle.loads(pickle.dumps(env.unwrapped))
+    a = run_episode(env.unwrapped, np.random.default_rng(1), 11)
+    b = run_episode(clone, np.random.default_rng(1), 11)
+    assert data_equivalence(a, b)
+    env.close()
+    clone.close()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_vector_env_runs(env_id, mode):
+    make_or_skip(env_id).close()  # skip early when the extra is missing
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode=mode)
+    try:
+        obs, infos = envs.reset(seed=0)
+        rng = np.random.default_rng(0)
+        for _ in range(8):
+            # Gymnasium batches Text observations as a tuple of strings.
+            assert len(obs) == 2 and all(isinstance(o, str) for o in obs)
+            actions = np.array([int(rng.choice(np.flatnonzero(mask))) for mask in infos["action_mask"]])
+            obs, rewards, terminated, truncated, infos = envs.step(actions)
+            assert rewards.shape == (2,)
+    finally:
+        envs.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_invalid_actions(env_id):
+    env = make_or_skip(env_id)
+    obs, info = env.reset(seed=0)
+    with pytest.raises(ValueError, match="outside the action space"):
+        env.step(env.action_space.n)
+    masked = len(info["actions"])
+    if masked < env.action_space.n:
+        after, reward, terminated, _, after_info = env.step(masked)
+        assert after == obs and after_info["invalid_action"] and not terminated
+        assert reward == env.unwrapped.invalid_action_penalty
+        strict = make_or_skip(env_id, invalid_action="raise")
+        strict.reset(seed=0)
+        with pytest.raises(InvalidActionError):
+            strict.step(masked)
+        strict.close()
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_text_actions_accept_labels_indices_and_action_strings(env_id):
+    env, reference = TextActions(make_or_skip(env_id)), make_or_skip(env_id)
+    obs, info = env.reset(seed=3)
+    reference.reset(seed=3)
+    rng = np.random.default_rng(0)
+    forms = ["{i}", " {i}. ", "({i})", "[{i}]", "Action: {i}", "{action_upper}", "  {action}  "]
+    for step in range(6):
+        index = random_admissible(rng, info)
+        action = info["actions"][index]
+        text = forms[step % len(forms)].format(i=index, action=action, action_upper=action.upper())
+        obs, reward, terminated, truncated, info = env.step(text)
+        expected = reference.step(index)
+        assert info["parsed_action"] == index
+        assert data_equivalence((obs, reward, terminated, truncated), expected[:4])
+        if terminated or truncated:
+            break
+    env.close()
+    reference.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_text_actions_treat_other_text_as_invalid(env_id):
+    env = TextActions(make_or_skip(env_id))
+    obs, info = env.reset(seed=0)
+    for text in ["fly to the moon", str(len(info["actions"])), ""]:
+        after, reward, terminated, _, after_info = env.step(text)
+        assert after_info["parsed_action"] == -1 and after_info["invalid_action"]
+        assert after == obs and not terminated
+        assert reward == env.unwrapped.invalid_action_penalty
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_render_ansi_returns_text(env_id):
+    env = make_or_skip(env_id, render_mode="ansi")
+    env.reset(seed=0)
+    assert isinstance(env.render(), str) and env.render()
+    env.close()
+
+
+def test_import_registers_without_heavy_dependencies():
+    code = (
+        "import sys, gymnasium as gym\n"
+        "env = gym.make('reflect_gym:ReflectRL/DangerousTaxi-v0')\n"
+        "env.reset(seed=0)\n"
+        "heavy = [m for m in ('torch', 'minigrid', 'alfworld', 'textworld', 'reflect_agent') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
