@@ -1,0 +1,520 @@
+"""FileQA: find the file of a repository that answers a question (the paper's AutoExplore)."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from reflect_gym.core import InvalidActionMode, TextEnv
+from reflect_gym.envs.fileqa.corpus import corpus_version, default_tasks_path
+from reflect_gym.envs.fileqa.filesystem import DIR, FILE, LINK, Node, RepositoryError, Snapshot, load_snapshot
+from reflect_gym.envs.fileqa.tasks import KINDS, Task, TaskError, build_tasks, count_tasks, load_tasks_cached
+
+_INSTRUCTION = "Find the file that answers the question: move with cd, read with cat, then name the file with id."
+_NEXT, _PREVIOUS = "next page", "previous page"
+
+
+@dataclass(frozen=True)
+class _ResolvedTask:
+    """A task checked against its repository's snapshot."""
+
+    task: Task
+    repo: int  # index into FileQAEnv._snapshots
+    answers: tuple[int, ...]  # node indices, in the task's order
+    keep: frozenset[int]  # answers and their ancestors: never left out
+    info: dict[str, Any]  # info["task"]: immutable values only, so shallow copies are safe
+
+
+@dataclass(frozen=True)
+class _Page:
+    """One page of a directory's admissible commands."""
+
+    actions: tuple[str, ...]
+    ops: tuple[tuple[str, int], ...]  # ("up" | "cd" | "cat" | "id" | "next" | "previous", node index)
+    listing: str
+
+
+@dataclass(frozen=True)
+class _View:
+    """A directory as one episode sees it (after leave-out), split into pages."""
+
+    location: str
+    pages: tuple[_Page, ...]
+    page_of: dict[int, int]  # entry node index -> page
+
+
+def _resolve(task: Task, snapshot: Snapshot, repo: int) -> _ResolvedTask:
+    where = f"Task {task.origin}" if task.origin else f"Task {task.question[:60]!r}"
+    answers = []
+    for answer in task.answers:
+        node = snapshot.find(answer)
+        if node is not None and node.kind == FILE:
+            answers.append(node.index)
+            continue
+        real = os.path.realpath(os.path.join(snapshot.root, answer))
+        if not (real == snapshot.root or real.startswith(snapshot.root + os.sep)):
+            problem = f"points outside its repository (it resolves to {real!r})"
+        elif node is None and os.path.lexists(os.path.join(snapshot.root, answer)):
+            problem = "is not shown by FileQA (hidden, build noise, a special file, or under a link)"
+        elif node is None:
+            problem = "does not exist"
+        elif node.kind == LINK:
+            problem = f"is a {node.note}"
+        else:
+            problem = "is a directory, not a file"
+        raise TaskError(
+            f"{where}: answer {answer!r} in repository {snapshot.root!r} {problem}; rebuild the tasks (the default "
+            "corpus: python -m reflect_gym.envs.fileqa default --rebuild)."
+        )
+    keep = set(answers)
+    for index in answers:
+        keep.update(snapshot.ancestors(snapshot.nodes[index]))
+    info = {
+        "repo": task.repo_name,
+        "question": task.question,
+        "answers": task.answers,
+        "kind": task.kind,
+        "depth": task.depth,
+        "split": task.split,
+    }
+    return _ResolvedTask(task, repo, tuple(answers), frozenset(keep), info)
+
+
+def _entry_line(node: Node) -> str:
+    if node.kind == DIR:
+        return f"{node.display}/" + (" (unreadable)" if node.note else "")
+    if node.kind == LINK:
+        return f"{node.display}@ ({node.note})"
+    return node.display + (" (unreadable)" if node.note else "")
+
+
+class FileQAEnv(TextEnv):
+    """Find, in a repository, the file that answers a question: the Reflect-RL paper's AutoExplore.
+
+    ## Description
+    An episode draws a task: a question about a repository and the file(s) that answer it. The agent
+    starts in the repository's root, moves with ``cd``, reads with ``cat`` and ends the episode by
+    naming a file with ``id``. The repository is a read-only in-memory snapshot
+    (:mod:`reflect_gym.envs.fileqa.filesystem`): nothing is written, copied or run, hidden files and build
+    noise are left out, links never lead out of the root, and large or binary files are shown cut.
+
+    Tasks come from a JSON-lines file (``tasks=``), are generated from folders (``repos=``), or, by
+    default, come from the default corpus (:mod:`reflect_gym.envs.fileqa.corpus`): themed groups of the
+    running Python's standard library, plus data and text repositories derived from it, built once and
+    cached. The default corpus's version is ``env.unwrapped.corpus_version`` (``None`` for other tasks);
+    record it with results.
+
+    ## Observation Space
+    A ``str`` (:class:`reflect_gym.core.PromptText`, ``max_length=4096`` by default), laid out as in the
+    paper: the question, the current directory, its entries, the command history (last
+    ``history_length`` commands), the result of the last command, then the numbered commands::
+
+        # Task
+        Find the file that answers the question: move with cd, read with cat, then name the file with id.
+        Question: Which file defines the class JSONDecoder, described as "Simple JSON decoder."?
+
+        # Current directory
+        stdlib-web/json/
+
+        # Entries
+        __init__.py
+        decoder.py
+        ...
+
+        # Command history
+        cd json
+
+        # Result of the last command
+        Moved to stdlib-web/json/.
+
+        0. cd ..
+        1. cat __init__.py
+        2. id __init__.py
+        ...
+
+    ``cat`` shows at most ``max_output_lines`` lines of a text file (the paper: about 100) or
+    ``max_data_lines`` of a CSV/TSV file (the paper: 5), each line at most 200 characters and the whole at
+    most ``max_output_chars`` characters, with a last line that says what was cut; binary files show
+    ``[binary file, N bytes]``. A typical observation has 1,500-3,000 characters.
+
+    ## Action Space
+    ``Discrete(max_actions)`` over the admissible commands: ``cd ..`` (not in the root), ``cd <dir>`` per
+    sub-folder, ``cat <file>`` and ``id <file>`` per file. Names with spaces, quotes or unusual characters
+    are quoted and escaped. When a directory offers more than ``max_actions`` commands they are split
+    into pages, whole entries per page, and ``next page`` / ``previous page`` move between them (each a
+    step); ``cd ..`` is on every page, so every entry stays reachable.
+
+    ## Rewards
+    The paper's, divided by ``reward_scale`` (default: ``horizon``): -1 per step; ``id`` on a correct
+    file adds ``+horizon``; ``id`` on a wrong file, or running out of steps, adds ``-horizon``. With the
+    defaults a step costs -1/15, a success ends with 1 - 1/15 and a failure with -1 - 1/15.
+
+    ## Episode End
+    Terminated by ``id`` (``info["success"]`` tells whether the file was correct); truncated after
+    ``horizon`` steps.
+
+    ## Information
+    The ReflectRL contract's keys, plus ``task``: ``repo`` (folder name), ``question``, ``answers`` (a
+    tuple of paths), ``kind``, ``depth`` and ``split`` of the episode's task.
+
+    ## Arguments
+    - ``tasks``: a JSON-lines tasks file (see :mod:`reflect_gym.envs.fileqa.tasks`) or a sequence of
+      :class:`Task`. Built with ``python -m reflect_gym.envs.fileqa build --repo DIR --out tasks.jsonl``.
+    - ``repos``: folders to generate tasks from at construction (instead of ``tasks``).
+    - ``split``: ``"train"``, ``"test"`` or ``"all"``. Default: ``"train"`` for the default corpus,
+      ``"all"`` for ``tasks`` and ``repos``.
+    - ``depth``: keep only tasks whose answer lies exactly ``depth`` directories below the root (0: in
+      the root); ``None`` keeps all.
+    - ``kinds``: keep only these kinds (``"code"``, ``"data"``, ``"text"``); ``None`` keeps all.
+    - ``horizon``: steps before truncation (default 15, the paper's).
+    - ``max_actions``: size of the action space (default 30; at least 5).
+    - ``leaveout_prob``: per episode, hide each entry that is not on the way to an answer with this
+      probability (the paper: 0.5 in training, 0 in evaluation; default 0). Drawn from ``np_random``.
+    - ``reward_scale``: divides every reward (default ``horizon``).
+    - ``expert_reads``: the expert ``cat``\\ s the answer before ``id`` (the paper's demonstrations);
+      default ``False``, the shortest command sequence.
+    - ``max_output_lines``, ``max_data_lines``, ``max_output_chars``, ``history_length``,
+      ``max_length``: the observation's limits described above.
+    - ``invalid_action``, ``invalid_action_penalty`` (default: one step's cost), ``render_mode``: see
+      :class:`reflect_gym.core.TextEnv`.
+
+    ``reset(options={"task": i})`` starts task ``i`` of ``env.unwrapped.tasks`` (the tasks left after
+    filtering), for evaluation over every task.
+
+    ## Registered Configurations
+    ``ReflectRL/FileQA-v0`` (every depth), ``ReflectRL/FileQA-Depth1-v0`` (``depth=1``),
+    ``ReflectRL/FileQA-Depth2-v0`` (``depth=2``): the paper's curriculum by depth.
+
+    ## Version History
+    - v0: initial release.
+    """
+
+    def __init__(
+        self,
+        tasks: str | os.PathLike[str] | Sequence[Task] | None = None,
+        repos: Sequence[str | os.PathLike[str]] | None = None,
+        split: str | None = None,
+        depth: int | None = None,
+        kinds: str | Sequence[str] | None = None,
+        horizon: int = 15,
+        max_actions: int = 30,
+        max_length: int = 4096,
+        leaveout_prob: float = 0.0,
+        reward_scale: float | None = None,
+        expert_reads: bool = False,
+        max_output_lines: int = 100,
+        max_data_lines: int = 5,
+        max_output_chars: int = 1200,
+        history_length: int = 10,
+        invalid_action: InvalidActionMode = "penalty",
+        invalid_action_penalty: float | None = None,
+        render_mode: str | None = None,
+    ):
+        if max_actions < 5:
+            raise ValueError(
+                f"max_actions must be at least 5 (cd .., a file's cat and id, two page commands), got {max_actions}."
+            )
+        if not 0.0 <= leaveout_prob < 1.0:
+            raise ValueError(f"leaveout_prob must be in [0, 1), got {leaveout_prob}.")
+        scale = float(horizon if reward_scale is None else reward_scale)
+        if not scale > 0:
+            raise ValueError(f"reward_scale must be positive, got {reward_scale}.")
+        for name, value in (
+            ("max_output_lines", max_output_lines),
+            ("max_data_lines", max_data_lines),
+            ("max_output_chars", max_output_chars),
+        ):
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}.")
+        if history_length < 0:
+            raise ValueError(f"history_length must be non-negative, got {history_length}.")
+        super().__init__(
+            max_actions=max_actions,
+            max_length=max_length,
+            horizon=horizon,
+            invalid_action=invalid_action,
+            invalid_action_penalty=-1.0 / scale if invalid_action_penalty is None else invalid_action_penalty,
+            render_mode=render_mode,
+        )
+        self.leaveout_prob = float(leaveout_prob)
+        self.reward_scale = scale
+        self.expert_reads = bool(expert_reads)
+        self.history_length = history_length
+        self._limits = {"max_lines": max_output_lines, "max_data_lines": max_data_lines, "max_chars": max_output_chars}
+
+        all_tasks, default_split, self.corpus_version = self._load(tasks, repos)
+        self.split = default_split if split is None else split
+        self.tasks: tuple[Task, ...] = self._select(all_tasks, self.split, depth, kinds)
+        self.depth = depth
+        roots: dict[str, int] = {}
+        snapshots: list[Snapshot] = []
+        resolved = []
+        for task in self.tasks:
+            if task.repo not in roots:
+                try:
+                    snapshots.append(load_snapshot(task.repo))
+                except RepositoryError as error:
+                    raise TaskError(f"Task {task.origin or task.question[:60]!r}: {error}") from None
+                roots[task.repo] = len(snapshots) - 1
+            resolved.append(_resolve(task, snapshots[roots[task.repo]], roots[task.repo]))
+        self._snapshots = tuple(snapshots)
+        self._resolved = tuple(resolved)
+        # View cache: across episodes without leave-out, per episode with it.
+        self._views: dict[tuple[int, int], _View] = {}
+        self._task = self._resolved[0]
+        self._snapshot = self._snapshots[0]
+        self._cwd = 0
+        self._page = 0
+        self._ops: tuple[tuple[str, int], ...] = ()
+        self._history: list[str] = []
+        self._catted: set[int] = set()
+        self._last_result = ""
+        self._leaveout_draws: list[float] = []
+
+    def __deepcopy__(self, memo: dict) -> FileQAEnv:
+        # Tasks, snapshots, spaces and directory views are immutable: share them, copy the episode state.
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        clone.__dict__.update(self.__dict__)
+        clone._np_random = copy.deepcopy(self._np_random, memo)
+        clone._mask = self._mask.copy()
+        clone._actions = list(self._actions)
+        clone._history = list(self._history)
+        clone._catted = set(self._catted)
+        clone._views = dict(self._views)
+        return clone
+
+    # -- construction -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _load(
+        tasks: str | os.PathLike[str] | Sequence[Task] | None, repos: Sequence[str | os.PathLike[str]] | None
+    ) -> tuple[tuple[Task, ...], str, str | None]:
+        """``(tasks, default split, corpus version or None)``."""
+        if tasks is not None and repos is not None:
+            raise ValueError("Pass tasks= or repos=, not both.")
+        if repos is not None:
+            if isinstance(repos, (str, os.PathLike)):
+                repos = [repos]
+            return tuple(build_tasks(list(repos))), "all", None
+        if tasks is None:
+            path = default_tasks_path()
+            try:
+                loaded = load_tasks_cached(path)
+                for repo in {task.repo for task in loaded}:  # a cheap check that the cached corpus is whole
+                    if not os.path.isdir(repo):
+                        raise TaskError(f"repository {repo!r} of the cached default corpus is missing")
+            except TaskError:
+                loaded = load_tasks_cached(default_tasks_path(rebuild=True))
+            return loaded, "train", corpus_version()
+        if isinstance(tasks, (str, os.PathLike)):
+            return load_tasks_cached(tasks), "all", None
+        loaded = tuple(tasks)
+        if not all(isinstance(task, Task) for task in loaded):
+            raise TypeError("tasks must be a path to a JSON-lines file or a sequence of Task objects.")
+        return loaded, "all", None
+
+    @staticmethod
+    def _select(
+        tasks: tuple[Task, ...], split: str, depth: int | None, kinds: str | Sequence[str] | None
+    ) -> tuple[Task, ...]:
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}.")
+        if depth is not None and (type(depth) is not int or depth < 0):
+            raise ValueError(f"depth must be a non-negative int or None, got {depth!r}.")
+        wanted = (kinds,) if isinstance(kinds, str) else tuple(kinds) if kinds is not None else KINDS
+        unknown = [kind for kind in wanted if kind not in KINDS]
+        if unknown:
+            raise ValueError(f"kinds must be among {KINDS}, got {unknown}.")
+        selected = tuple(
+            task
+            for task in tasks
+            if (split == "all" or task.split == split)
+            and (depth is None or task.depth == depth)
+            and task.kind in wanted
+        )
+        if not selected:
+            available = ", ".join(f"{s}/{k}/depth {d}: {n}" for (s, k, d), n in sorted(count_tasks(tasks).items()))
+            raise ValueError(
+                f"No FileQA task has split={split!r}, depth={depth!r}, kinds={list(wanted)}; available (split/kind/depth): {available}."
+            )
+        return selected
+
+    # -- directory views ------------------------------------------------------------------------
+
+    def _view(self, directory: int) -> _View:
+        key = (self._task.repo, directory)
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = self._build_view(directory)
+        return view
+
+    def _build_view(self, directory: int) -> _View:
+        snapshot = self._snapshot
+        node = snapshot.nodes[directory]
+        children = node.children
+        if self.leaveout_prob > 0:
+            draws, keep = self._leaveout_draws, self._task.keep
+            children = tuple(c for c in children if draws[c] >= self.leaveout_prob or c in keep)
+        groups: list[tuple[int, list[tuple[str, tuple[str, int]]]]] = []
+        for index in children:
+            child = snapshot.nodes[index]
+            if child.kind == DIR:
+                commands = [(f"cd {child.display}", ("cd", index))]
+            elif child.kind == FILE:
+                commands = [(f"cat {child.display}", ("cat", index)), (f"id {child.display}", ("id", index))]
+            else:
+                commands = []
+            groups.append((index, commands))
+        base = [] if node.parent < 0 else [("cd ..", ("up", node.parent))]
+        total = len(base) + sum(len(commands) for _, commands in groups)
+        size = self.max_actions - len(base) - 2
+        chunks: list[list[tuple[int, list[tuple[str, tuple[str, int]]]]]] = [[]]
+        used = 0
+        for group in groups:
+            if total > self.max_actions and used + len(group[1]) > size and used:
+                chunks.append([])
+                used = 0
+            chunks[-1].append(group)
+            used += len(group[1])
+        location = snapshot.location(node) + "/"
+        pages, page_of, first = [], {}, 1
+        for number, chunk in enumerate(chunks):
+            commands = list(base) + [command for _, group in chunk for command in group]
+            if number + 1 < len(chunks):
+                commands.append((_NEXT, ("next", directory)))
+            if number > 0:
+                commands.append((_PREVIOUS, ("previous", directory)))
+            lines = [_entry_line(snapshot.nodes[index]) for index, _ in chunk]
+            if len(chunks) > 1:
+                lines.insert(
+                    0,
+                    f"(page {number + 1} of {len(chunks)}: entries {first}-{first + len(chunk) - 1} of {len(children)})",
+                )
+            elif not lines:
+                lines = ["(unreadable directory)" if node.note else "(empty)"]
+            first += len(chunk)
+            page_of.update((index, number) for index, _ in chunk)
+            pages.append(_Page(tuple(c for c, _ in commands), tuple(op for _, op in commands), "\n".join(lines)))
+        return _View(location, tuple(pages), page_of)
+
+    # -- TextEnv hooks --------------------------------------------------------------------------
+
+    def _reset_state(self, options: dict[str, Any] | None) -> None:
+        index = (options or {}).get("task")
+        if index is None:
+            index = int(self.np_random.integers(len(self._resolved)))
+        elif not (isinstance(index, (int, np.integer)) and 0 <= index < len(self._resolved)):
+            raise ValueError(f"options['task'] must be an index in [0, {len(self._resolved)}), got {index!r}.")
+        self._task = self._resolved[int(index)]
+        self._snapshot = self._snapshots[self._task.repo]
+        if self.leaveout_prob > 0:
+            # One uniform draw per entry of the repository, whatever the agent visits: cheap and seed-fixed.
+            self._leaveout_draws = self.np_random.random(len(self._snapshot.nodes)).tolist()
+            self._views = {}
+        self._cwd = 0
+        self._page = 0
+        self._history = []
+        self._catted = set()
+        self._last_result = "(no command yet)"
+
+    def _admissible_actions(self) -> list[str]:
+        page = self._view(self._cwd).pages[self._page]
+        self._ops = page.ops
+        return list(page.actions)
+
+    def _state_text(self) -> str:
+        view = self._view(self._cwd)
+        history = (
+            "\n".join(self._history[-self.history_length :]) if self._history and self.history_length else "(none)"
+        )
+        return (
+            f"# Task\n{_INSTRUCTION}\nQuestion: {self._task.task.question}\n\n"
+            f"# Current directory\n{view.location}\n\n"
+            f"# Entries\n{view.pages[self._page].listing}\n\n"
+            f"# Command history\n{history}\n\n"
+            f"# Result of the last command\n{self._last_result}"
+        )
+
+    def _apply(self, index: int) -> tuple[float, bool, bool]:
+        op, target = self._ops[index]
+        self._history.append(self._actions[index])
+        reward, terminated, success = -1.0, False, False
+        if op in ("cd", "up"):
+            self._cwd, self._page = target, 0
+            self._last_result = f"Moved to {self._view(target).location}."
+        elif op in ("next", "previous"):
+            self._page += 1 if op == "next" else -1
+            view = self._view(self._cwd)
+            self._last_result = f"Showing page {self._page + 1} of {len(view.pages)} of {view.location}."
+        elif op == "cat":
+            self._catted.add(target)
+            self._last_result = self._snapshot.render(self._snapshot.nodes[target], **self._limits)
+        else:  # id
+            terminated = True
+            success = target in self._task.answers
+            reward += self.horizon if success else -self.horizon
+            verdict = "correct" if success else "wrong"
+            self._last_result = f"Identified {self._snapshot.nodes[target].display}: {verdict}."
+        return reward / self.reward_scale, terminated, success
+
+    def _truncation_reward(self) -> float:
+        return -self.horizon / self.reward_scale
+
+    def _info(self, *, success: bool, invalid: bool) -> dict[str, Any]:
+        info = super()._info(success=success, invalid=invalid)
+        info["task"] = dict(self._task.info)
+        return info
+
+    # -- expert ---------------------------------------------------------------------------------
+
+    def expert_action(self) -> int:
+        """The first command of a shortest command sequence to a correct file (page turns counted).
+
+        The sequence goes up to the common ancestor, down to the answer's folder, turns pages where the
+        next entry is on another page, optionally ``cat``\\ s the answer (``expert_reads``) and ends with
+        ``id``. Among several answers the cheapest is taken, the first on ties.
+        """
+        snapshot = self._snapshot
+        here = [*snapshot.ancestors(snapshot.nodes[self._cwd]), self._cwd]
+        best: tuple[int, tuple[str, int]] | None = None
+        for answer in self._task.answers:
+            cost, first = self._route(here, answer)
+            if best is None or cost < best[0]:
+                best = (cost, first)
+        assert best is not None
+        op, target = best[1]
+        if op in ("up", "next", "previous"):
+            return next(i for i, (o, _) in enumerate(self._ops) if o == op)
+        return self._ops.index((op, target))
+
+    def _route(self, here: list[int], answer: int) -> tuple[int, tuple[str, int]]:
+        """``(cost, first op)`` of the shortest command sequence from the current state to ``id answer``."""
+        snapshot = self._snapshot
+        there = snapshot.ancestors(snapshot.nodes[answer])
+        common = 0
+        while common < min(len(here), len(there)) and here[common] == there[common]:
+            common += 1
+        ups = len(here) - common
+        # The entries to open, each in its parent directory: sub-folders down to the answer, then the answer.
+        steps = [*there[common:], answer]
+        parents = [there[common - 1], *there[common:]]
+        reads = self.expert_reads and answer not in self._catted
+        cost, first = ups + len(steps) + int(reads), None
+        for position, (parent, entry) in enumerate(zip(parents, steps, strict=True)):
+            start = self._page if ups == 0 and position == 0 else 0
+            turns = self._view(parent).page_of[entry] - start
+            cost += abs(turns)
+            if first is None and ups == 0 and position == 0:
+                if turns:
+                    first = ("next" if turns > 0 else "previous", parent)
+                elif entry == answer:
+                    first = ("cat" if reads else "id", answer)
+                else:
+                    first = ("cd", entry)
+        return cost, first if ups == 0 else ("up", 0)
