@@ -1,0 +1,134 @@
+"""DangerousTaxi: rewards, the danger rule, stages, the expert and the text."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import reflect_gym  # noqa: F401
+from reflect_gym.envs.taxi import ACTIONS, DangerousTaxiEnv
+
+SOUTH, NORTH, EAST, WEST, PICKUP, DROPOFF = range(6)
+STAGE_IDS = {
+    "pickup": "ReflectRL/DangerousTaxi-Pickup-v0",
+    "dropoff": "ReflectRL/DangerousTaxi-Dropoff-v0",
+    "full": "ReflectRL/DangerousTaxi-v0",
+}
+
+
+def start(env: DangerousTaxiEnv, row: int, column: int, passenger: int, destination: int) -> None:
+    """Put ``env`` in a chosen Taxi state (tests only)."""
+    env.reset(seed=0)
+    env._taxi_state = ((row * 5 + column) * 5 + passenger) * 4 + destination
+    env._refresh()
+
+
+@pytest.mark.parametrize("stage", ["pickup", "dropoff", "full"])
+def test_expert_succeeds_on_1000_seeded_episodes(stage):
+    env = gym.make(STAGE_IDS[stage])
+    for seed in range(1000):
+        env.reset(seed=seed)
+        done = False
+        while not done:
+            _, reward, terminated, truncated, info = env.step(env.unwrapped.expert_action())
+            assert reward != -0.5, "the expert wasted a move"
+            done = terminated or truncated
+        assert info["success"], f"seed {seed}"
+
+
+def test_wall_bump_ends_the_episode_with_the_penalty():
+    env = DangerousTaxiEnv()
+    start(env, row=0, column=1, passenger=2, destination=3)  # a wall stands east of (0, 1)
+    _, reward, terminated, truncated, info = env.step(EAST)
+    assert (reward, terminated, truncated, info["success"]) == (-0.5, True, False, False)
+
+
+@pytest.mark.parametrize("action", [PICKUP, DROPOFF])
+def test_pickup_or_dropoff_that_does_nothing_ends_the_episode(action):
+    env = DangerousTaxiEnv()
+    start(env, row=2, column=2, passenger=0, destination=1)
+    _, reward, terminated, _, _ = env.step(action)
+    assert reward == -0.5 and terminated
+
+
+def test_full_delivery_rewards():
+    env = DangerousTaxiEnv(stage="full")
+    start(env, row=0, column=0, passenger=0, destination=2)  # at R, deliver to Y: 4 moves south
+    rewards = [env.step(a)[1] for a in (PICKUP, SOUTH, SOUTH, SOUTH)]
+    assert rewards == [-0.05] * 4
+    _, reward, terminated, _, info = env.step(SOUTH)
+    assert reward == -0.05 and not terminated
+    _, reward, terminated, _, info = env.step(DROPOFF)
+    assert reward == 1.0 and terminated and info["success"]
+
+
+def test_pickup_stage_succeeds_at_the_pickup():
+    env = DangerousTaxiEnv(stage="pickup")
+    start(env, row=0, column=0, passenger=0, destination=2)
+    _, reward, terminated, _, info = env.step(PICKUP)
+    assert reward == 1.0 and terminated and info["success"]
+
+
+def test_dropoff_stage_starts_with_the_passenger_aboard_at_a_depot():
+    env = DangerousTaxiEnv(stage="dropoff", render_mode="ansi")
+    depots = {(0, 0), (0, 4), (4, 0), (4, 3)}
+    for seed in range(50):
+        env.reset(seed=seed)
+        row, column, passenger, _ = env._tables.decode[env.structured_observation()]
+        assert passenger == 4 and (row, column) in depots
+        assert "Passenger: in the taxi." in env.render()
+
+
+def test_text_marks_the_taxi_passenger_and_destination():
+    env = DangerousTaxiEnv(render_mode="ansi")
+    start(env, row=2, column=2, passenger=0, destination=1)
+    lines = env.render().splitlines()
+    grid = lines[3:10]
+    assert grid[1] == "|P: | : :D|" and grid[3] == "| : :T: : |"
+    assert "Passenger: waiting at the red depot R, row 0, column 0." in lines
+    env.step(WEST)
+    env.step(WEST)  # no passenger here; drive on to check the taxi moves in the text
+    assert env.render().splitlines()[3:10][3] == "|T: : : : |"
+    start(env, row=0, column=0, passenger=4, destination=1)
+    assert env.render().splitlines()[4] == "|@: | : :D|"
+    assert "Passenger: in the taxi." in env.render()
+
+
+def test_actions_are_the_six_moves_in_words():
+    _, info = gym.make("ReflectRL/DangerousTaxi-v0").reset(seed=0)
+    assert (
+        info["actions"]
+        == list(ACTIONS)
+        == [
+            "move south",
+            "move north",
+            "move east",
+            "move west",
+            "pick up passenger",
+            "drop off passenger",
+        ]
+    )
+
+
+def test_every_start_is_solvable_within_the_horizon():
+    for horizon in (5, 8, 15):
+        env = DangerousTaxiEnv(stage="dropoff", horizon=horizon)
+        for seed in range(100):
+            env.reset(seed=seed)
+            assert env._distance[env.structured_observation()] <= horizon
+
+
+def test_too_short_horizon_is_a_clear_error():
+    with pytest.raises(ValueError, match="horizon=4 is too short for stage 'dropoff'"):
+        DangerousTaxiEnv(stage="dropoff", horizon=4)
+    with pytest.raises(ValueError, match="stage must be one of"):
+        DangerousTaxiEnv(stage="middle")
+
+
+def test_structured_observation_is_taxi_state():
+    env = DangerousTaxiEnv()
+    env.reset(seed=5)
+    assert env.structured_observation_space.contains(env.structured_observation())
+    assert isinstance(env.structured_observation(), int)
+    np.testing.assert_equal(env.structured_observation(), env._taxi_state)
