@@ -6,7 +6,7 @@ from typing import Any
 
 from reflect_gym.envs.taxi import DangerousTaxiEnv
 
-__all__ = ["ALFWorldEnv", "BabyAITextEnv", "DangerousTaxiEnv", "FileQAEnv"]
+__all__ = ["ALFWorldEnv", "BabyAITextEnv", "DangerousTaxiEnv", "FileQAEnv", "MiniGridTextEnv"]
 
 
 def __getattr__(name: str) -> Any:
@@ -16,10 +16,10 @@ def __getattr__(name: str) -> Any:
         from reflect_gym.envs.fileqa import FileQAEnv
 
         return FileQAEnv
-    if name == "BabyAITextEnv":
-        from reflect_gym.envs.babyai import BabyAITextEnv
+    if name in ("BabyAITextEnv", "MiniGridTextEnv"):
+        from reflect_gym.envs import babyai
 
-        return BabyAITextEnv
+        return getattr(babyai, name)
     if name == "ALFWorldEnv":
         from reflect_gym.envs.alfworld import ALFWorldEnv
 
