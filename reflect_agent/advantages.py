@@ -1,0 +1,130 @@
+"""Returns and advantages over time-major rollouts, with bootstrapping on truncation only.
+
+Every function takes ``(T, N)`` tensors: ``T`` steps of ``N`` independent columns (envs, or replayed
+episodes). A column may hold several episodes back to back, or one episode followed by padding; both
+work because the recursions restart wherever ``dones`` is set. The value that follows a step comes in
+``next_values``: the value of the next state of the same episode, the value of the last observation
+where the episode was *truncated* (the horizon ran out, so the future still had value), and anything
+where it *terminated* (ignored: nothing follows a terminal state). :func:`next_state_values` builds it.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def next_state_values(values: torch.Tensor, dones: torch.Tensor, final_values: torch.Tensor) -> torch.Tensor:
+    """The value of the state after each step, for :func:`gae` and :func:`monte_carlo_returns`.
+
+    Args:
+        values: ``(T, N)`` value estimates of the states in which each step was taken.
+        dones: ``(T, N)`` bool, the episode ended at this step (terminated, truncated, or padding).
+        final_values: ``(T, N)`` value of the final observation where an episode ended; only read
+            where ``dones`` is set (and only matters where the end was a truncation).
+
+    Returns:
+        ``(T, N)``: ``values[t + 1]`` inside an episode, ``final_values[t]`` where it ended. The last
+        row, with no successor in the rollout, takes ``final_values`` too (the caller bootstraps a
+        rollout cut before the episode ended by passing the value of its next state there).
+    """
+    shifted = torch.cat([values[1:], final_values[-1:]], dim=0)  # (T, N)
+    return torch.where(dones, final_values, shifted)
+
+
+def gae(
+    rewards: torch.Tensor,
+    values: torch.Tensor,
+    next_values: torch.Tensor,
+    dones: torch.Tensor,
+    terminations: torch.Tensor,
+    *,
+    gamma: float = 1.0,
+    gae_lambda: float = 0.95,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Generalized advantage estimation (Schulman et al. 2016), vectorized over columns.
+
+    ``delta_t = r_t + gamma * V(s_{t+1}) * (1 - terminated_t) - V(s_t)`` and
+    ``A_t = delta_t + gamma * lambda * (1 - done_t) * A_{t+1}``: the value after a truncation is
+    bootstrapped, the value after a termination is zero, and no advantage flows across episodes.
+
+    Args:
+        rewards: ``(T, N)`` rewards.
+        values: ``(T, N)`` values of the states acted in.
+        next_values: ``(T, N)`` values of the states reached (see :func:`next_state_values`).
+        dones: ``(T, N)`` bool, the episode ended at this step (terminated or truncated).
+        terminations: ``(T, N)`` bool, the episode ended in a terminal state (implies ``dones``).
+        gamma: Discount factor (the paper uses 1: no discount).
+        gae_lambda: GAE's lambda; 1 gives Monte-Carlo returns minus the value baseline.
+
+    Returns:
+        ``(advantages, returns)``, both ``(T, N)``, with ``returns = advantages + values`` (the value
+        head's regression target).
+    """
+    _check_shapes(rewards, values, next_values, dones, terminations)
+    not_terminal = (~terminations).to(rewards.dtype)
+    carry = (~dones).to(rewards.dtype) * gamma * gae_lambda
+    deltas = rewards + gamma * next_values * not_terminal - values  # (T, N)
+    advantages = torch.zeros_like(rewards)
+    running = torch.zeros_like(rewards[0])  # (N,)
+    for t in reversed(range(rewards.shape[0])):
+        running = deltas[t] + carry[t] * running
+        advantages[t] = running
+    return advantages, advantages + values
+
+
+def monte_carlo_returns(
+    rewards: torch.Tensor,
+    dones: torch.Tensor,
+    terminations: torch.Tensor,
+    next_values: torch.Tensor,
+    *,
+    gamma: float = 1.0,
+) -> torch.Tensor:
+    """Monte-Carlo returns, ``G_t = r_t + gamma * G_{t+1}``, as in the paper (``gamma = 1``).
+
+    At the end of an episode ``G_{t+1}`` is zero after a termination and ``next_values[t]`` (the value
+    head's estimate of the final observation) after a truncation; pass zeros as ``next_values`` for
+    returns without any bootstrap.
+
+    Args:
+        rewards: ``(T, N)`` rewards.
+        dones: ``(T, N)`` bool, the episode ended at this step.
+        terminations: ``(T, N)`` bool, the episode ended in a terminal state.
+        next_values: ``(T, N)`` values of the states reached (see :func:`next_state_values`).
+        gamma: Discount factor.
+
+    Returns:
+        ``(T, N)`` returns.
+    """
+    _check_shapes(rewards, next_values, next_values, dones, terminations)
+    truncated = (dones & ~terminations).to(rewards.dtype)
+    carry = (~dones).to(rewards.dtype) * gamma
+    returns = torch.zeros_like(rewards)
+    running = torch.zeros_like(rewards[0])  # (N,)
+    for t in reversed(range(rewards.shape[0])):
+        running = rewards[t] + gamma * truncated[t] * next_values[t] + carry[t] * running
+        returns[t] = running
+    return returns
+
+
+def normalize(advantages: torch.Tensor, mask: torch.Tensor | None = None, eps: float = 1e-8) -> torch.Tensor:
+    """Zero mean, unit variance over the entries where ``mask`` is set (all when ``None``).
+
+    A single entry (or entries all equal) has no spread to scale by; it is centered only.
+    """
+    chosen = advantages if mask is None else advantages[mask]
+    if chosen.numel() == 0:
+        return advantages
+    centered = advantages - chosen.mean()
+    if chosen.numel() < 2:
+        return centered
+    return centered / (chosen.std() + eps)
+
+
+def _check_shapes(*tensors: torch.Tensor) -> None:
+    shape = tensors[0].shape
+    if len(shape) != 2:
+        raise ValueError(f"Expected (T, N) tensors, got shape {tuple(shape)}; add a column axis for a single episode.")
+    for tensor in tensors[1:]:
+        if tensor.shape != shape:
+            raise ValueError(f"All inputs must share shape {tuple(shape)}, got {tuple(tensor.shape)}.")

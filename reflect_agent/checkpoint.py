@@ -1,0 +1,135 @@
+"""Atomic files and checkpoint directories, and the random states a resumed run must restore.
+
+A checkpoint is a directory ``<root>/iter_000010/`` filled in a temporary sibling and renamed into
+place with :func:`os.replace`, so a crash never leaves a half-written checkpoint under a final name;
+``<root>/latest`` (itself replaced atomically) names the newest one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+LATEST = "latest"
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and :func:`os.replace`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically."""
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary directory that replaces ``path`` when the block exits without an error.
+
+    An existing ``path`` is moved aside first and deleted after the swap; on an error the temporary
+    directory is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        yield temporary
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    old = None
+    if path.exists():
+        old = path.with_name(f".{path.name}.old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(path, old)
+    os.replace(temporary, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def rng_state(generator: np.random.Generator) -> dict[str, Any]:
+    """The states of Python's ``random``, ``generator``, and torch's CPU (and CUDA) generators."""
+    return {
+        "python": random.getstate(),
+        "numpy": generator.bit_generator.state,
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def set_rng_state(state: dict[str, Any], generator: np.random.Generator) -> None:
+    """Restore the states captured by :func:`rng_state` (into ``generator`` for the NumPy part)."""
+    random.setstate(state["python"])
+    generator.bit_generator.state = state["numpy"]
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class CheckpointManager:
+    """Numbered checkpoint directories under ``root``, the newest named by ``root/latest``.
+
+    Args:
+        root: The folder holding the checkpoints.
+        keep: How many of the newest checkpoints to keep (older ones are deleted); at least 1.
+    """
+
+    def __init__(self, root: str | os.PathLike, keep: int = 2):
+        if keep < 1:
+            raise ValueError(f"keep must be >= 1, got {keep}.")
+        self.root = Path(root)
+        self.keep = keep
+
+    def save(self, iteration: int, write: Callable[[Path], None]) -> Path:
+        """Call ``write(folder)`` to fill a temporary folder, then publish it as ``iter_{iteration:06d}``."""
+        final = self.root / f"iter_{iteration:06d}"
+        with atomic_directory(final) as folder:
+            write(folder)
+        atomic_write_text(self.root / LATEST, final.name + "\n")
+        for old in self.checkpoints()[: -self.keep]:
+            shutil.rmtree(old, ignore_errors=True)
+        return final
+
+    def checkpoints(self) -> list[Path]:
+        """The published checkpoint folders, oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.glob("iter_*") if p.is_dir() and not p.name.startswith("."))
+
+    def latest(self) -> Path | None:
+        """The newest published checkpoint, or ``None`` when there is none."""
+        pointer = self.root / LATEST
+        if pointer.is_file():
+            candidate = self.root / pointer.read_text().strip()
+            if candidate.is_dir():
+                return candidate
+        found = self.checkpoints()
+        return found[-1] if found else None

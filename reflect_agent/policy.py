@@ -1,0 +1,528 @@
+"""The LM policy: one prompt per state, one forward pass per decision, a softmax over the admissible labels.
+
+The prompt (:class:`reflect_agent.prompts.PromptTemplate`) lists the admissible actions under single-token
+labels and ends with an action cue. One forward pass gives the next-token logits at the last prompt position;
+the policy keeps the logits of the admissible labels only (the rest are masked in log space) and takes a
+softmax over them: that is the action distribution, with exact log-probabilities and entropy. A value head on
+the same last hidden state gives the PPO critic. Prompts are **left-padded** so that the last position is the
+last real token of every row; position ids are computed from the attention mask so padding changes nothing.
+
+Labels are ``" A"`` .. ``" Z"`` then ``" a"`` .. ``" z"`` by default (52); each must be exactly one token where
+it is read (right after the cue; ``" 7"`` and ``"7"`` differ), which :func:`check_single_token_labels` checks
+when the policy is built. There is no silent fallback: a state with more admissible actions than labels raises
+``ValueError``; build the env with ``max_actions=52`` (ALFWorld's default is 128) or pass more labels.
+
+Prompts longer than ``max_prompt_tokens`` are cut from the left of the state (the oldest text goes first; the
+action list, analysis and cue are always kept), and the cut is marked with ``"[...] "``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+from peft import PeftModel
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from reflect_agent.models import apply_lora, load_lora, load_model
+from reflect_agent.prompts import LABEL_PRESETS, PromptTemplate
+
+TRUNCATION_MARK = "[...] "
+_CONFIG_FILE = "policy_config.json"
+_VALUE_HEAD_FILE = "value_head.safetensors"
+_ADAPTER_DIR = "adapter"
+_MODEL_DIR = "model"
+
+
+@dataclass
+class PolicyConfig:
+    """Everything needed to build an :class:`LMPolicy`.
+
+    Attributes:
+        model: Model spec for :func:`reflect_agent.models.load_model` (``"smollm2"``, ``"tiny"``, a folder...).
+        labels: A preset name from :data:`reflect_agent.prompts.LABEL_PRESETS` (``"letters"``: 52 labels) or
+            the label strings themselves. Each must be one token right after the cue; checked at build time.
+        template: The prompt template.
+        temperature: Softmax temperature of the action distribution (sampling, log-probabilities, entropy).
+        value_head: ``"linear"`` or ``"mlp"`` (one hidden layer of ``value_hidden_size`` with tanh).
+        value_hidden_size: Hidden width of the ``"mlp"`` value head.
+        max_prompt_tokens: Prompts longer than this are cut from the left of the state.
+        lora: Add LoRA adapters (the base model is then frozen); ``False`` trains every model weight.
+        lora_r: LoRA rank.
+        lora_alpha: LoRA alpha.
+        lora_dropout: LoRA dropout (active only in ``train()`` mode; the policy is built in eval mode).
+        lora_target_modules: Modules to adapt; ``None`` means the architecture's defaults.
+        device: ``"cpu"``, ``"cuda"``...; ``None`` means CUDA when available.
+        dtype: Model parameter dtype (``"float32"``, ``"bfloat16"``); ``None`` means bf16 on CUDA, fp32 on CPU.
+        autocast: Run the model's forward pass under bf16 autocast (useful on CPU; the value head stays fp32).
+    """
+
+    model: str = "smollm2"
+    labels: str | list[str] = "letters"
+    template: PromptTemplate = field(default_factory=PromptTemplate)
+    temperature: float = 1.0
+    value_head: Literal["linear", "mlp"] = "linear"
+    value_hidden_size: int = 256
+    max_prompt_tokens: int = 1024
+    lora: bool = True
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    lora_target_modules: list[str] | None = None
+    device: str | None = None
+    dtype: str | None = None
+    autocast: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.template, dict):
+            self.template = PromptTemplate(**self.template)
+        if isinstance(self.labels, str) and self.labels not in LABEL_PRESETS:
+            raise ValueError(f"labels={self.labels!r} is not a preset; use one of {sorted(LABEL_PRESETS)} or a list.")
+        labels = self.label_list()
+        if not labels or len(set(labels)) != len(labels):
+            raise ValueError(f"labels must be a non-empty list of distinct strings, got {labels!r}.")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}; use greedy=True for argmax.")
+        if self.value_head not in ("linear", "mlp"):
+            raise ValueError(f"value_head must be 'linear' or 'mlp', got {self.value_head!r}.")
+        if self.max_prompt_tokens < 16:
+            raise ValueError(f"max_prompt_tokens must be at least 16, got {self.max_prompt_tokens}.")
+
+    def label_list(self) -> list[str]:
+        """The label strings: the preset's, or :attr:`labels` itself."""
+        return list(LABEL_PRESETS[self.labels]) if isinstance(self.labels, str) else list(self.labels)
+
+
+@dataclass
+class PolicyBatch:
+    """Encoded prompts and their labels.
+
+    Attributes:
+        input_ids: ``(B, T)`` long, left-padded prompt tokens.
+        attention_mask: ``(B, T)`` long, 1 on real tokens.
+        label_ids: ``(B, A)`` long, the token id of each action's label (0 where no action).
+        action_mask: ``(B, A)`` bool, True on the admissible actions (always a prefix of each row).
+    """
+
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    label_ids: torch.Tensor
+    action_mask: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.input_ids.shape[0]
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(input_ids, attention_mask, label_ids, action_mask)``."""
+        return self.input_ids, self.attention_mask, self.label_ids, self.action_mask
+
+    def to(self, device: str | torch.device) -> PolicyBatch:
+        """This batch on ``device`` (the same object's tensors when they are there already)."""
+        return PolicyBatch(*(t.to(device) for t in self.tensors()))
+
+    def __getitem__(self, index: torch.Tensor | slice | list[int] | int) -> PolicyBatch:
+        """The sub-batch of rows ``index`` (an int gives a one-row batch), without padding no row needs."""
+        if isinstance(index, int):
+            index = [index]
+        rows = PolicyBatch(*(t[index] for t in self.tensors()))
+        keep_t = int(rows.attention_mask.sum(-1).max()) if len(rows) else 0
+        keep_a = int(rows.action_mask.sum(-1).max()) if len(rows) else 0
+        return PolicyBatch(
+            rows.input_ids[:, rows.input_ids.shape[1] - keep_t :],
+            rows.attention_mask[:, rows.attention_mask.shape[1] - keep_t :],
+            rows.label_ids[:, :keep_a],
+            rows.action_mask[:, :keep_a],
+        )
+
+    @staticmethod
+    def cat(batches: list[PolicyBatch]) -> PolicyBatch:
+        """Concatenate batches along rows, left-padding tokens and right-padding actions to the widest."""
+        if not batches:
+            raise ValueError("PolicyBatch.cat needs at least one batch.")
+        width_t = max(b.input_ids.shape[1] for b in batches)
+        width_a = max(b.label_ids.shape[1] for b in batches)
+
+        def pad(t: torch.Tensor, width: int, left: bool) -> torch.Tensor:
+            missing = width - t.shape[1]
+            return nn.functional.pad(t, (missing, 0) if left else (0, missing), value=0)
+
+        return PolicyBatch(
+            torch.cat([pad(b.input_ids, width_t, left=True) for b in batches]),
+            torch.cat([pad(b.attention_mask, width_t, left=True) for b in batches]),
+            torch.cat([pad(b.label_ids, width_a, left=False) for b in batches]),
+            torch.cat([pad(b.action_mask, width_a, left=False) for b in batches]),
+        )
+
+
+def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Log-softmax over the entries of ``logits`` where ``mask`` is True; masked entries get ``-inf``-like values.
+
+    Args:
+        logits: ``(B, A)`` float scores.
+        mask: ``(B, A)`` bool; every row needs at least one True.
+    """
+    logits = torch.where(mask, logits, torch.finfo(logits.dtype).min)
+    return logits.log_softmax(dim=-1)
+
+
+def masked_entropy(logprobs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Entropy ``(B,)`` of the distributions ``logprobs`` ``(B, A)`` over their unmasked entries."""
+    return -torch.where(mask, logprobs.exp() * logprobs, 0.0).sum(dim=-1)
+
+
+def sample_actions(logprobs: torch.Tensor, *, greedy: bool) -> torch.Tensor:
+    """``(B,)`` actions drawn from ``logprobs`` ``(B, A)`` (masked entries have probability 0), or the argmax."""
+    if greedy:
+        return logprobs.argmax(dim=-1)
+    return torch.multinomial(logprobs.exp(), num_samples=1).squeeze(-1)
+
+
+def choose_actions(
+    logprobs: torch.Tensor, mask: torch.Tensor, action: torch.Tensor | None, *, greedy: bool
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(action, logprob, entropy)``, each ``(B,)``, from masked log-probabilities ``(B, A)``.
+
+    Samples the actions (or takes the argmax with ``greedy``) when ``action`` is ``None``; otherwise checks
+    that the given actions are admissible and scores them.
+    """
+    if action is None:
+        action = sample_actions(logprobs, greedy=greedy)
+    else:
+        action = action.to(logprobs.device, dtype=torch.long)
+        check_actions(action, mask)
+    logprob = logprobs.gather(1, action.unsqueeze(1)).squeeze(1)  # (B,)
+    return action, logprob, masked_entropy(logprobs, mask)
+
+
+def check_actions(action: torch.Tensor, mask: torch.Tensor) -> None:
+    """Raise ``ValueError`` when an action is out of range or masked out in its row."""
+    if action.shape != mask.shape[:1]:
+        raise ValueError(f"action must have shape ({mask.shape[0]},), got {tuple(action.shape)}.")
+    in_range = (action >= 0) & (action < mask.shape[1])
+    valid = in_range & mask.gather(1, action.clamp(0, mask.shape[1] - 1).unsqueeze(1)).squeeze(1)  # (B,)
+    if not bool(valid.all()):
+        bad = torch.nonzero(~valid).flatten().tolist()
+        raise ValueError(f"Actions {action[bad].tolist()} at rows {bad} are not admissible in their states.")
+
+
+def left_pad(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Left-pad token lists into ``(input_ids, attention_mask)``, both ``(B, T)`` long."""
+    width = max(len(s) for s in sequences)
+    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        if seq:
+            input_ids[row, width - len(seq) :] = torch.tensor(seq, dtype=torch.long)
+            attention_mask[row, width - len(seq) :] = 1
+    return input_ids, attention_mask
+
+
+def position_ids_from(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position ids ``(B, T)`` that count real tokens only, so left padding does not shift positions."""
+    return (attention_mask.cumsum(dim=-1) - 1).clamp(min=0)
+
+
+def causal_lm(model: nn.Module) -> PreTrainedModel:
+    """The Hugging Face causal LM inside ``model`` (unwrapping a ``PeftModel``)."""
+    return model.get_base_model() if isinstance(model, PeftModel) else model
+
+
+def check_single_token_labels(tokenizer: PreTrainedTokenizerBase, prompt: str, labels: list[str]) -> list[int]:
+    """The token id of each label, checking it is exactly one token when appended to ``prompt``.
+
+    Raises:
+        ValueError: A label tokenizes to several tokens, merges with the end of the prompt, or two labels share
+            a token.
+    """
+    prompt_ids = tokenizer(prompt).input_ids
+    label_ids = []
+    for label in labels:
+        ids = tokenizer(prompt + label).input_ids
+        if len(ids) != len(prompt_ids) + 1 or ids[: len(prompt_ids)] != prompt_ids:
+            pieces = tokenizer.convert_ids_to_tokens(ids[len(prompt_ids) - 1 :])
+            raise ValueError(
+                f"Label {label!r} is not a single token after the cue for this tokenizer (prompt end + label "
+                f"tokenize as {pieces}); choose labels that are single tokens there, e.g. labels='letters', "
+                "or change PromptTemplate.cue."
+            )
+        label_ids.append(ids[-1])
+    if len(set(label_ids)) != len(label_ids):
+        raise ValueError(f"Labels {labels!r} map to repeated token ids {label_ids}; use distinct single-token labels.")
+    return label_ids
+
+
+class LMPolicy(nn.Module):
+    """A causal LM acting by single-prompt action enumeration, with a value head, CleanRL-shaped.
+
+    Args:
+        model: A causal LM (optionally wrapped in a ``PeftModel``), on its device.
+        tokenizer: Its tokenizer (pad token set).
+        config: The policy's config; ``config.labels`` are checked against ``tokenizer`` here.
+    """
+
+    def __init__(self, model: nn.Module, tokenizer: PreTrainedTokenizerBase, config: PolicyConfig):
+        super().__init__()
+        self.config = config
+        self.template = config.template
+        self.tokenizer = tokenizer
+        self.model = model
+        lm = causal_lm(model)
+        self.labels: list[str] = config.label_list()
+        probe = self.template.render("state", ["action"], self.labels[:1])
+        self.label_token_ids: list[int] = check_single_token_labels(tokenizer, probe, self.labels)
+        positions = getattr(lm.config, "max_position_embeddings", None)
+        if positions is not None and config.max_prompt_tokens > positions:
+            raise ValueError(
+                f"max_prompt_tokens={config.max_prompt_tokens} exceeds the model's {positions} positions; "
+                f"set PolicyConfig.max_prompt_tokens <= {positions}."
+            )
+        hidden = lm.config.hidden_size
+        if config.value_head == "linear":
+            self.value_head = nn.Linear(hidden, 1)
+        else:
+            self.value_head = nn.Sequential(
+                nn.Linear(hidden, config.value_hidden_size), nn.Tanh(), nn.Linear(config.value_hidden_size, 1)
+            )
+        last = self.value_head if isinstance(self.value_head, nn.Linear) else self.value_head[-1]
+        # A zero last layer makes the first value estimates 0 instead of noise scaled by the LM's hidden norm.
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.value_head.to(device=self.device, dtype=torch.float32)
+        # Eval mode switches off dropout (the LM's and LoRA's, whose fresh modules start in train mode), so that
+        # the log-probabilities of a rollout and of its PPO update agree. Call .train() to have dropout.
+        self.eval()
+
+    @property
+    def device(self) -> torch.device:
+        """The device of the LM's parameters."""
+        return causal_lm(self.model).device
+
+    @classmethod
+    def from_config(cls, config: PolicyConfig) -> LMPolicy:
+        """Load ``config.model``, add LoRA adapters when ``config.lora``, and build the policy."""
+        model, tokenizer = load_model(config.model, device=config.device, dtype=config.dtype)
+        if config.lora:
+            model = apply_lora(
+                model,
+                r=config.lora_r,
+                alpha=config.lora_alpha,
+                dropout=config.lora_dropout,
+                target_modules=config.lora_target_modules,
+            )
+        else:
+            model.requires_grad_(True)
+        return cls(model, tokenizer, config)
+
+    # ----------------------------------------------------------------------------------------------
+    # Prompts and encoding.
+
+    def fit_prompt(self, state: str, actions: list[str], reflection: str | None) -> tuple[str, list[int]]:
+        """The prompt and its token ids, with the state cut from the left to fit ``max_prompt_tokens``."""
+        limit = self.config.max_prompt_tokens
+        text = self.template.render(state, actions, self.labels, reflection)
+        ids = self.tokenizer(text).input_ids
+        if len(ids) <= limit:
+            return text, ids
+        state_ids = self.tokenizer(state, add_special_tokens=False).input_ids
+        drop = len(ids) - limit
+        # Decoding a cut token list and re-encoding can shift a token or two, so re-check and drop more if needed.
+        while len(ids) > limit and drop <= len(state_ids):
+            cut = TRUNCATION_MARK + self.tokenizer.decode(state_ids[drop:])
+            text = self.template.render(cut, actions, self.labels, reflection)
+            ids = self.tokenizer(text).input_ids
+            drop += len(ids) - limit + 1
+        if len(ids) > limit:
+            raise ValueError(
+                f"The prompt without its state still has {len(ids)} tokens, over max_prompt_tokens={limit}; "
+                "raise PolicyConfig.max_prompt_tokens or shorten the reflections."
+            )
+        return text, ids
+
+    def prompts(
+        self, states: list[str], actions: list[list[str]], reflections: list[str | None] | None = None
+    ) -> list[str]:
+        """The policy prompts, cut to ``max_prompt_tokens`` as :meth:`encode` cuts them."""
+        reflections = reflections or [None] * len(states)
+        return [self.fit_prompt(s, a, r)[0] for s, a, r in zip(states, actions, reflections, strict=True)]
+
+    def encode(
+        self, states: list[str], actions: list[list[str]], reflections: list[str | None] | None = None
+    ) -> PolicyBatch:
+        """Encode states (``info["state"]``), their admissible actions and optional reflections (on CPU).
+
+        Raises:
+            ValueError: A state offers no action or more actions than there are labels.
+        """
+        reflections = reflections or [None] * len(states)
+        if not len(states) == len(actions) == len(reflections):
+            raise ValueError(f"Got {len(states)} states, {len(actions)} action lists, {len(reflections)} reflections.")
+        for acts in actions:
+            if not acts or len(acts) > len(self.labels):
+                raise ValueError(
+                    f"A state offers {len(acts)} actions; the policy handles 1..{len(self.labels)} (one per label). "
+                    f"Build the env with max_actions={len(self.labels)} (e.g. gym.make(env_id, "
+                    f"max_actions={len(self.labels)})), or pass more single-token labels in PolicyConfig.labels."
+                )
+        token_lists = [self.fit_prompt(s, a, r)[1] for s, a, r in zip(states, actions, reflections, strict=True)]
+        input_ids, attention_mask = left_pad(token_lists, self.tokenizer.pad_token_id)
+        width = max(len(a) for a in actions)
+        label_ids = torch.zeros((len(states), width), dtype=torch.long)
+        action_mask = torch.zeros((len(states), width), dtype=torch.bool)
+        for row, acts in enumerate(actions):
+            label_ids[row, : len(acts)] = torch.tensor(self.label_token_ids[: len(acts)])
+            action_mask[row, : len(acts)] = True
+        return PolicyBatch(input_ids, attention_mask, label_ids, action_mask)
+
+    # ----------------------------------------------------------------------------------------------
+    # Forward pass.
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """bf16 autocast on the model's device when ``config.autocast``, else a no-op."""
+        if self.config.autocast:
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The LM's final hidden states ``(B, T, H)`` for left-padded token ids ``(B, T)``."""
+        body = causal_lm(self.model).base_model
+        with self.autocast():
+            out = body(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                position_ids=position_ids_from(attention_mask),
+                use_cache=False,
+            )
+        return out.last_hidden_state
+
+    def last_hidden_state(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The final hidden state ``(B, H)`` at the last position of left-padded prompts."""
+        return self.hidden_states(input_ids, attention_mask)[:, -1]  # (B, H)
+
+    def label_logits(self, hidden: torch.Tensor, label_ids: torch.Tensor) -> torch.Tensor:
+        """The LM-head logits ``(B, A)`` of tokens ``label_ids`` ``(B, A)`` from hidden states ``(B, H)``, in fp32."""
+        head = causal_lm(self.model).get_output_embeddings()
+        weight = head.weight[label_ids]  # (B, A, H)
+        with self.autocast():
+            logits = torch.einsum("bh,bah->ba", hidden.to(weight.dtype), weight)  # (B, A)
+        if getattr(head, "bias", None) is not None:
+            logits = logits + head.bias[label_ids]
+        return logits.float()
+
+    def forward(self, batch: PolicyBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``, from one forward pass."""
+        batch = batch.to(self.device)
+        hidden = self.last_hidden_state(batch.input_ids, batch.attention_mask)  # (B, H)
+        logits = self.label_logits(hidden, batch.label_ids) / self.config.temperature  # (B, A)
+        logprobs = masked_log_softmax(logits, batch.action_mask)  # (B, A)
+        value = self.value_head(hidden.float()).squeeze(-1)  # (B,)
+        return logprobs, value
+
+    def get_action_and_value(
+        self, batch: PolicyBatch, action: torch.Tensor | None = None, *, greedy: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sample (or take the argmax, or score the given) actions; one forward pass for all actions.
+
+        Args:
+            batch: From :meth:`encode` (any device).
+            action: ``(B,)`` actions to score; ``None`` samples them (or takes the argmax with ``greedy``).
+            greedy: Take the most likely action instead of sampling.
+
+        Returns:
+            ``(action (B,) long, logprob (B,), entropy (B,), value (B,))``, on the policy's device.
+        """
+        logprobs, value = self(batch)  # (B, A), (B,)
+        action, logprob, entropy = choose_actions(logprobs, batch.action_mask.to(self.device), action, greedy=greedy)
+        return action, logprob, entropy, value
+
+    @torch.no_grad()
+    def act(
+        self,
+        states: list[str],
+        actions: list[list[str]],
+        reflections: list[str | None] | None = None,
+        *,
+        greedy: bool = False,
+    ) -> list[int]:
+        """Choose one action index per state (no gradients)."""
+        batch = self.encode(states, actions, reflections)
+        action, _, _, _ = self.get_action_and_value(batch, greedy=greedy)
+        return action.tolist()
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        """The parameters that receive gradients: LoRA adapters (or the whole LM) and the value head."""
+        return [p for p in self.parameters() if p.requires_grad]
+
+    # ----------------------------------------------------------------------------------------------
+    # Checkpoints.
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the config, the LoRA adapters (or the whole LM without LoRA) and the value head to folder ``path``.
+
+        The folder is built next to ``path`` and moved in place, replacing an older checkpoint there.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+        try:
+            config = dataclasses.asdict(self.config)
+            (tmp / _CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+            if isinstance(self.model, PeftModel):
+                self.model.save_pretrained(tmp / _ADAPTER_DIR)
+            else:
+                self.model.save_pretrained(tmp / _MODEL_DIR)
+                self.tokenizer.save_pretrained(tmp / _MODEL_DIR)
+            save_file({k: v.contiguous() for k, v in self.value_head.state_dict().items()}, tmp / _VALUE_HEAD_FILE)
+            old = None
+            if path.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{path.name}-old-", dir=path.parent))
+                os.replace(path, old / path.name)
+            os.replace(tmp, path)
+            if old is not None:
+                shutil.rmtree(old)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        return path
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike, *, device: str | None = None, dtype: str | None = None, trainable: bool = True
+    ) -> LMPolicy:
+        """Rebuild a policy saved by :meth:`save`.
+
+        Args:
+            path: The checkpoint folder.
+            device: Override the saved device (``None`` keeps the saved choice).
+            dtype: Override the saved dtype.
+            trainable: Leave the adapters trainable (for more training) or frozen (for evaluation).
+        """
+        path = Path(path)
+        if not (path / _CONFIG_FILE).is_file():
+            raise FileNotFoundError(
+                f"{path} is not a policy checkpoint (no {_CONFIG_FILE}); pass a folder written by LMPolicy.save."
+            )
+        config = PolicyConfig(**json.loads((path / _CONFIG_FILE).read_text()))
+        if device is not None:
+            config.device = device
+        if dtype is not None:
+            config.dtype = dtype
+        if (path / _ADAPTER_DIR).is_dir():
+            model, tokenizer = load_model(config.model, device=config.device, dtype=config.dtype)
+            model = load_lora(model, path / _ADAPTER_DIR, trainable=trainable)
+        else:
+            model, tokenizer = load_model(str(path / _MODEL_DIR), device=config.device, dtype=config.dtype)
+            model.requires_grad_(trainable)
+        policy = cls(model, tokenizer, config)
+        policy.value_head.load_state_dict(load_file(path / _VALUE_HEAD_FILE, device=str(policy.device)))
+        policy.value_head.requires_grad_(trainable)
+        return policy

@@ -1,0 +1,417 @@
+"""Reflect-RL's online stage: the policy learns by PPO (or PG) next to a frozen reflector.
+
+One iteration, top to bottom (:meth:`ReflectRLTrainer.iteration`):
+
+1. Rollout: each env of the vector env plays one episode with the policy, reading the frozen
+   reflector's analysis (:func:`reflect_agent.rollout.collect_rollout`), under ``torch.no_grad()``.
+2. Replay: successful episodes join the replay buffer; a few stored ones are re-scored under the
+   current policy and added to the batch (the paper's one extra batch per iteration).
+3. Returns and advantages: Monte-Carlo returns without discount (the paper) or GAE with the value
+   head; the value of the last observation is bootstrapped on truncation, never on termination.
+4. Update: epochs of shuffled minibatches, gradients accumulated over micro-batches: PPO's clipped
+   ratio on log-probabilities (or REINFORCE), value loss, entropy bonus; approximate KL monitored.
+5. Curriculum, metrics (console, JSON lines, wandb, PNG curve) and, every N iterations, a checkpoint
+   (adapters, value head, optimizer, random states, curriculum, replay) written atomically.
+
+Command line (``--resume`` continues the same run)::
+
+    python -m reflect_agent.ppo cpu --env-id ReflectRL/DangerousTaxi-Dropoff-v0 --iterations 10
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from reflect_agent.advantages import gae, monte_carlo_returns, next_state_values, normalize
+from reflect_agent.checkpoint import CheckpointManager, atomic_write_json, rng_state, set_rng_state
+from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, cpu_preset, paper_preset
+from reflect_agent.curriculum import Curriculum
+from reflect_agent.metrics import MetricsLogger
+from reflect_agent.policy import LMPolicy
+from reflect_agent.reflector import Reflector
+from reflect_agent.replay import SuccessReplay
+from reflect_agent.rollout import EvalResult, Rollout, collect_rollout, evaluate, make_envs, score_episodes
+
+_TRAINER_STATE = "trainer_state.json"
+_OPTIMIZER = "optimizer.pt"
+_RNG = "rng.pt"
+_POLICY = "policy"
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss or gradient became NaN or infinite during an update."""
+
+
+def compute_advantages(rollout: Rollout, config: RLConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-decision ``(advantages, returns)``, both ``(B,)``, for ``rollout`` under ``config``."""
+    values = rollout.grid(rollout.values)  # (T, N)
+    final_values = rollout.final_values if config.bootstrap_truncation else torch.zeros_like(rollout.final_values)
+    next_values = next_state_values(values, rollout.dones, final_values)  # (T, N)
+    if config.advantage == "gae":
+        advantages, returns = gae(
+            rollout.rewards,
+            values,
+            next_values,
+            rollout.dones,
+            rollout.terminations,
+            gamma=config.gamma,
+            gae_lambda=config.gae_lambda,
+        )
+    else:
+        returns = monte_carlo_returns(
+            rollout.rewards, rollout.dones, rollout.terminations, next_values, gamma=config.gamma
+        )  # (T, N)
+        advantages = returns - values if config.value_baseline else returns
+    return rollout.flat(advantages), rollout.flat(returns)
+
+
+def update_policy(
+    policy: LMPolicy,
+    optimizer: torch.optim.Optimizer,
+    rollout: Rollout,
+    config: RLConfig,
+    generator: torch.Generator,
+    *,
+    context: str = "",
+) -> dict[str, float]:
+    """Run the PPO (or PG) update on ``rollout``; return the namespaced loss metrics.
+
+    Raises:
+        NonFiniteLossError: A loss or the gradient norm is NaN or infinite (with the values around it).
+    """
+    b_advantages, b_returns = compute_advantages(rollout, config)  # (B,), (B,)
+    if config.normalize_advantages:
+        b_advantages = normalize(b_advantages)
+    b_logprobs, b_values, b_actions = rollout.logprobs, rollout.values, rollout.actions
+    size = len(rollout)
+    epochs = 1 if config.algorithm == "pg" else config.update_epochs
+    totals: dict[str, float] = {}
+    counts = 0
+    stop_early = False
+    for epoch in range(epochs):
+        order = torch.randperm(size, generator=generator)
+        for first in range(0, size, config.minibatch_size):
+            minibatch = order[first : first + config.minibatch_size]
+            optimizer.zero_grad(set_to_none=True)
+            for micro in minibatch.split(config.micro_batch_size):
+                _, new_logprob, entropy, new_value = policy.get_action_and_value(rollout.batch[micro], b_actions[micro])
+                new_logprob, entropy, new_value = new_logprob.cpu(), entropy.cpu(), new_value.cpu()
+                mb_advantages = b_advantages[micro]
+                log_ratio = new_logprob - b_logprobs[micro]
+                ratio = log_ratio.exp()
+                if config.algorithm == "pg":
+                    pg_loss = -(mb_advantages * new_logprob).mean()
+                else:
+                    pg_loss = torch.max(
+                        -mb_advantages * ratio, -mb_advantages * ratio.clamp(1 - config.clip_coef, 1 + config.clip_coef)
+                    ).mean()
+                if config.clip_value:
+                    clipped = b_values[micro] + (new_value - b_values[micro]).clamp(-config.clip_coef, config.clip_coef)
+                    v_loss = (
+                        0.5 * torch.max((new_value - b_returns[micro]) ** 2, (clipped - b_returns[micro]) ** 2).mean()
+                    )
+                else:
+                    v_loss = 0.5 * ((new_value - b_returns[micro]) ** 2).mean()
+                entropy_loss = entropy.mean()
+                loss = pg_loss - config.ent_coef * entropy_loss + config.vf_coef * v_loss
+                if not torch.isfinite(loss):
+                    raise NonFiniteLossError(
+                        f"Non-finite loss {loss.item()} ({context}epoch {epoch}, decisions {micro.tolist()}): "
+                        f"pg_loss={pg_loss.item()}, v_loss={v_loss.item()}, entropy={entropy_loss.item()}, "
+                        f"max |log-ratio|={log_ratio.abs().max().item()}, "
+                        f"max |advantage|={mb_advantages.abs().max().item()}. Lower the learning rate, or turn "
+                        "autocast off."
+                    )
+                (loss * len(micro) / len(minibatch)).backward()
+                with torch.no_grad():
+                    stats = {
+                        "losses/pg_loss": pg_loss.item(),
+                        "losses/v_loss": v_loss.item(),
+                        "losses/entropy": entropy_loss.item(),
+                        "losses/approx_kl": ((ratio - 1) - log_ratio).mean().item(),
+                        "losses/clipfrac": ((ratio - 1).abs() > config.clip_coef).float().mean().item(),
+                    }
+                for key, value in stats.items():
+                    totals[key] = totals.get(key, 0.0) + value * len(micro)
+                counts += len(micro)
+            grad_norm = torch.nn.utils.clip_grad_norm_(policy.trainable_parameters(), config.max_grad_norm)
+            if not torch.isfinite(grad_norm):
+                raise NonFiniteLossError(
+                    f"Non-finite gradient norm {grad_norm.item()} ({context}epoch {epoch}); lower the learning rate."
+                )
+            optimizer.step()
+            totals["losses/grad_norm"] = totals.get("losses/grad_norm", 0.0) + grad_norm.item() * len(minibatch)
+        if config.target_kl is not None and totals["losses/approx_kl"] / counts > config.target_kl:
+            stop_early = True
+            break
+    metrics = {key: value / counts for key, value in totals.items()}
+    returns_variance = b_returns.var()
+    metrics["losses/explained_var"] = (
+        float("nan") if returns_variance == 0 else (1 - (b_returns - b_values).var() / returns_variance).item()
+    )
+    metrics["losses/early_stop"] = float(stop_early)
+    return metrics
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python's and torch's generators; return the run's NumPy generator."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process in MiB (CUDA: peak allocated GPU memory, when used)."""
+    if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
+        return torch.cuda.max_memory_allocated() / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+
+
+class ReflectRLTrainer:
+    """Online RL of an LM policy next to a frozen reflector, on any ReflectRL env.
+
+    Args:
+        config: The run.
+        policy: The policy to train (e.g. after SFT); ``None`` builds one from ``config.policy``.
+        reflector: The frozen reflector; ``None`` builds one from ``config.reflector`` when
+            ``config.use_reflector``.
+    """
+
+    def __init__(self, config: TrainConfig, policy: LMPolicy | None = None, reflector: Reflector | None = None):
+        self.config = config
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)
+        self.rng = seed_everything(config.seed)
+        self.run_dir = Path(config.output_dir) / config.name
+        self.policy = policy if policy is not None else LMPolicy.from_config(config.policy)
+        if reflector is None and config.use_reflector:
+            reflector = Reflector.from_config(config.reflector, policy=self.policy)
+        self.reflector = reflector if config.use_reflector else None
+        self.optimizer = self._make_optimizer()
+        self.curriculum = Curriculum(config.curriculum, config.env_id)
+        self.replay = SuccessReplay(config.replay_capacity)
+        self.checkpoints = CheckpointManager(self.run_dir / "checkpoints", keep=config.keep_checkpoints)
+        self.iteration_count = 0
+        self._envs = None
+        self._envs_id: str | None = None
+        if config.resume:
+            latest = self.checkpoints.latest()
+            if latest is not None:
+                self.load_checkpoint(latest)
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(
+            self.policy.trainable_parameters(),
+            lr=self.config.rl.learning_rate,
+            weight_decay=self.config.rl.weight_decay,
+        )
+
+    # ----------------------------------------------------------------------------------------------
+    # Training.
+
+    def envs(self) -> Any:
+        """The vector env of the current curriculum stage (rebuilt when the stage changes)."""
+        env_id = self.curriculum.env_id
+        if self._envs is None or self._envs_id != env_id:
+            self.close()
+            self._envs = make_envs(
+                env_id,
+                self.config.num_envs,
+                vectorization=self.config.vectorization,
+                env_kwargs=self.config.make_kwargs(),
+            )
+            self._envs_id = env_id
+        return self._envs
+
+    def iteration(self) -> dict[str, Any]:
+        """One rollout and one update; return the iteration's metrics."""
+        config = self.config
+        started = time.perf_counter()
+        env_id = self.curriculum.env_id
+        # 1. Rollout: one episode per env, seeds drawn from the run's generator (restored on resume).
+        seeds = self.rng.integers(0, EVAL_SEED_OFFSET, size=config.num_envs).tolist()
+        self.policy.eval()
+        rollout = collect_rollout(
+            self.envs(),
+            self.policy,
+            self.reflector,
+            seeds,
+            bootstrap_truncation=config.rl.bootstrap_truncation,
+            env_id=env_id,
+        )
+        fresh = rollout.episodes
+        rollout_seconds = time.perf_counter() - started
+
+        # 2. Replay: remember successes, add a few stored ones re-scored under the current policy.
+        replayed = self.replay.sample(config.replay_episodes, self.rng)
+        for episode in fresh:
+            self.replay.add(episode)
+        if replayed:
+            rollout = Rollout.cat([rollout, score_episodes(self.policy, replayed, chunk=config.rl.micro_batch_size)])
+
+        # 3-4. Advantages and update.
+        update_started = time.perf_counter()
+        generator = torch.Generator().manual_seed(int(self.rng.integers(2**62)))
+        losses = update_policy(
+            self.policy,
+            self.optimizer,
+            rollout,
+            config.rl,
+            generator,
+            context=f"iteration {self.iteration_count + 1}, env {env_id}, ",
+        )
+        update_seconds = time.perf_counter() - update_started
+        self.iteration_count += 1
+
+        # 5. Curriculum and metrics.
+        success_rate = float(np.mean([e.success for e in fresh]))
+        stage = self.curriculum.stage
+        moved = self.curriculum.update(success_rate)
+        decisions = sum(len(e) for e in fresh)
+        seconds = time.perf_counter() - started
+        return {
+            "env/success_rate": success_rate,
+            "charts/episodic_return": float(np.mean([sum(e.rewards) for e in fresh])),
+            "charts/episode_length": float(np.mean([len(e) for e in fresh])),
+            "charts/learning_rate": self.optimizer.param_groups[0]["lr"],
+            "curriculum/stage": stage,
+            "curriculum/moved": float(moved),
+            "replay/size": len(self.replay),
+            "replay/episodes": len(replayed),
+            **losses,
+            "perf/decisions": decisions,
+            "perf/decisions_per_s": decisions / rollout_seconds,
+            "perf/rollout_s": rollout_seconds,
+            "perf/update_s": update_seconds,
+            "perf/iteration_s": seconds,
+            **{f"perf/{key}": value for key, value in rollout.timings.items()},
+            "perf/peak_memory_mb": peak_memory_mb(),
+        }
+
+    def train(self) -> list[dict[str, Any]]:
+        """Run the remaining iterations; log, evaluate and checkpoint as configured. Return the logged rows."""
+        config = self.config
+        logger = MetricsLogger(
+            self.run_dir / "metrics.jsonl",
+            total=config.iterations,
+            start=self.iteration_count,
+            progress=config.progress,
+            wandb_project=config.wandb_project,
+            run_name=config.name,
+            config=config.to_dict(),
+        )
+        try:
+            while self.iteration_count < config.iterations:
+                metrics = self.iteration()
+                if config.eval_every and self.iteration_count % config.eval_every == 0:
+                    result = self.evaluate(config.eval_episodes)
+                    metrics |= {"eval/success_rate": result.success_rate, "eval/episodic_return": result.mean_return}
+                logger.log(self.iteration_count, metrics)
+                if metrics["curriculum/moved"]:
+                    logger.write(f"iteration {self.iteration_count}: curriculum moves to {self.curriculum.env_id}")
+                last = self.iteration_count == config.iterations
+                if last or (config.checkpoint_every and self.iteration_count % config.checkpoint_every == 0):
+                    self.save_checkpoint()
+            logger.plot(self.run_dir / "learning_curve.png")
+        finally:
+            logger.close()
+            self.close()
+        return logger.rows
+
+    def evaluate(self, episodes: int, *, env_id: str | None = None) -> EvalResult:
+        """Greedy success on held-out seeds (and ``eval_env_kwargs``, e.g. FileQA's test split)."""
+        was_training = self.policy.training
+        self.policy.eval()
+        try:
+            return evaluate(
+                self.policy,
+                self.reflector,
+                env_id or self.curriculum.stages[-1],
+                range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + episodes),
+                num_envs=self.config.num_envs,
+                vectorization=self.config.vectorization,
+                env_kwargs=self.config.make_kwargs(evaluation=True),
+            )
+        finally:
+            self.policy.train(was_training)
+
+    def close(self) -> None:
+        """Close the vector env."""
+        if self._envs is not None:
+            self._envs.close()
+            self._envs = None
+            self._envs_id = None
+
+    # ----------------------------------------------------------------------------------------------
+    # Checkpoints.
+
+    def save_checkpoint(self) -> Path:
+        """Write adapters, value head, optimizer, random states, curriculum and replay; return the folder."""
+
+        def write(folder: Path) -> None:
+            self.policy.save(folder / _POLICY)
+            torch.save(self.optimizer.state_dict(), folder / _OPTIMIZER)
+            states = rng_state(self.rng)
+            if isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
+                states["reflector"] = self.reflector.rng.bit_generator.state  # its reflect_prob draws
+            torch.save(states, folder / _RNG)
+            atomic_write_json(
+                folder / _TRAINER_STATE,
+                {
+                    "iteration": self.iteration_count,
+                    "curriculum": self.curriculum.state_dict(),
+                    "replay": self.replay.state_dict(),
+                    "config": self.config.to_dict(),
+                },
+            )
+
+        return self.checkpoints.save(self.iteration_count, write)
+
+    def load_checkpoint(self, folder: str | Path) -> None:
+        """Restore the state saved by :meth:`save_checkpoint` (the policy is rebuilt from its folder)."""
+        folder = Path(folder)
+        state = json.loads((folder / _TRAINER_STATE).read_text())
+        policy = LMPolicy.load(folder / _POLICY, device=self.config.policy.device, trainable=True)
+        policy.train(self.policy.training)
+        if self.reflector is not None and self.reflector.model is self.policy.model:
+            self.reflector = Reflector.from_config(self.config.reflector, policy=policy)
+        self.policy = policy
+        self.optimizer = self._make_optimizer()
+        self.optimizer.load_state_dict(torch.load(folder / _OPTIMIZER, weights_only=True))
+        self.curriculum.load_state_dict(state["curriculum"])
+        self.replay.load_state_dict(state["replay"])
+        self.iteration_count = int(state["iteration"])
+        states = torch.load(folder / _RNG, weights_only=True)
+        set_rng_state(states, self.rng)
+        if "reflector" in states and isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
+            self.reflector.rng.bit_generator.state = states["reflector"]
+
+
+def main(config: TrainConfig) -> None:
+    """Train with ``config`` and print a held-out evaluation at the end."""
+    trainer = ReflectRLTrainer(config)
+    trainer.train()
+    result = trainer.evaluate(config.eval_episodes)
+    print(f"{result.env_id}: {result.row()}")
+    atomic_write_json(trainer.run_dir / "final_eval.json", dataclasses.asdict(result))
+
+
+if __name__ == "__main__":
+    import tyro
+
+    presets = {
+        "cpu": ("SmolLM2 on a CPU (reflect_agent.config.cpu_preset)", cpu_preset()),
+        "paper": ("GPT-2 XL as in the paper (reflect_agent.config.paper_preset)", paper_preset()),
+    }
+    main(tyro.extras.overridable_config_cli(presets))

@@ -1,0 +1,200 @@
+"""The reflector: a frozen LM that writes a short analysis of the current state for the policy to read.
+
+As in the Reflect-RL paper, the reflector sees the state and the admissible actions and writes an analysis
+(at most ``max_new_tokens``, 100 in the paper); the policy's prompt then carries it in its analysis section.
+With probability ``1 - reflect_prob`` a state gets no reflection (``""``). Generation is batched, runs under
+``torch.inference_mode()`` (the reflector never receives gradients) and stops at EOS, at any stop string (by
+default the template's action cue and section headers, which the text is cut before) or at the token limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from peft import PeftModel
+from torch import nn
+from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCriteriaList
+
+from reflect_agent.models import load_lora, load_model
+from reflect_agent.policy import LMPolicy, left_pad
+from reflect_agent.prompts import PromptTemplate
+
+
+@dataclass
+class ReflectorConfig:
+    """How the reflector is built and how it writes.
+
+    Attributes:
+        model: Model spec for :func:`reflect_agent.models.load_model`; ``None`` shares the policy's base model
+            with its LoRA adapters switched off (so the reflector stays frozen while the policy trains).
+        adapter: Folder of a LoRA adapter (e.g. from SFT) to put on the reflector's own model; needs ``model``.
+        max_new_tokens: Token limit of one reflection (100 in the paper).
+        reflect_prob: Probability that a state gets a reflection; the others get ``""``.
+        greedy: Greedy decoding; ``False`` samples with ``temperature``.
+        temperature: Sampling temperature when not greedy.
+        max_prompt_tokens: Prompts longer than this keep their last tokens.
+        stop_strings: Strings that end a reflection (cut before them); ``None`` means the template's cue and
+            headers.
+        seed: Seed of the ``reflect_prob`` draws.
+        device: Device of the reflector's own model; ``None`` means CUDA when available.
+        dtype: Parameter dtype of its own model; ``None`` means bf16 on CUDA, fp32 on CPU.
+        autocast: Generate under bf16 autocast.
+        template: Prompt template (ignored when sharing a policy: the policy's template is used).
+    """
+
+    model: str | None = None
+    adapter: str | None = None
+    max_new_tokens: int = 100
+    reflect_prob: float = 1.0
+    greedy: bool = True
+    temperature: float = 1.0
+    max_prompt_tokens: int = 1024
+    stop_strings: list[str] | None = None
+    seed: int = 0
+    device: str | None = None
+    dtype: str | None = None
+    autocast: bool = False
+    template: PromptTemplate = field(default_factory=PromptTemplate)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.template, dict):
+            self.template = PromptTemplate(**self.template)
+        if not 0.0 <= self.reflect_prob <= 1.0:
+            raise ValueError(f"reflect_prob must be in [0, 1], got {self.reflect_prob}.")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}.")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}; use greedy=True for argmax.")
+        if self.adapter is not None and self.model is None:
+            raise ValueError(
+                "ReflectorConfig.adapter needs ReflectorConfig.model (the base the adapter was trained on)."
+            )
+
+
+class StopOnStrings(StoppingCriteria):
+    """Marks a row done once the text it generated after the prompt contains one of ``stops``."""
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, stops: list[str], prompt_length: int):
+        self.tokenizer = tokenizer
+        self.stops = stops
+        self.prompt_length = prompt_length
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor | None, **kwargs) -> torch.BoolTensor:
+        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_length :], skip_special_tokens=True)
+        done = [any(stop in text for stop in self.stops) for text in texts]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+def cut_at_stops(text: str, stops: list[str]) -> str:
+    """``text`` up to the first occurrence of any of ``stops``, stripped."""
+    end = min((i for i in (text.find(s) for s in stops) if i >= 0), default=len(text))
+    return text[:end].strip()
+
+
+class Reflector:
+    """Writes analyses of states with a frozen LM.
+
+    Args:
+        model: A causal LM; a ``PeftModel`` shared with a policy has its adapters switched off while reflecting.
+        tokenizer: Its tokenizer (pad token set).
+        config: The reflector's config.
+        template: Prompt template; ``None`` means ``config.template``.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        tokenizer: PreTrainedTokenizerBase,
+        config: ReflectorConfig,
+        template: PromptTemplate | None = None,
+    ):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        self.template = template or config.template
+        self.stop_strings = list(config.stop_strings or self.template.reflector_stop_strings())
+        self.rng = np.random.default_rng(config.seed)
+
+    @classmethod
+    def from_config(cls, config: ReflectorConfig, policy: LMPolicy | None = None) -> Reflector:
+        """Build the reflector: share ``policy``'s base model when ``config.model`` is ``None``, else load one.
+
+        Raises:
+            ValueError: Sharing was asked without a policy, or with a policy that trains its whole LM (no LoRA),
+                whose weights would not stay frozen.
+        """
+        if config.model is None:
+            if policy is None:
+                raise ValueError("ReflectorConfig.model=None shares the policy's model: pass policy=..., or set model.")
+            if not isinstance(policy.model, PeftModel):
+                raise ValueError(
+                    "The policy trains its whole LM (lora=False), so sharing it would not keep the reflector frozen; "
+                    "set ReflectorConfig.model to load a separate one."
+                )
+            return cls(policy.model, policy.tokenizer, config, template=policy.template)
+        model, tokenizer = load_model(config.model, device=config.device, dtype=config.dtype)
+        if config.adapter is not None:
+            model = load_lora(model, config.adapter)
+        model.requires_grad_(False)
+        model.eval()
+        return cls(model, tokenizer, config)
+
+    @contextlib.contextmanager
+    def _frozen(self) -> Iterator[None]:
+        """Eval mode (no dropout, even if a shared policy is training) and, when shared, the policy's adapters off."""
+        training = self.model.training
+        self.model.eval()
+        try:
+            if isinstance(self.model, PeftModel) and self.config.model is None:
+                with self.model.disable_adapter():
+                    yield
+            else:
+                yield
+        finally:
+            self.model.train(training)
+
+    @property
+    def device(self) -> torch.device:
+        """The device of the reflector's model."""
+        return next(self.model.parameters()).device
+
+    def continue_prompts(self, prompts: list[str]) -> list[str]:
+        """The raw continuation of each prompt, batched: up to EOS, a stop string or ``max_new_tokens`` tokens."""
+        token_lists = [self.tokenizer(p).input_ids[-self.config.max_prompt_tokens :] for p in prompts]
+        input_ids, attention_mask = left_pad(token_lists, self.tokenizer.pad_token_id)
+        prompt_length = input_ids.shape[1]
+        sampling = {} if self.config.greedy else {"temperature": self.config.temperature}
+        autocast = (
+            torch.autocast(self.device.type, dtype=torch.bfloat16) if self.config.autocast else contextlib.nullcontext()
+        )
+        with torch.inference_mode(), self._frozen(), autocast:
+            output = self.model.generate(
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention_mask.to(self.device),
+                max_new_tokens=self.config.max_new_tokens,
+                do_sample=not self.config.greedy,
+                stopping_criteria=StoppingCriteriaList(
+                    [StopOnStrings(self.tokenizer, self.stop_strings, prompt_length)]
+                ),
+                pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=self.tokenizer.eos_token_id,
+                **sampling,
+            )
+        return self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
+
+    def reflect(self, states: list[str], actions: list[list[str]]) -> list[str]:
+        """One analysis per state (``""`` for states skipped by ``reflect_prob``), cut before any stop string."""
+        if len(states) != len(actions):
+            raise ValueError(f"Got {len(states)} states but {len(actions)} action lists.")
+        chosen = [i for i in range(len(states)) if self.rng.random() < self.config.reflect_prob]
+        reflections = [""] * len(states)
+        if not chosen:
+            return reflections
+        prompts = [self.template.reflector_prompt(states[i], actions[i]) for i in chosen]
+        for i, text in zip(chosen, self.continue_prompts(prompts), strict=True):
+            reflections[i] = cut_at_stops(text, self.stop_strings)
+        return reflections

@@ -1,0 +1,372 @@
+"""Supervised warm-up of the policy and the reflector, with transformers' ``Trainer`` and LoRA.
+
+Both roles train on the warm-up records of :mod:`reflect_agent.data` with a completion-only loss: the
+prompt's tokens are labelled ``-100`` and only the completion is learned.
+
+* **Policy**: prompt = the policy's own rendering (:meth:`LMPolicy.encode`, so SFT and RL read the
+  very same tokens), with the record's reflection in the analysis section or without one; completion =
+  the label token of the expert action.
+* **Reflector**: prompt = :meth:`PromptTemplate.reflector_prompt` of the state (with the last action,
+  :func:`reflect_agent.data.reflector_state`); completion = the reflection and the end-of-sequence token.
+  Prompt and completion are tokenized apart and joined, so the model learns to continue exactly the
+  tokens it will be given when it generates.
+
+The ``Trainer`` runs the loop (shuffling, AdamW, schedule, gradient accumulation, clipping, seeding,
+logging); :class:`CompletionOnlyTrainer` only replaces the loss: it runs the transformer body once and
+applies the LM head to the completion positions alone, instead of the default loss that computes the
+full-vocabulary logits of every prompt position and discards them. With SmolLM2's 49k-token vocabulary
+and prompts of ~250 tokens, that skips about a fifth of the step's compute and a ~0.4 GB logits tensor
+per batch of 8 (see ``benchmarks/results/README.md``).
+
+Command line (policy or reflector from a data file)::
+
+    python -m reflect_agent.sft --data data/taxi.jsonl --role reflector --out runs/sft-reflector
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import PreTrainedTokenizerBase, Trainer, TrainingArguments
+
+from reflect_agent.data import StepRecord, read_jsonl, reflector_state
+from reflect_agent.models import apply_lora, load_model
+from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm, left_pad, position_ids_from
+from reflect_agent.prompts import PromptTemplate
+
+IGNORE_INDEX = -100
+
+
+@dataclass
+class SFTConfig:
+    """Supervised fine-tuning settings (one role at a time).
+
+    Attributes:
+        epochs: Passes over the examples (fractions allowed); ignored when ``max_steps`` > 0.
+        max_steps: Optimizer steps to take; ``-1`` means ``epochs`` decides.
+        batch_size: Examples per forward pass.
+        gradient_accumulation_steps: Forward passes per optimizer step.
+        learning_rate: Peak AdamW learning rate (the paper: 2e-4).
+        lr_scheduler: ``Trainer`` schedule name (``"linear"``, ``"constant"``, ``"cosine"``...).
+        warmup_steps: Linear warm-up steps.
+        weight_decay: AdamW weight decay.
+        max_grad_norm: Gradient clipping norm.
+        autocast: Run forward passes under bf16 autocast (CPU or CUDA).
+        seed: Seeds the ``Trainer`` (shuffling, LoRA dropout).
+        logging_steps: Log the loss every this many steps.
+        reflection_prob: For the policy: share of examples whose prompt includes the record's reflection
+            (the rest have none), so the policy also acts when the reflector is skipped or weak.
+    """
+
+    epochs: float = 2.0
+    max_steps: int = -1
+    batch_size: int = 8
+    gradient_accumulation_steps: int = 1
+    learning_rate: float = 2e-4
+    lr_scheduler: str = "linear"
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    autocast: bool = False
+    seed: int = 0
+    logging_steps: int = 10
+    reflection_prob: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.gradient_accumulation_steps < 1:
+            raise ValueError(
+                f"batch_size and gradient_accumulation_steps must be >= 1, got {self.batch_size} and "
+                f"{self.gradient_accumulation_steps}."
+            )
+        if self.max_steps <= 0 and self.epochs <= 0:
+            raise ValueError(f"Set epochs > 0 or max_steps > 0 (got epochs={self.epochs}, max_steps={self.max_steps}).")
+        if not 0.0 <= self.reflection_prob <= 1.0:
+            raise ValueError(f"reflection_prob must lie in [0, 1], got {self.reflection_prob}.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Examples.
+
+
+def policy_examples(
+    policy: LMPolicy,
+    records: Sequence[StepRecord],
+    *,
+    reflection_prob: float = 1.0,
+    seed: int = 0,
+    chunk: int = 64,
+) -> list[dict[str, list[int]]]:
+    """Policy examples: the policy's own prompt tokens, then the expert action's label token.
+
+    Args:
+        policy: The policy whose prompts (and labels) are used.
+        records: Warm-up records.
+        reflection_prob: Share of prompts that include the record's reflection (drawn with ``seed``).
+        seed: Seeds which prompts include their reflection.
+        chunk: Records encoded per call to :meth:`LMPolicy.encode`.
+
+    Returns:
+        ``{"input_ids", "labels"}`` per record, ``labels`` being ``-100`` except on the label token.
+    """
+    rng = np.random.default_rng(seed)
+    shown = rng.random(len(records)) < reflection_prob
+    examples = []
+    for start in range(0, len(records), chunk):
+        part = records[start : start + chunk]
+        reflections = [r.reflection if shown[start + i] else None for i, r in enumerate(part)]
+        batch = policy.encode([r.state for r in part], [r.actions for r in part], reflections)
+        for row, record in enumerate(part):
+            prompt = batch.input_ids[row][batch.attention_mask[row].bool()].tolist()
+            label = int(batch.label_ids[row, record.expert_action])
+            examples.append({"input_ids": [*prompt, label], "labels": [IGNORE_INDEX] * len(prompt) + [label]})
+    return examples
+
+
+def reflector_examples(
+    tokenizer: PreTrainedTokenizerBase,
+    template: PromptTemplate,
+    records: Sequence[StepRecord],
+    *,
+    max_prompt_tokens: int = 1024,
+) -> list[dict[str, list[int]]]:
+    """Reflector examples: the reflector prompt's tokens, then the reflection's and end-of-sequence.
+
+    The prompt keeps its last ``max_prompt_tokens`` tokens, as :class:`reflect_agent.reflector.Reflector`
+    does when it generates.
+    """
+    if tokenizer.eos_token_id is None:
+        raise ValueError("The reflector's tokenizer has no eos token; reflections must end with one.")
+    examples = []
+    for record in records:
+        prompt_text = template.reflector_prompt(reflector_state(record.state, record.previous_action), record.actions)
+        prompt = tokenizer(prompt_text).input_ids[-max_prompt_tokens:]
+        completion = [*tokenizer(" " + record.reflection, add_special_tokens=False).input_ids, tokenizer.eos_token_id]
+        examples.append({"input_ids": prompt + completion, "labels": [IGNORE_INDEX] * len(prompt) + completion})
+    return examples
+
+
+@dataclass
+class CompletionCollator:
+    """Left-pads examples into a batch: ``input_ids``, ``attention_mask``, ``labels`` (``-100`` on padding)."""
+
+    pad_token_id: int
+
+    def __call__(self, examples: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
+        input_ids, attention_mask = left_pad([e["input_ids"] for e in examples], self.pad_token_id)
+        labels, _ = left_pad([e["labels"] for e in examples], IGNORE_INDEX)
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+
+
+class CompletionOnlyTrainer(Trainer):
+    """A ``Trainer`` whose loss is the cross-entropy of the completion tokens alone.
+
+    The LM head runs only where a label is set, so no full-vocabulary logits are built for the prompt.
+    Position ids count real tokens (left padding shifts nothing), as in :class:`LMPolicy`.
+    """
+
+    def __init__(self, *args: Any, autocast: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.autocast = autocast
+
+    def compute_loss(
+        self,
+        model: nn.Module,
+        inputs: dict[str, torch.Tensor],
+        return_outputs: bool = False,
+        num_items_in_batch: torch.Tensor | int | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        lm = causal_lm(model)
+        attention_mask = inputs["attention_mask"]
+        device = inputs["input_ids"].device
+        context = torch.autocast(device.type, dtype=torch.bfloat16) if self.autocast else contextlib.nullcontext()
+        with context:
+            hidden = lm.base_model(
+                input_ids=inputs["input_ids"],
+                attention_mask=attention_mask,
+                position_ids=position_ids_from(attention_mask),
+                use_cache=False,
+            ).last_hidden_state  # (B, T, H)
+            targets = inputs["labels"][:, 1:]  # (B, T-1): the token each position predicts
+            chosen = targets != IGNORE_INDEX  # (B, T-1)
+            logits = lm.get_output_embeddings()(hidden[:, :-1][chosen])  # (K, V)
+        loss = nn.functional.cross_entropy(logits.float(), targets[chosen], reduction="sum")
+        count = num_items_in_batch if num_items_in_batch is not None else chosen.sum()
+        loss = loss / count
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"SFT loss is {loss.item()} at step {self.state.global_step} over {int(chosen.sum())} completion "
+                "tokens; lower the learning rate or turn autocast off."
+            )
+        return (loss, None) if return_outputs else loss
+
+
+# --------------------------------------------------------------------------------------------------
+# Training.
+
+
+@dataclass
+class SFTResult:
+    """What one supervised run did."""
+
+    examples: int
+    steps: int
+    train_loss: float
+    seconds: float
+    losses: list[float] = field(default_factory=list)
+
+
+def train_completions(
+    model: nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+    examples: list[dict[str, list[int]]],
+    config: SFTConfig,
+    *,
+    output_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> SFTResult:
+    """Fine-tune ``model`` (usually LoRA-wrapped) on completion examples with :class:`CompletionOnlyTrainer`.
+
+    The model is left in eval mode afterwards. ``output_dir`` only holds the ``Trainer``'s scratch
+    files (nothing is saved there; a temporary folder when ``None``).
+    """
+    if not examples:
+        raise ValueError("No SFT examples; generate warm-up records first (reflect_agent.data).")
+    use_cpu = next(model.parameters()).device.type == "cpu"
+    with contextlib.ExitStack() as stack:
+        if output_dir is None:
+            output_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="sft-"))
+        args = TrainingArguments(
+            output_dir=str(output_dir),
+            num_train_epochs=config.epochs,
+            max_steps=config.max_steps,
+            per_device_train_batch_size=config.batch_size,
+            gradient_accumulation_steps=config.gradient_accumulation_steps,
+            learning_rate=config.learning_rate,
+            lr_scheduler_type=config.lr_scheduler,
+            warmup_steps=config.warmup_steps,
+            weight_decay=config.weight_decay,
+            max_grad_norm=config.max_grad_norm,
+            logging_steps=config.logging_steps,
+            save_strategy="no",
+            report_to="none",
+            seed=config.seed,
+            data_seed=config.seed,
+            use_cpu=use_cpu,
+            disable_tqdm=not progress,
+            remove_unused_columns=False,
+            dataloader_num_workers=0,
+        )
+        trainer = CompletionOnlyTrainer(
+            model=model,
+            args=args,
+            data_collator=CompletionCollator(tokenizer.pad_token_id),
+            train_dataset=examples,
+            autocast=config.autocast,
+        )
+        start = time.perf_counter()
+        output = trainer.train()
+        seconds = time.perf_counter() - start
+    model.eval()
+    losses = [row["loss"] for row in trainer.state.log_history if "loss" in row]
+    return SFTResult(len(examples), output.global_step, float(output.training_loss), seconds, losses)
+
+
+def sft_policy(
+    policy: LMPolicy,
+    records: Sequence[StepRecord],
+    config: SFTConfig,
+    *,
+    output_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> SFTResult:
+    """Warm up ``policy`` (its LoRA adapters) on the expert's labels; see :func:`policy_examples`."""
+    examples = policy_examples(policy, records, reflection_prob=config.reflection_prob, seed=config.seed)
+    return train_completions(policy.model, policy.tokenizer, examples, config, output_dir=output_dir, progress=progress)
+
+
+def sft_reflector(
+    model_spec: str,
+    records: Sequence[StepRecord],
+    config: SFTConfig,
+    adapter_dir: str | os.PathLike,
+    *,
+    template: PromptTemplate | None = None,
+    lora_r: int = 8,
+    lora_alpha: int = 16,
+    lora_dropout: float = 0.05,
+    lora_target_modules: list[str] | None = None,
+    device: str | None = None,
+    max_prompt_tokens: int = 1024,
+    progress: bool = True,
+) -> tuple[Path, SFTResult]:
+    """Train a LoRA reflector on the records' reflections and save its adapter to ``adapter_dir``.
+
+    Load it with ``ReflectorConfig(model=model_spec, adapter=adapter_dir)``.
+
+    Returns:
+        ``(adapter_dir, result)``.
+    """
+    from reflect_agent.checkpoint import atomic_directory
+
+    template = template or PromptTemplate()
+    model, tokenizer = load_model(model_spec, device=device)
+    model = apply_lora(model, r=lora_r, alpha=lora_alpha, dropout=lora_dropout, target_modules=lora_target_modules)
+    examples = reflector_examples(tokenizer, template, records, max_prompt_tokens=max_prompt_tokens)
+    result = train_completions(model, tokenizer, examples, config, progress=progress)
+    with atomic_directory(adapter_dir) as folder:
+        model.save_pretrained(folder)
+    return Path(adapter_dir), result
+
+
+@dataclass
+class SFTArgs:
+    """Warm up a policy or a reflector on a warm-up data file.
+
+    Attributes:
+        data: JSON lines written by ``python -m reflect_agent.data``.
+        role: ``"policy"`` (saved with :meth:`LMPolicy.save`) or ``"reflector"`` (a LoRA adapter folder).
+        model: Base model spec (see :func:`reflect_agent.models.load_model`).
+        out: Output folder.
+        sft: Training settings.
+    """
+
+    data: str
+    role: Literal["policy", "reflector"] = "policy"
+    model: str = "smollm2"
+    out: str = "runs/sft"
+    sft: SFTConfig = field(default_factory=SFTConfig)
+
+
+def main(args: SFTArgs) -> None:
+    """Run the warm-up described by ``args`` and print a summary."""
+    records = read_jsonl(args.data)
+    if args.role == "policy":
+        policy = LMPolicy.from_config(PolicyConfig(model=args.model, autocast=args.sft.autocast))
+        result = sft_policy(policy, records, args.sft)
+        policy.save(args.out)
+    else:
+        _, result = sft_reflector(args.model, records, args.sft, args.out)
+    per_step = result.seconds / max(result.steps, 1)
+    print(
+        f"{args.role}: {result.examples} examples, {result.steps} steps, loss {result.train_loss:.4f}, "
+        f"{result.seconds:.0f} s ({per_step:.2f} s/step); saved to {args.out}"
+    )
+    if not math.isfinite(result.train_loss):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    import tyro
+
+    main(tyro.cli(SFTArgs))

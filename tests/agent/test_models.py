@@ -1,0 +1,112 @@
+"""Model loading, device and dtype choice, the conversion cache, and LoRA adapters."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from reflect_agent import models
+from reflect_agent.models import apply_lora, default_dtype, load_lora, load_model, lora_target_modules, resolve_dtype
+
+
+def test_device_and_dtype_defaults():
+    assert default_dtype("cpu") == torch.float32
+    assert resolve_dtype(None, torch.device("cpu")) == torch.float32
+    assert resolve_dtype("bfloat16", torch.device("cpu")) == torch.bfloat16
+    with pytest.raises(ValueError, match="'float33'"):
+        resolve_dtype("float33", torch.device("cpu"))
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        assert default_dtype("cuda") == torch.bfloat16
+
+
+def test_tiny_model_is_seeded_and_padded_on_the_left(tiny):
+    model, tokenizer = tiny
+    again, _ = load_model("tiny", device="cpu")
+    assert model.config.model_type == "llama" and model.config.hidden_size == 64
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True))
+    assert tokenizer.padding_side == "left" and tokenizer.pad_token_id is not None
+    assert not model.training
+    torch.manual_seed(123)
+    expected = torch.randn(3)
+    torch.manual_seed(123)
+    load_model("tiny", device="cpu")  # seeding its weights must leave the caller's global generator alone
+    assert torch.equal(torch.randn(3), expected)
+
+
+def test_gpt2_random_uses_gpt2s_real_tokenizer(gpt2_tokenizer):
+    assert gpt2_tokenizer("Hello world").input_ids == [15496, 995]  # GPT-2's ids
+    assert len(gpt2_tokenizer) == 50257
+    assert gpt2_tokenizer.pad_token == gpt2_tokenizer.eos_token == "<|endoftext|>"
+
+
+def test_lora_targets_per_architecture(tiny):
+    model, _ = tiny
+    assert lora_target_modules(model) == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    config = type("Config", (), {"model_type": "gpt2"})()
+    assert lora_target_modules(type("M", (), {"config": config})()) == ["c_attn", "c_proj", "c_fc"]
+    config.model_type = "mamba"
+    with pytest.raises(ValueError, match="'mamba'"):
+        lora_target_modules(type("M", (), {"config": config})())
+
+
+def test_lora_adapters_save_and_load_on_their_own(tmp_path):
+    base, _ = load_model("tiny", device="cpu")
+    peft_model = apply_lora(base, r=4)
+    trainable = {n for n, p in peft_model.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n for n in trainable)
+    assert {n.split(".")[-4] for n in trainable} == set(lora_target_modules(base))
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_()
+    peft_model.save_pretrained(tmp_path)
+    saved = sum(f.stat().st_size for f in tmp_path.iterdir())
+    assert saved < 0.2 * sum(p.numel() * 4 for p in base.parameters())  # adapters only, not the base
+    input_ids = torch.tensor([[1, 2, 3, 4]])
+    with torch.no_grad():
+        expected = peft_model(input_ids=input_ids).logits
+        reloaded = load_lora(load_model("tiny", device="cpu")[0], tmp_path)(input_ids=input_ids).logits
+    torch.testing.assert_close(reloaded, expected)
+
+
+def test_cache_folders_are_built_once_and_atomically(tmp_path, monkeypatch):
+    monkeypatch.setenv("REFLECT_RL_CACHE", str(tmp_path))
+    calls = []
+
+    def build(folder):
+        calls.append(folder)
+        (folder / "weights.bin").write_text("ok")
+
+    first = models._build_cached("thing", build)
+    second = models._build_cached("thing", build)
+    assert first == second == tmp_path / "thing" and len(calls) == 1
+    assert (first / "weights.bin").read_text() == "ok"
+
+    def failing(folder):
+        (folder / "partial.bin").write_text("half")
+        raise RuntimeError("conversion failed")
+
+    with pytest.raises(RuntimeError, match="conversion failed"):
+        models._build_cached("broken", failing)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thing"]  # nothing half-built is left
+
+
+def test_unknown_specs_fail_clearly(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.gguf"):
+        load_model(str(tmp_path / "missing.gguf"), device="cpu")
+    with pytest.raises(OSError, match="Cannot load"):
+        load_model(str(tmp_path / "no-such-folder"), device="cpu")
+
+
+@pytest.mark.slow
+def test_smollm2_loads_fast_from_the_cache_and_speaks():
+    load_model("smollm2", device="cpu")  # converts once if the cache is empty
+    start = time.perf_counter()
+    model, tokenizer = load_model("smollm2", device="cpu")
+    assert time.perf_counter() - start < 3.0  # ~0.3 s on an idle CPU; the margin absorbs a busy machine
+    input_ids = tokenizer("The capital of France is", return_tensors="pt").input_ids
+    with torch.no_grad():
+        output = model.generate(input_ids, max_new_tokens=5, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    assert "Paris" in tokenizer.decode(output[0, input_ids.shape[1] :])

@@ -1,0 +1,101 @@
+"""Reflector: batched generation that stops at EOS, at stop strings or at the token limit; reflect_prob; sharing."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from reflect_agent.models import load_model
+from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.reflector import Reflector, ReflectorConfig, cut_at_stops
+
+STATES = ["You are in the kitchen.", "You are in a long corridor with a door."]
+ACTIONS = [["go north", "open fridge"], ["go east", "open door", "look"]]
+
+
+def parrot(tokenizer, token: str) -> GPT2LMHeadModel:
+    """A GPT-2 whose greedy continuation is always ``token``: its final layer norm outputs a constant vector."""
+    token_id = tokenizer.convert_tokens_to_ids(token)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=1, n_head=2, n_positions=1024))
+    with torch.no_grad():
+        model.transformer.ln_f.weight.zero_()
+        model.transformer.ln_f.bias.fill_(1.0)
+        model.transformer.wte.weight[token_id] = 1.0  # tied head: logit 32 for this token, ~N(0, 0.1) for others
+    return model.eval()
+
+
+def test_stops_at_eos(gpt2_tokenizer):
+    reflector = Reflector(parrot(gpt2_tokenizer, "<|endoftext|>"), gpt2_tokenizer, ReflectorConfig(max_new_tokens=20))
+    assert reflector.continue_prompts(["Hello", "A longer prompt here"]) == ["", ""]
+
+
+def test_stops_at_stop_strings_and_cuts_them(gpt2_tokenizer):
+    config = ReflectorConfig(max_new_tokens=20, stop_strings=["!!!"])
+    reflector = Reflector(parrot(gpt2_tokenizer, "!"), gpt2_tokenizer, config)
+    assert reflector.continue_prompts(["Hello", "A longer prompt"]) == ["!!!", "!!!"]  # 3 tokens, not 20
+    assert reflector.reflect(STATES, ACTIONS) == ["", ""]
+
+
+def test_stops_at_the_token_limit(gpt2_tokenizer):
+    reflector = Reflector(parrot(gpt2_tokenizer, "Ġthe"), gpt2_tokenizer, ReflectorConfig(max_new_tokens=7))
+    assert reflector.continue_prompts(["Hello"]) == [" the" * 7]
+    assert reflector.reflect(STATES[:1], ACTIONS[:1]) == ["the" + " the" * 6]
+
+
+def test_default_stops_are_the_templates_cue_and_headers(gpt2_tokenizer):
+    reflector = Reflector(parrot(gpt2_tokenizer, "!"), gpt2_tokenizer, ReflectorConfig())
+    assert reflector.stop_strings == ["Action:", "Available actions:", "Analysis:"]
+    assert cut_at_stops(" Go north first.\n\nAction: A", reflector.stop_strings) == "Go north first."
+    assert cut_at_stops("Available actions: none", reflector.stop_strings) == ""
+    assert cut_at_stops(" no stop here ", reflector.stop_strings) == "no stop here"
+
+
+def test_reflector_prompt_lists_state_and_actions():
+    prompt = ReflectorConfig().template.reflector_prompt(STATES[0], ACTIONS[0])
+    assert prompt == "You are in the kitchen.\n\nAvailable actions:\n- go north\n- open fridge\n\nAnalysis:"
+
+
+def test_reflect_prob_skips_states_reproducibly(gpt2_tokenizer):
+    model = parrot(gpt2_tokenizer, "Ġthe")
+    never = Reflector(model, gpt2_tokenizer, ReflectorConfig(max_new_tokens=2, reflect_prob=0.0))
+    assert never.reflect(STATES * 4, ACTIONS * 4) == [""] * 8
+    runs = [
+        Reflector(model, gpt2_tokenizer, ReflectorConfig(max_new_tokens=2, reflect_prob=0.5, seed=3)).reflect(
+            STATES * 10, ACTIONS * 10
+        )
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    assert 0 < runs[0].count("") < 20 and set(runs[0]) == {"", "the the"}
+    with pytest.raises(ValueError, match="reflect_prob"):
+        ReflectorConfig(reflect_prob=1.5)
+
+
+def test_shared_reflector_uses_the_frozen_base_and_leaves_the_policy_alone():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    with torch.no_grad():
+        for name, param in policy.model.named_parameters():
+            if "lora_B" in name:
+                param.normal_()
+    batch = policy.encode(STATES, ACTIONS)
+    with torch.no_grad():
+        before, _ = policy(batch)
+    config = ReflectorConfig(max_new_tokens=6, stop_strings=["\n\n\n\n"])
+    shared = Reflector.from_config(config, policy=policy)
+    base, tokenizer = load_model("tiny", device="cpu")
+    own = Reflector(base, tokenizer, config)
+    policy.train()  # the reflector generates in eval mode, then gives the policy its mode back
+    shared_text = shared.continue_prompts(["You are in the kitchen."])
+    assert policy.training and policy.model.training  # the policy's mode is restored
+    policy.eval()
+    assert shared_text == own.continue_prompts(["You are in the kitchen."])  # adapters were off
+    with torch.no_grad():
+        after, _ = policy(batch)
+    torch.testing.assert_close(after, before)  # ...and are on again
+    assert all(p.grad is None for p in policy.parameters())
+    with pytest.raises(ValueError, match="pass policy"):
+        Reflector.from_config(ReflectorConfig())
+    full = LMPolicy(base, tokenizer, PolicyConfig(model="tiny", lora=False))
+    with pytest.raises(ValueError, match="lora=False"):
+        Reflector.from_config(ReflectorConfig(), policy=full)

@@ -1,0 +1,376 @@
+"""The trainer end to end on a tiny model and a tiny task, and its parts: rollouts, checkpoints, resume,
+curriculum, replay, metrics, SFT examples, and errors on NaN losses."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from reflect_agent.checkpoint import CheckpointManager, atomic_directory, rng_state, set_rng_state
+from reflect_agent.config import RLConfig, TrainConfig, top_layers_lora_targets
+from reflect_agent.curriculum import CURRICULA, Curriculum, CurriculumConfig
+from reflect_agent.data import expert_records
+from reflect_agent.metrics import MetricsLogger
+from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.ppo import NonFiniteLossError, ReflectRLTrainer, update_policy
+from reflect_agent.replay import Episode, SuccessReplay
+from reflect_agent.rollout import collect_rollout, make_envs, wilson_interval
+from reflect_agent.sft import IGNORE_INDEX, SFTConfig, policy_examples, reflector_examples, sft_policy
+from reflect_gym.core import TextEnv
+
+BANDIT = "ReflectRLTest/ColorBandit-v0"
+WALK = "ReflectRLTest/Corridor-v0"
+
+
+class ColorBandit(TextEnv):
+    """One decision: the blue card wins (reward 1), any other card loses (reward 0); both end the episode."""
+
+    COLORS = ("red", "green", "blue", "yellow")
+
+    def __init__(self, horizon: int = 1, render_mode: str | None = None):
+        super().__init__(max_actions=4, max_length=200, horizon=horizon, render_mode=render_mode)
+
+    def _reset_state(self, options):
+        pass
+
+    def _admissible_actions(self):
+        return list(self.COLORS)
+
+    def _state_text(self):
+        return "Pick the blue card."
+
+    def _apply(self, index):
+        return (1.0, True, True) if index == 2 else (0.0, True, False)
+
+    def expert_action(self):
+        return 2
+
+
+class Corridor(TextEnv):
+    """Walk right ``length`` cells to win; left is a wall that ends the episode; truncated at the horizon."""
+
+    def __init__(self, length: int = 3, horizon: int = 2, render_mode: str | None = None):
+        super().__init__(max_actions=3, max_length=200, horizon=horizon, render_mode=render_mode)
+        self.length = length
+        self.position = 0
+
+    def _reset_state(self, options):
+        self.position = 0
+
+    def _admissible_actions(self):
+        return ["step right", "wait", "step left"]
+
+    def _state_text(self):
+        return f"You are {self.length - self.position} steps from the exit."
+
+    def _apply(self, index):
+        if index == 2:
+            return -1.0, True, False
+        self.position += index == 0
+        won = self.position == self.length
+        return (1.0 if won else -0.1), won, won
+
+    def expert_action(self):
+        return 0
+
+
+for env_id, entry_point in ((BANDIT, ColorBandit), (WALK, Corridor)):
+    if env_id not in gym.registry:
+        gym.register(env_id, entry_point=entry_point)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models gain nothing from threads, and on a busy CPU extra threads slow every step many times over."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_config(tmp_path, **overrides) -> TrainConfig:
+    config = TrainConfig(
+        name="run",
+        output_dir=str(tmp_path),
+        env_id=BANDIT,
+        num_envs=16,
+        iterations=4,
+        seed=0,
+        use_reflector=False,
+        # A low temperature widens the tiny model's narrow logit range (its frozen embeddings are small).
+        policy=PolicyConfig(model="tiny", device="cpu", temperature=0.2),
+        rl=RLConfig(learning_rate=1e-2, minibatch_size=8, micro_batch_size=4, update_epochs=4, ent_coef=0.0),
+        replay_capacity=10,
+        replay_episodes=2,
+        checkpoint_every=1,
+        keep_checkpoints=5,
+        progress=False,
+    )
+    return dataclasses.replace(config, **overrides)
+
+
+def trainable_state(policy: LMPolicy) -> dict[str, torch.Tensor]:
+    return {name: p.detach().clone() for name, p in policy.named_parameters() if p.requires_grad}
+
+
+# --------------------------------------------------------------------------------------------------
+# End to end.
+
+
+def test_training_learns_the_tiny_task_with_finite_losses(tmp_path):
+    trainer = ReflectRLTrainer(tiny_config(tmp_path))
+    rows = trainer.train()
+    success = [row["env/success_rate"] for row in rows]
+    assert success[0] < 0.5, f"the untrained policy should rarely pick blue: {success}"
+    assert np.mean(success[-2:]) >= 0.8 and np.mean(success[-2:]) > success[0] + 0.3, success
+    for row in rows:
+        for key in ("losses/pg_loss", "losses/v_loss", "losses/entropy", "losses/approx_kl"):
+            assert np.isfinite(row[key]), (key, row)
+    assert trainer.evaluate(8).success_rate == 1.0
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["iteration"] for line in lines] == [1, 2, 3, 4]
+    assert (tmp_path / "run" / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_resume_reproduces_the_same_state(tmp_path):
+    config = tiny_config(tmp_path, iterations=2)
+    first = ReflectRLTrainer(config)
+    first.train()
+    expected = trainable_state(first.policy)
+    expected_rng = rng_state(first.rng)
+    expected_replay = first.replay.state_dict()
+
+    # From the checkpoint of iteration 1, one more iteration lands on the state of iteration 2.
+    second = ReflectRLTrainer(dataclasses.replace(config, name="run"))
+    second.load_checkpoint(tmp_path / "run" / "checkpoints" / "iter_000001")
+    assert second.iteration_count == 1
+    second.iteration()
+    for name, value in trainable_state(second.policy).items():
+        torch.testing.assert_close(value, expected[name], rtol=0, atol=0, msg=name)
+    assert second.replay.state_dict() == expected_replay
+    assert rng_state(second.rng)["numpy"] == expected_rng["numpy"]
+    assert torch.equal(rng_state(second.rng)["torch"], expected_rng["torch"])
+    for group, other in zip(
+        second.optimizer.state_dict()["state"].values(), first.optimizer.state_dict()["state"].values(), strict=True
+    ):
+        torch.testing.assert_close(group["exp_avg"], other["exp_avg"], rtol=0, atol=0)
+
+    # --resume picks the newest checkpoint and has nothing left to do.
+    resumed = ReflectRLTrainer(dataclasses.replace(config, resume=True))
+    assert resumed.iteration_count == 2
+    assert resumed.curriculum.state_dict() == first.curriculum.state_dict()
+    for name, value in trainable_state(resumed.policy).items():
+        torch.testing.assert_close(value, expected[name], rtol=0, atol=0, msg=name)
+    assert resumed.train()[-1]["iteration"] == 2  # the earlier rows are kept, none added
+
+
+def test_nan_loss_is_an_error_with_context(tmp_path):
+    trainer = ReflectRLTrainer(tiny_config(tmp_path))
+    rollout = collect_rollout(trainer.envs(), trainer.policy, None, list(range(16)))
+    with torch.no_grad():
+        trainer.policy.value_head.weight.fill_(float("nan"))
+    with pytest.raises(NonFiniteLossError, match=r"Non-finite loss nan \(iteration 7, epoch 0.*v_loss=nan"):
+        update_policy(
+            trainer.policy, trainer.optimizer, rollout, trainer.config.rl, torch.Generator(), context="iteration 7, "
+        )
+    trainer.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Rollouts.
+
+
+def test_rollout_layout_and_truncation_bootstrap():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    with torch.no_grad():
+        policy.value_head.bias.fill_(1.0)  # every value estimate is 1
+    envs = make_envs(WALK, 6, env_kwargs={"horizon": 2})
+    torch.manual_seed(0)
+    rollout = collect_rollout(envs, policy, None, list(range(6)))
+    envs.close()
+    assert rollout.rewards.shape == (2, 6) and len(rollout) == sum(len(e) for e in rollout.episodes)
+    for column, episode in enumerate(rollout.episodes):
+        length = len(episode)
+        assert rollout.dones[length - 1, column] and not rollout.dones[: length - 1, column].any()
+        assert rollout.rewards[:length, column].tolist() == pytest.approx(episode.rewards)
+        hit_wall = episode.chosen[-1] == 2
+        assert bool(rollout.terminations[length - 1, column]) == (hit_wall or episode.success)
+        truncated = not rollout.terminations[length - 1, column]
+        # Only a truncated episode gets the value of its last observation, at its last step.
+        expected = torch.zeros(2)
+        expected[length - 1] = 1.0 if truncated else 0.0
+        torch.testing.assert_close(rollout.final_values[:, column], expected)
+    assert rollout.grid(rollout.actions).dtype == torch.long
+    torch.testing.assert_close(rollout.flat(rollout.grid(rollout.logprobs)), rollout.logprobs)
+    assert any(not rollout.terminations[len(e) - 1, c] for c, e in enumerate(rollout.episodes)), "no truncation seen"
+
+
+def test_sync_and_async_vector_envs_give_the_same_rollout():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    outcomes = []
+    for mode in ("sync", "async"):
+        envs = make_envs("ReflectRL/DangerousTaxi-Dropoff-v0", 3, vectorization=mode)
+        torch.manual_seed(0)
+        rollout = collect_rollout(envs, policy, None, [5, 6, 7])
+        envs.close()
+        outcomes.append((rollout.actions.tolist(), rollout.rewards.tolist(), [e.states for e in rollout.episodes]))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_rollout_with_reflector_passes_the_last_action():
+    seen: list[list[str]] = []
+
+    class RecordingReflector:
+        def reflect(self, states, actions):
+            seen.append(states)
+            return ["Go right." for _ in states]
+
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    envs = make_envs(WALK, 2, env_kwargs={"horizon": 3})
+    rollout = collect_rollout(envs, policy, RecordingReflector(), [0, 1])
+    envs.close()
+    assert all("Last action" not in s for s in seen[0])
+    for step_states in seen[1:]:
+        assert all("\nLast action: " in s for s in step_states)
+    assert {r for e in rollout.episodes for r in e.reflections} == {"Go right."}
+
+
+# --------------------------------------------------------------------------------------------------
+# Parts.
+
+
+def test_curriculum_by_success_threshold_and_by_schedule():
+    by_success = Curriculum(CurriculumConfig(stages=("taxi",), switch="success", success_threshold=0.5, window=2), "x")
+    assert by_success.stages == CURRICULA["taxi"] and by_success.env_id.endswith("Pickup-v0")
+    assert not by_success.update(0.9)  # the window is not full yet
+    assert by_success.update(0.6) and by_success.env_id.endswith("Dropoff-v0")
+    assert not by_success.update(0.2) and not by_success.update(0.6)  # a fresh window, averaging 0.4
+    state = by_success.state_dict()
+    restored = Curriculum(CurriculumConfig(stages=("taxi",), switch="success", success_threshold=0.5, window=2), "x")
+    restored.load_state_dict(json.loads(json.dumps(state)))
+    assert restored.state_dict() == state
+    assert restored.update(1.0) and restored.is_last  # [0.6, 1.0] averages 0.8: move on
+
+    schedule = Curriculum(CurriculumConfig(stages=("a", "b", "c"), switch="schedule", stage_iterations=(1, 2)), "x")
+    moves = [schedule.update(0.0) for _ in range(5)]
+    assert moves == [True, False, True, False, False] and schedule.env_id == "c"
+    with pytest.raises(ValueError, match="needs 2 stage_iterations"):
+        CurriculumConfig(stages=("a", "b", "c"), switch="schedule", stage_iterations=(1,))
+    with pytest.raises(ValueError, match="differ from this run"):
+        Curriculum(CurriculumConfig(), "other").load_state_dict(state)
+
+
+def test_replay_keeps_the_latest_successes():
+    replay = SuccessReplay(capacity=3)
+
+    def episode(tag: int, success: bool) -> Episode:
+        return Episode([f"s{tag}"], [["a", "b"]], [None], [1], [1.0 if success else 0.0], True, success)
+
+    kept = [replay.add(episode(i, success=i % 2 == 0)) for i in range(8)]
+    assert kept == [True, False] * 4 and len(replay) == 3
+    assert [e.states[0] for e in replay.sample(3, np.random.default_rng(0))] == ["s2", "s4", "s6"]
+    copy = SuccessReplay(capacity=3)
+    copy.load_state_dict(json.loads(json.dumps(replay.state_dict())))
+    assert copy.state_dict() == replay.state_dict()
+    assert SuccessReplay(capacity=0).add(episode(0, True)) is False
+
+
+def test_checkpoint_directories_are_atomic_and_pruned(tmp_path):
+    manager = CheckpointManager(tmp_path / "ckpt", keep=2)
+    for iteration in (1, 2, 3):
+        manager.save(iteration, lambda folder, i=iteration: (folder / "value.txt").write_text(str(i)))
+    assert [p.name for p in manager.checkpoints()] == ["iter_000002", "iter_000003"]
+    assert manager.latest().name == "iter_000003"
+
+    def fail(folder):
+        (folder / "partial.txt").write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        manager.save(4, fail)
+    assert manager.latest().name == "iter_000003" and not (tmp_path / "ckpt" / "iter_000004").exists()
+    assert not [p for p in (tmp_path / "ckpt").iterdir() if p.name.endswith(".tmp")]
+    with atomic_directory(tmp_path / "ckpt" / "iter_000003") as folder:  # replacing an existing folder
+        (folder / "value.txt").write_text("new")
+    assert (tmp_path / "ckpt" / "iter_000003" / "value.txt").read_text() == "new"
+
+
+def test_rng_state_round_trip():
+    generator = np.random.default_rng(5)
+    state = rng_state(generator)
+    first = (np.random.default_rng(0).random(), generator.random(), torch.rand(2))
+    set_rng_state(state, generator)
+    assert generator.random() == first[1]
+    assert torch.equal(torch.rand(2), first[2])
+
+
+def test_metrics_logger_writes_rows_and_drops_them_after_a_resume_point(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    logger = MetricsLogger(path, total=3, progress=False)
+    for i in (1, 2, 3):
+        logger.log(i, {"env/success_rate": i / 4, "losses/pg_loss": torch.tensor(0.5)})
+    logger.plot(tmp_path / "curve.png")
+    logger.close()
+    assert [json.loads(line)["env/success_rate"] for line in path.read_text().splitlines()] == [0.25, 0.5, 0.75]
+    assert (tmp_path / "curve.png").read_bytes()[:4] == b"\x89PNG"
+    resumed = MetricsLogger(path, total=3, start=2, progress=False)
+    assert [row["iteration"] for row in resumed.rows] == [1, 2]
+
+
+def test_sft_examples_train_on_the_completion_only():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    records = expert_records("ReflectRL/DangerousTaxi-Pickup-v0", range(2), perturb_prob=0.0)
+    examples = policy_examples(policy, records, reflection_prob=1.0)
+    batch = policy.encode([records[0].state], [records[0].actions], [records[0].reflection])
+    first = examples[0]
+    assert first["input_ids"][:-1] == batch.input_ids[0].tolist()  # the policy's own prompt tokens
+    assert first["input_ids"][-1] == policy.label_token_ids[records[0].expert_action]
+    assert set(first["labels"][:-1]) == {IGNORE_INDEX} and first["labels"][-1] == first["input_ids"][-1]
+
+    reflector = reflector_examples(policy.tokenizer, policy.template, records[:1])[0]
+    completion = [t for t in reflector["labels"] if t != IGNORE_INDEX]
+    assert completion[-1] == policy.tokenizer.eos_token_id
+    assert policy.tokenizer.decode(completion[:-1]).strip() == records[0].reflection
+    prompt_length = reflector["labels"].index(completion[0])
+    assert policy.tokenizer.decode(reflector["input_ids"][:prompt_length]).endswith("Analysis:")
+
+
+def test_sft_lowers_the_loss_of_the_expert_labels():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", temperature=0.2))
+    records = expert_records(BANDIT, range(16), perturb_prob=0.0)
+    before = policy.act([r.state for r in records[:4]], [r.actions for r in records[:4]], greedy=True)
+    result = sft_policy(
+        policy, records, SFTConfig(max_steps=8, batch_size=8, learning_rate=1e-2, logging_steps=1), progress=False
+    )
+    assert np.isfinite(result.train_loss) and result.steps == 8
+    assert result.losses[-1] < result.losses[0]
+    after = policy.act([r.state for r in records[:4]], [r.actions for r in records[:4]], greedy=True)
+    assert after == [2, 2, 2, 2], (before, after)
+
+
+def test_top_layers_lora_targets_adapt_only_the_last_blocks():
+    targets = top_layers_lora_targets("tiny", 1)
+    assert targets and all(".layers.1." in name for name in targets)
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", lora_target_modules=targets))
+    adapted = {name for name, p in policy.model.named_parameters() if p.requires_grad}
+    assert adapted and all(".layers.1." in name for name in adapted)
+
+
+def test_config_errors_name_the_fix():
+    with pytest.raises(ValueError, match="micro_batch_size"):
+        RLConfig(minibatch_size=4, micro_batch_size=8)
+    with pytest.raises(ValueError, match="algorithm"):
+        RLConfig(algorithm="a2c")
+    with pytest.raises(ValueError, match="replay_capacity"):
+        TrainConfig(replay_capacity=-1)
+
+
+def test_wilson_interval():
+    low, high = wilson_interval(0, 40)
+    assert low == 0 and 0.08 < high < 0.09
+    assert wilson_interval(20, 40)[0] < 0.5 < wilson_interval(20, 40)[1]

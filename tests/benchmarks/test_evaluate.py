@@ -1,0 +1,279 @@
+"""The evaluation harness: metrics, batching, invalid actions, results files, resume, skips, the table."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.error import DependencyNotInstalled
+
+import benchmarks.evaluate as evaluate
+from benchmarks.stats import wilson_interval
+from reflect_agent.agents import NO_ACTION, ExpertAgent
+from tests.agent.chat_stub import StubChatServer
+
+TAXI = "ReflectRL/DangerousTaxi-v0"
+PICKUP = "ReflectRL/DangerousTaxi-Pickup-v0"
+CELL_KEYS = {
+    "env",
+    "agent",
+    "episodes",
+    "seed",
+    "success_rate",
+    "success_ci95",
+    "mean_return",
+    "mean_steps",
+    "invalid_action_rate",
+    "decisions_per_second",
+    "metadata",
+}
+
+
+def options(**overrides) -> dict:
+    base = {
+        "batch_size": 8,
+        "device": "cpu",
+        "sb3_timesteps": 1000,
+        "sb3_seed": 0,
+        "progress": False,
+        "openai": {},
+    }
+    return {**base, **overrides}
+
+
+class ObservationAgent:
+    """A deterministic function of the observation, so batched and one-at-a-time runs must agree."""
+
+    name = "hash"
+
+    def __init__(self, batch_size: int):
+        self.batch_size = batch_size
+        self.infos: list[dict] = []
+
+    def reset(self, seed=None):
+        pass
+
+    def act(self, obs, info):
+        self.infos.append(info)
+        return sum(map(ord, obs)) % len(info["actions"])
+
+    def act_batch(self, observations, infos):
+        return [self.act(obs, info) for obs, info in zip(observations, infos, strict=True)]
+
+
+# ------------------------------------------------------------------------------------------------
+# Statistics.
+
+
+@pytest.mark.parametrize(
+    ("successes", "trials", "expected"),
+    [(0, 10, (0.0, 0.2775)), (5, 10, (0.2366, 0.7634)), (10, 10, (0.7225, 1.0)), (81, 100, (0.7222, 0.8749))],
+)
+def test_wilson_interval_matches_reference_values(successes, trials, expected):
+    assert wilson_interval(successes, trials) == pytest.approx(expected, abs=1e-4)
+
+
+def test_wilson_interval_rejects_impossible_counts():
+    with pytest.raises(ValueError, match="trials"):
+        wilson_interval(0, 0)
+    with pytest.raises(ValueError, match="successes"):
+        wilson_interval(4, 3)
+
+
+# ------------------------------------------------------------------------------------------------
+# Running episodes.
+
+
+def test_expert_cell_matches_a_plain_loop_over_seeds():
+    env = gym.make(TAXI)
+    metrics = evaluate.run_episodes([env], ExpertAgent(env), episodes=6, seed=10)
+    returns, steps = [], []
+    for seed in range(10, 16):
+        _, info = env.reset(seed=seed)
+        total, count, done = 0.0, 0, False
+        while not done:
+            _, reward, terminated, truncated, info = env.step(env.unwrapped.expert_action())
+            total, count, done = total + reward, count + 1, terminated or truncated
+        returns.append(total)
+        steps.append(count)
+    assert metrics["success_rate"] == 1.0 and metrics["invalid_action_rate"] == 0.0
+    assert metrics["mean_return"] == pytest.approx(np.mean(returns))
+    assert metrics["mean_steps"] == pytest.approx(np.mean(steps))
+    assert metrics["decisions"] == sum(steps) and metrics["decisions_per_second"] > 0
+    assert metrics["success_ci95"] == pytest.approx(list(wilson_interval(6, 6)))
+
+
+def test_batched_episodes_give_the_same_results_as_one_at_a_time():
+    one = evaluate.run_episodes([gym.make(TAXI)], ObservationAgent(1), episodes=7, seed=3)
+    batched = evaluate.run_episodes([gym.make(TAXI) for _ in range(3)], ObservationAgent(3), episodes=7, seed=3)
+    for key in ("success_rate", "mean_return", "mean_steps", "invalid_action_rate", "steps", "decisions"):
+        assert batched[key] == pytest.approx(one[key]), key
+
+
+def test_the_agent_sees_the_previous_action():
+    class RecordingExpert(ExpertAgent):
+        def act(self, obs, info):
+            action = super().act(obs, info)
+            seen.append((info, action))
+            return action
+
+    seen: list[tuple[dict, int]] = []
+    env = gym.make(TAXI)
+    evaluate.run_episodes([env], RecordingExpert(env), episodes=1, seed=0)
+    assert len(seen) > 2 and seen[0][0]["previous_action"] is None
+    for (before, action), (after, _) in zip(seen, seen[1:], strict=False):
+        assert after["previous_action"] == before["actions"][action]
+
+
+def test_an_agent_that_names_no_action_steps_an_invalid_action():
+    class Mute(ObservationAgent):
+        def act(self, obs, info):
+            self.infos.append(info)
+            return NO_ACTION
+
+    env = gym.make(PICKUP, horizon=5)
+    agent = Mute(1)
+    metrics = evaluate.run_episodes([env], agent, episodes=2, seed=0)
+    # Every step is invalid: the penalty, the state unchanged, until the horizon truncates.
+    assert metrics["invalid_action_rate"] == 1.0 and metrics["mean_steps"] == 5
+    assert metrics["mean_return"] == pytest.approx(5 * env.unwrapped.invalid_action_penalty)
+    assert all(info["previous_action"] is None for info in agent.infos)
+
+
+# ------------------------------------------------------------------------------------------------
+# The command line: results, table, resume, skips.
+
+
+def test_cli_writes_results_and_table(tmp_path, capsys):
+    out, table = tmp_path / "results.json", tmp_path / "results.md"
+    argv = ["--env", "DangerousTaxi-v0", "--agent", "random", "expert", "--episodes", "5", "--seed", "2"]
+    assert evaluate.main([*argv, "--out", str(out), "--table", str(table), "--no-progress"]) == 0
+    cells = json.loads(out.read_text())["results"]
+    assert [(c["env"], c["agent"]) for c in cells] == [(TAXI, "random"), (TAXI, "expert")]
+    for cell in cells:
+        assert cell.keys() >= CELL_KEYS
+        assert cell["episodes"] == 5 and cell["seed"] == 2
+        assert {"python", "reflect_gym", "timestamp"} <= cell["metadata"].keys()
+    assert cells[1]["success_rate"] == 1.0
+    text = table.read_text()
+    assert "| DangerousTaxi-v0 | `expert` | 5 | 1.00 [" in text
+    assert text in capsys.readouterr().out
+    assert not list(tmp_path.glob(".*")), "a temporary file was left behind"
+
+
+def test_cli_runs_an_openai_compatible_agent_and_counts_unreadable_replies(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    server = StubChatServer()
+    # With horizon 2, episode 1 gets an unreadable reply (an invalid action) then "4" (admissible), and
+    # episode 2 two unreadable replies: 3 invalid steps of 4.
+    server.script = [("reply", "no idea"), ("reply", "4"), ("reply", "?"), ("reply", "??")]
+    out = tmp_path / "results.json"
+    try:
+        monkeypatch.setattr(evaluate, "make_env", lambda env_id: gym.make(env_id, horizon=2))
+        evaluate.main(
+            ["--env", PICKUP, "--agent", "openai:stub-model", "--openai-base-url", server.base_url]
+            + ["--openai-retries", "0", "--episodes", "2", "--out", str(out), "--no-progress"]
+        )
+    finally:
+        server.close()
+    (cell,) = json.loads(out.read_text())["results"]
+    assert len(server.requests) == 4 and server.requests[0]["body"]["model"] == "stub-model"
+    assert cell["agent"] == "openai:stub-model" and cell["steps"] == 4
+    assert cell["invalid_action_rate"] == 0.75
+
+
+def test_an_interrupted_matrix_resumes_where_it_stopped(tmp_path, monkeypatch):
+    out = tmp_path / "results.json"
+    argv = ["--env", TAXI, PICKUP, "--agent", "expert", "random", "--episodes", "3", "--out", str(out), "--no-progress"]
+    real_build = evaluate.build_agent
+
+    def build_until_third(spec, env, opts):
+        if out.exists() and len(evaluate.load_results(out)) == 2:
+            raise KeyboardInterrupt
+        return real_build(spec, env, opts)
+
+    monkeypatch.setattr(evaluate, "build_agent", build_until_third)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate.main(argv)
+    assert len(json.loads(out.read_text())["results"]) == 2
+
+    monkeypatch.setattr(evaluate, "build_agent", real_build)
+    ran = []
+    real_cell = evaluate.evaluate_cell
+    monkeypatch.setattr(evaluate, "evaluate_cell", lambda *args, **kw: ran.append(args[:2]) or real_cell(*args, **kw))
+    evaluate.main(argv)
+    assert ran == [(PICKUP, "expert"), (PICKUP, "random")]
+    assert len(json.loads(out.read_text())["results"]) == 4
+
+    # A finished matrix runs nothing; other settings rerun and replace a stored cell.
+    ran.clear()
+    evaluate.main(argv)
+    assert ran == []
+    evaluate.main(["--env", TAXI, "--agent", "expert", "--episodes", "4", "--out", str(out), "--no-progress"])
+    assert ran == [(TAXI, "expert")]
+    cells = json.loads(out.read_text())["results"]
+    assert len(cells) == 4 and cells[0]["episodes"] == 4
+
+
+def test_missing_extras_and_missing_structured_state_are_skipped_with_a_reason(tmp_path, monkeypatch):
+    real_make = gym.make
+
+    def make(env_id, **kwargs):
+        if env_id == PICKUP:
+            raise DependencyNotInstalled("somepackage is not installed, run `pip install reflect-rl[extra]`")
+        env = real_make(env_id, **kwargs)
+        del env.unwrapped.structured_observation_space  # as an env without a structured state
+        return env
+
+    monkeypatch.setattr(evaluate.gym, "make", make)
+    out, table = tmp_path / "results.json", tmp_path / "results.md"
+    evaluate.main(
+        ["--env", TAXI, PICKUP, "--agent", "expert", "sb3:ppo", "--episodes", "2", "--out", str(out)]
+        + ["--table", str(table), "--no-progress"]
+    )
+    cells = {(c["env"], c["agent"]): c for c in json.loads(out.read_text())["results"]}
+    assert "skipped" not in cells[TAXI, "expert"]
+    assert "no structured state" in cells[TAXI, "sb3:ppo"]["skipped"]
+    assert "somepackage is not installed" in cells[PICKUP, "expert"]["skipped"]
+    text = table.read_text()
+    assert "| DangerousTaxi-Pickup-v0 | skipped | skipped |" in text
+    assert "\n- DangerousTaxi-Pickup-v0 x `expert`: skipped: ReflectRL/DangerousTaxi-Pickup-v0 needs an" in text
+
+
+def test_a_failing_cell_is_recorded_and_the_matrix_goes_on(tmp_path, monkeypatch):
+    real_build = evaluate.build_agent
+
+    def build(spec, env, opts):
+        if env.spec.id == TAXI:
+            raise ValueError("this state offers more actions than the policy has labels")
+        return real_build(spec, env, opts)
+
+    monkeypatch.setattr(evaluate, "build_agent", build)
+    out = tmp_path / "results.json"
+    argv = ["--env", TAXI, PICKUP, "--agent", "expert", "--episodes", "2", "--out", str(out), "--no-progress"]
+    assert evaluate.main(argv) == 1
+    cells = {c["env"]: c for c in evaluate.load_results(out)}
+    assert cells[TAXI]["error"] == "ValueError: this state offers more actions than the policy has labels"
+    assert cells[PICKUP]["success_rate"] == 1.0
+    # The next run retries the failed cell only.
+    monkeypatch.setattr(evaluate, "build_agent", real_build)
+    assert evaluate.main(argv) == 0
+    assert all(evaluate.is_result(c) for c in evaluate.load_results(out))
+
+
+def test_env_ids_resolve_with_or_without_namespace():
+    every = evaluate.registered_env_ids()
+    assert TAXI in every and all(env_id.startswith("ReflectRL/") for env_id in every)
+    assert evaluate.resolve_env_ids(["all"]) == every
+    assert evaluate.resolve_env_ids(["DangerousTaxi-v0", TAXI, PICKUP]) == [TAXI, PICKUP]
+    with pytest.raises(ValueError, match="Unknown env 'Taxi-v9'"):
+        evaluate.resolve_env_ids(["Taxi-v9"])
+
+
+def test_a_results_file_of_another_format_is_refused(tmp_path):
+    out = tmp_path / "results.json"
+    out.write_text('{"cells": []}')
+    with pytest.raises(ValueError, match="not a results file"):
+        evaluate.main(["--env", TAXI, "--agent", "random", "--episodes", "1", "--out", str(out), "--no-progress"])
