@@ -21,13 +21,14 @@ import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
+from benchmarks.files import write_atomically
 
 #: Algorithm name -> stable-baselines3 hyperparameters (besides the policy, env, seed and ``device="cpu"``).
 #: The policy is ``MultiInputPolicy`` for a ``Dict`` state (BabyAI), else ``MlpPolicy``.
@@ -166,10 +167,7 @@ def train_or_load(
     env.close()
     buffer = io.BytesIO()
     model.save(buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        tmp.write(buffer.getvalue())
-    os.replace(tmp.name, path)
+    write_atomically(path, buffer.getvalue())
     return model
 
 

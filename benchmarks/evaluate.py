@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import platform
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -40,6 +38,7 @@ from tqdm.auto import tqdm
 
 import reflect_gym
 from benchmarks.baselines import DEFAULT_TIMESTEPS
+from benchmarks.files import write_atomically
 from benchmarks.stats import wilson_interval
 
 NAMESPACE = "ReflectRL/"
@@ -264,14 +263,6 @@ def load_results(path: Path) -> list[dict[str, Any]]:
     if not isinstance(data, dict) or data.get("format") != RESULTS_FORMAT:
         raise ValueError(f"{path} is not a results file of format {RESULTS_FORMAT}; pass another --out.")
     return list(data["results"])
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
 
 
 def save_results(path: Path, cells: list[dict[str, Any]]) -> None:

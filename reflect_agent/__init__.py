@@ -12,6 +12,8 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     "load_model": "reflect_agent.models",
     "apply_lora": "reflect_agent.models",
+    "load_lora": "reflect_agent.models",
+    "load_tokenizer": "reflect_agent.models",
     "PromptTemplate": "reflect_agent.prompts",
     "PolicyConfig": "reflect_agent.policy",
     "PolicyBatch": "reflect_agent.policy",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import gymnasium as gym
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 from gymnasium.error import DependencyNotInstalled
 
 import benchmarks.evaluate as evaluate
+from benchmarks.files import write_atomically
 from benchmarks.stats import wilson_interval
 from reflect_agent.agents import NO_ACTION, ExpertAgent
 from tests.agent.chat_stub import StubChatServer
@@ -80,6 +83,24 @@ def test_wilson_interval_rejects_impossible_counts():
         wilson_interval(0, 0)
     with pytest.raises(ValueError, match="successes"):
         wilson_interval(4, 3)
+
+
+def test_atomic_writes_keep_the_old_file_on_failure_and_the_usual_permissions(tmp_path, monkeypatch):
+    path = tmp_path / "results.json"
+    old_umask = os.umask(0o022)
+    try:
+        write_atomically(path, "old")
+    finally:
+        os.umask(old_umask)
+    assert path.read_text() == "old" and stat.S_IMODE(path.stat().st_mode) == 0o644
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(path, b"new")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
 
 
 # ------------------------------------------------------------------------------------------------

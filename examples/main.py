@@ -1,0 +1,367 @@
+"""The main job: warm up and train a Reflect-RL agent with SmolLM2 on this CPU, evaluated before and after.
+
+    python -m examples.main                      # DangerousTaxi dropoff, about 20 minutes on 2 cores
+
+Stages (all under ``runs/<name>/``):
+
+1. Warm-up data from the env's expert, with wrong steps and recoveries (``warmup.jsonl``).
+2. Zero-shot evaluation of the untouched model on held-out seeds (or FileQA's test split).
+3. SFT of the reflector (LoRA) on the expert's analyses, and of the policy (LoRA) on the expert's
+   labels with those analyses in its prompts.
+4. Online RL (PPO, Monte-Carlo returns, replay of successes) with the frozen reflector.
+5. Evaluation on the same held-out episodes; a table (``results.md``), the numbers (``results.json``)
+   and a plot (``results.png``: success before and after with 95% intervals, and the RL curve).
+
+``--variant`` picks the ablation's arms: ``reflect-rl`` (the above), ``sft-rl`` (no reflector),
+``sft`` (warm-up only) and ``rl`` (no warm-up). ``--artifacts-dir`` shares data and SFT results
+between runs (``examples.ablation`` uses it), reusing whatever is already there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from reflect_agent.checkpoint import atomic_write_bytes, atomic_write_json, atomic_write_text
+from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, top_layers_lora_targets
+from reflect_agent.curriculum import CurriculumConfig
+from reflect_agent.data import expert_records, read_jsonl, write_jsonl
+from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.ppo import ReflectRLTrainer, seed_everything
+from reflect_agent.reflector import Reflector, ReflectorConfig
+from reflect_agent.rollout import EvalResult, evaluate
+from reflect_agent.sft import SFTConfig, sft_policy, sft_reflector
+
+Variant = Literal["reflect-rl", "sft-rl", "sft", "rl"]
+
+
+@dataclass
+class MainArgs:
+    """Warm up, train and evaluate an LM agent on one ReflectRL task family.
+
+    Attributes:
+        env_id: The task evaluated (and trained on, without a curriculum).
+        name: The run's folder under ``output_dir``.
+        output_dir: Parent folder of runs.
+        artifacts_dir: Where warm-up data and SFT results are kept and reused (default: the run's folder).
+        model: Base model of the policy and the reflector (``"smollm2"``, ``"tiny"``, ...).
+        variant: ``reflect-rl`` | ``sft-rl`` | ``sft`` | ``rl`` (see the module docstring).
+        env_kwargs: Extra ``gym.make`` arguments of training envs and warm-up data.
+        eval_env_kwargs: Extra ``gym.make`` arguments of evaluation envs (``split test`` for FileQA).
+        data_episodes: Expert episodes of warm-up data (per curriculum stage).
+        perturb_prob: Chance per step of a wrong step followed by the expert's recovery.
+        look_ahead: Replay states to learn what each action does, for the analyses (turn off for envs
+            with slow resets, like ALFWorld).
+        policy_sft: The policy's warm-up.
+        reflector_sft: The reflector's warm-up.
+        max_new_tokens: Token limit of a reflection.
+        max_prompt_tokens: Prompt limit of policy and reflector (longer states are cut from the left).
+        lora_layers: Put LoRA adapters on the last this many transformer blocks only (``None``: all);
+            SFT and RL steps then skip the backward pass through the blocks below.
+        rl: The online update.
+        curriculum: RL stages (warm-up data comes from each of them); none: ``env_id`` alone.
+        iterations: RL iterations.
+        num_envs: Episodes per RL iteration (and evaluation batch size).
+        replay_episodes: Successful episodes replayed per iteration.
+        eval_episodes: Held-out episodes per evaluation.
+        eval_zero_shot: Evaluate the untouched model first.
+        eval_after_sft: Also evaluate between warm-up and RL.
+        autocast: bf16 autocast for the forward passes (policy, reflector, SFT).
+        seed: Seeds everything.
+        threads: ``torch.set_num_threads`` (``None``: torch's default; 1 helps on a shared, busy CPU).
+        progress: Show progress bars.
+    """
+
+    env_id: str = "ReflectRL/DangerousTaxi-Dropoff-v0"
+    name: str = "main"
+    output_dir: str = "runs"
+    artifacts_dir: str | None = None
+    model: str = "smollm2"
+    variant: Variant = "reflect-rl"
+    env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
+    eval_env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
+    data_episodes: int = 60
+    perturb_prob: float = 0.25
+    look_ahead: bool = True
+    policy_sft: SFTConfig = field(
+        default_factory=lambda: SFTConfig(
+            epochs=1.0, batch_size=8, learning_rate=1e-3, autocast=True, reflection_prob=0.8
+        )
+    )
+    reflector_sft: SFTConfig = field(
+        default_factory=lambda: SFTConfig(epochs=1.0, batch_size=8, learning_rate=1e-3, autocast=True)
+    )
+    max_new_tokens: int = 48
+    max_prompt_tokens: int = 768
+    lora_layers: int | None = 10
+    rl: RLConfig = field(
+        default_factory=lambda: RLConfig(learning_rate=2e-4, minibatch_size=16, micro_batch_size=8, update_epochs=1)
+    )
+    curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
+    iterations: int = 4
+    num_envs: int = 8
+    replay_episodes: int = 2
+    eval_episodes: int = 40
+    eval_zero_shot: bool = True
+    eval_after_sft: bool = False
+    autocast: bool = True
+    seed: int = 0
+    threads: int | None = None
+    progress: bool = True
+
+    @property
+    def reflects(self) -> bool:
+        """Whether this variant uses the reflector."""
+        return self.variant == "reflect-rl"
+
+
+def warmup_records(args: MainArgs, artifacts: Path) -> list:
+    """The warm-up records (from every curriculum stage), generated once per artifacts folder."""
+    path = artifacts / "warmup.jsonl"
+    if path.is_file():
+        return read_jsonl(path)
+    records = []
+    for env_id in args.curriculum.stages or (args.env_id,):
+        records += expert_records(
+            env_id,
+            range(args.data_episodes),
+            perturb_prob=args.perturb_prob,
+            env_kwargs=dict(args.env_kwargs),
+            rng_seed=args.seed,
+            look_ahead=args.look_ahead,
+        )
+    write_jsonl(records, path)
+    return records
+
+
+def lora_targets(args: MainArgs) -> list[str] | None:
+    """The LoRA target modules of ``args`` (``None``: the architecture's defaults in every block)."""
+    return None if args.lora_layers is None else top_layers_lora_targets(args.model, args.lora_layers)
+
+
+def policy_config(args: MainArgs) -> PolicyConfig:
+    """The policy's configuration for ``args``."""
+    return PolicyConfig(
+        model=args.model,
+        autocast=args.autocast,
+        max_prompt_tokens=args.max_prompt_tokens,
+        lora_target_modules=lora_targets(args),
+    )
+
+
+def trained_reflector(args: MainArgs, records: list, artifacts: Path, timings: dict[str, float]) -> Reflector:
+    """The reflector, warmed up once per artifacts folder (its LoRA adapter is reused after)."""
+    adapter = artifacts / "reflector_adapter"
+    if not adapter.is_dir():
+        start = time.perf_counter()
+        _, result = sft_reflector(
+            args.model,
+            records,
+            args.reflector_sft,
+            adapter,
+            lora_target_modules=lora_targets(args),
+            max_prompt_tokens=args.max_prompt_tokens,
+            progress=args.progress,
+        )
+        timings["sft_reflector_s"] = time.perf_counter() - start
+        print(f"reflector SFT: {result.steps} steps, loss {result.train_loss:.3f}, {result.seconds:.0f} s", flush=True)
+    config = ReflectorConfig(
+        model=args.model,
+        adapter=str(adapter),
+        max_new_tokens=args.max_new_tokens,
+        max_prompt_tokens=args.max_prompt_tokens,
+        autocast=args.autocast,
+    )
+    return Reflector.from_config(config)
+
+
+def warmed_up_policy(args: MainArgs, records: list, artifacts: Path, timings: dict[str, float]) -> LMPolicy:
+    """The policy after SFT (with reflections in its prompts for ``reflect-rl``), reused once trained."""
+    folder = artifacts / ("sft_policy_reflect" if args.reflects else "sft_policy")
+    if folder.is_dir():
+        return LMPolicy.load(folder, trainable=True)
+    policy = LMPolicy.from_config(policy_config(args))
+    sft = args.policy_sft if args.reflects else dataclasses.replace(args.policy_sft, reflection_prob=0.0)
+    start = time.perf_counter()
+    result = sft_policy(policy, records, sft, progress=args.progress)
+    timings["sft_policy_s"] = time.perf_counter() - start
+    print(f"policy SFT: {result.steps} steps, loss {result.train_loss:.3f}, {result.seconds:.0f} s", flush=True)
+    policy.save(folder)
+    return policy
+
+
+def held_out(args: MainArgs, policy: LMPolicy, reflector: Reflector | None) -> EvalResult:
+    """Greedy evaluation on the held-out episodes (the same ones for every stage and variant)."""
+    return evaluate(
+        policy,
+        reflector,
+        args.env_id,
+        range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.eval_episodes),
+        num_envs=args.num_envs,
+        env_kwargs={**args.env_kwargs, **args.eval_env_kwargs},
+    )
+
+
+def reference_success(args: MainArgs, spec: str) -> tuple[int, int]:
+    """Successes of a reference agent (``"random"`` or ``"expert"``) on the held-out episodes."""
+    import gymnasium as gym
+
+    from reflect_agent.agents import make_agent
+
+    env = gym.make(args.env_id, **{**args.env_kwargs, **args.eval_env_kwargs})
+    agent = make_agent(spec, env)
+    seeds = range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.eval_episodes)
+    successes = 0
+    for seed in seeds:
+        agent.reset(seed)
+        obs, info = env.reset(seed=seed)
+        done = False
+        while not done:
+            obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
+            done = terminated or truncated
+        successes += bool(info["success"])
+    env.close()
+    return successes, len(seeds)
+
+
+def run(args: MainArgs) -> dict[str, Any]:
+    """Run the stages of ``args``; return (and write) the results."""
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+    run_dir = Path(args.output_dir) / args.name
+    artifacts = Path(args.artifacts_dir) if args.artifacts_dir else run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    evaluations: dict[str, EvalResult] = {}
+
+    def record(stage: str, result: EvalResult) -> None:
+        evaluations[stage] = result
+        timings[f"eval_{stage.replace(' ', '_')}_s"] = result.seconds
+        print(f"{stage:>10}: {result.row()} ({result.seconds:.0f} s)", flush=True)
+
+    references = {spec: reference_success(args, spec) for spec in ("random", "expert")}
+    for spec, (successes, episodes) in references.items():
+        print(
+            f"{spec:>10}: success {100 * successes / episodes:.1f}% ({successes}/{episodes}) on the held-out episodes"
+        )
+
+    records = warmup_records(args, artifacts)
+    if args.eval_zero_shot:
+        record("zero-shot", held_out(args, LMPolicy.from_config(policy_config(args)), None))
+
+    reflector = trained_reflector(args, records, artifacts, timings) if args.reflects else None
+    if args.variant == "rl":
+        policy = LMPolicy.from_config(policy_config(args))
+    else:
+        policy = warmed_up_policy(args, records, artifacts, timings)
+    if args.eval_after_sft or args.variant == "sft":
+        record("after SFT", held_out(args, policy, reflector))
+
+    curve: list[dict[str, Any]] = []
+    if args.variant != "sft":
+        config = TrainConfig(
+            name=args.name,
+            output_dir=args.output_dir,
+            env_id=args.env_id,
+            env_kwargs=dict(args.env_kwargs),
+            eval_env_kwargs=dict(args.eval_env_kwargs),
+            num_envs=args.num_envs,
+            iterations=args.iterations,
+            seed=args.seed,
+            use_reflector=args.reflects,
+            policy=policy.config,
+            rl=args.rl,
+            curriculum=args.curriculum,
+            replay_episodes=args.replay_episodes,
+            checkpoint_every=0,
+            progress=args.progress,
+            threads=args.threads,
+        )
+        start = time.perf_counter()
+        trainer = ReflectRLTrainer(config, policy=policy, reflector=reflector)
+        curve = trainer.train()
+        timings["rl_s"] = time.perf_counter() - start
+        record("after RL", held_out(args, trainer.policy, reflector))
+
+    timings["total_s"] = time.perf_counter() - started
+    results = {
+        "args": dataclasses.asdict(args),
+        "evaluations": {stage: dataclasses.asdict(result) for stage, result in evaluations.items()},
+        "reference_success": {spec: {"successes": k, "episodes": n} for spec, (k, n) in references.items()},
+        "timings": timings,
+        "torch_threads": torch.get_num_threads(),
+    }
+    atomic_write_json(run_dir / "results.json", results)
+    atomic_write_text(run_dir / "results.md", results_table(args, evaluations, timings))
+    atomic_write_bytes(run_dir / "results.png", results_plot(args, evaluations, curve))
+    print(results_table(args, evaluations, timings), flush=True)
+    print(f"Results written to {run_dir}/ (results.md, results.json, results.png)", flush=True)
+    return results
+
+
+def results_table(args: MainArgs, evaluations: dict[str, EvalResult], timings: dict[str, float]) -> str:
+    """A Markdown table of the evaluations, with the run's timings below."""
+    lines = [
+        f"## {args.env_id}, {args.model}, variant {args.variant}",
+        "",
+        f"Held-out episodes: {args.eval_episodes} (seeds from {EVAL_SEED_OFFSET}"
+        + (f", env kwargs {dict(args.eval_env_kwargs)}" if args.eval_env_kwargs else "")
+        + "), greedy actions. Zero-shot: the untouched model, no reflection.",
+        "",
+        "| stage | success | 95% interval | mean return | mean length |",
+        "|---|---|---|---|---|",
+    ]
+    for stage, r in evaluations.items():
+        lines.append(
+            f"| {stage} | {100 * r.success_rate:.1f}% ({r.successes}/{r.episodes}) | "
+            f"[{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}] | {r.mean_return:+.3f} | {r.mean_length:.1f} |"
+        )
+    lines += ["", "Seconds: " + ", ".join(f"{k.removesuffix('_s')} {v:.0f}" for k, v in timings.items()), ""]
+    return "\n".join(lines)
+
+
+def results_plot(args: MainArgs, evaluations: dict[str, EvalResult], curve: list[dict[str, Any]]) -> bytes:
+    """PNG: held-out success per stage with 95% intervals, and the training success per RL iteration."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 3.8), layout="constrained")
+    FigureCanvasAgg(figure)
+    bars, line = figure.subplots(1, 2)
+    stages = list(evaluations)
+    rates = [100 * evaluations[s].success_rate for s in stages]
+    errors = [
+        [rate - 100 * evaluations[s].ci_low for s, rate in zip(stages, rates, strict=True)],
+        [100 * evaluations[s].ci_high - rate for s, rate in zip(stages, rates, strict=True)],
+    ]
+    bars.bar(stages, rates, yerr=errors, capsize=6, color=["#999999", "#6a9fd4", "#2b6cb0"][: len(stages)])
+    bars.set_ylim(0, 100)
+    bars.set_ylabel("held-out success (%)")
+    bars.set_title(f"{args.env_id.split('/')[-1]} ({args.variant})")
+    if curve:
+        xs = [row["iteration"] for row in curve]
+        line.plot(xs, [100 * row["env/success_rate"] for row in curve], marker="o")
+    line.set_ylim(0, 100)
+    line.set_xlabel("RL iteration")
+    line.set_ylabel("training success (%)")
+    line.set_title("online RL")
+    line.grid(alpha=0.3)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+if __name__ == "__main__":
+    import tyro
+
+    run(tyro.cli(MainArgs))

@@ -1,0 +1,31 @@
+"""The README's main job, end to end with the tiny model and a few episodes."""
+
+from __future__ import annotations
+
+import json
+
+from examples.main import MainArgs, run
+
+
+def test_main_job_runs_end_to_end_and_writes_its_results(tmp_path):
+    args = MainArgs(
+        model="tiny",
+        name="smoke",
+        output_dir=str(tmp_path),
+        data_episodes=4,
+        iterations=1,
+        num_envs=4,
+        eval_episodes=4,
+        max_new_tokens=8,
+        progress=False,
+        threads=1,
+    )
+    results = run(args)
+    run_dir = tmp_path / "smoke"
+    for name in ("results.json", "results.md", "results.png", "warmup.jsonl"):
+        assert (run_dir / name).is_file(), name
+    assert json.loads((run_dir / "results.json").read_text()) == json.loads(json.dumps(results))
+    assert set(results["evaluations"]) == {"zero-shot", "after RL"}
+    assert results["reference_success"]["expert"] == {"successes": 4, "episodes": 4}
+    for evaluation in results["evaluations"].values():
+        assert evaluation["episodes"] == 4 and 0.0 <= evaluation["success_rate"] <= 1.0
