@@ -223,7 +223,9 @@ def evaluate_cell(
     except SkipCell as reason:
         return {**cell, "skipped": str(reason), "metadata": metadata(None)}
     try:
+        tic = time.perf_counter()
         agent = build_agent(spec, envs[0], options)
+        build_seconds = time.perf_counter() - tic
         batch = max(1, min(int(getattr(agent, "batch_size", 1)), episodes))
         envs += [gym.make(env_id) for _ in range(batch - 1)]
         with tqdm(total=episodes, desc=f"{env_id.removeprefix(NAMESPACE)} | {spec}", unit="ep",
@@ -234,7 +236,8 @@ def evaluate_cell(
     finally:
         for env in envs:
             env.close()
-    return {**cell, **metrics, "metadata": {**metadata(envs[0]), "batch_size": batch}}
+    # build_seconds: loading the model, or training (or loading) a classical baseline.
+    return {**cell, **metrics, "metadata": {**metadata(envs[0]), "batch_size": batch, "build_seconds": build_seconds}}
 
 
 def metadata(env: gym.Env | None) -> dict[str, Any]:
