@@ -1,14 +1,14 @@
 """Warm-up data from each env's expert: trajectories, recoveries after a wrong step, and reflections.
 
 For every seed the expert (``env.unwrapped.expert_action()``) plays one episode. With probability
-``perturb_prob`` per step a *wrong* action is taken instead (one the expert would not take and that
-does not end the episode, found by looking ahead on a copy of the env) and the expert recovers from
-the state it leads to: the paper's negative examples. Each visited state becomes a :class:`StepRecord`:
+``perturb_prob`` per step a *wrong* action is taken instead (one that keeps the episode going but
+lengthens the way to the goal, found by looking ahead) and the expert recovers from the state it leads
+to: the paper's negative examples. Each visited state becomes a :class:`StepRecord`:
 
 * a **policy example**: prompt (state, actions and reflection, rendered by the policy itself at SFT
   time) -> the expert action's label;
-* a **reflector example**: the state (with the last action when it was a wrong one, see
-  :func:`reflector_state`) -> a short analysis written from what the expert knows: where the goal is,
+* a **reflector example**: the state (with the last action, see :func:`reflector_state`) -> a short
+  analysis written from what the expert knows: where the goal is,
   why the expert's action helps, which actions would end the episode, and, after a wrong step, why it
   was wrong and what to do now. The wording is drawn from several templates with a seeded generator,
   actions are named by their text, numbers are spelled out, and no reflection ever contains the label
@@ -105,11 +105,6 @@ class StepRecord:
     template_version: str = TEMPLATE_VERSION
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def label(self) -> str:
-        """The expert action's label in the observation (labels are indices)."""
-        return str(self.expert_action)
-
 
 def reflector_state(state: str, previous_action: str | None) -> str:
     """The state text the reflector reads: the env's state, plus the last action when there was one.
@@ -128,7 +123,7 @@ def reflector_state(state: str, previous_action: str | None) -> str:
 
 @dataclass
 class Outcome:
-    """What one admissible action does, seen on a copy of the env."""
+    """What one admissible action does, seen by looking ahead."""
 
     reward: float
     terminated: bool
