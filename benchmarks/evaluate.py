@@ -15,12 +15,18 @@ same settings, so an interrupted matrix resumes where it stopped. Envs whose opt
 and classical baselines on envs without a structured state, are recorded as skipped with the reason; a
 cell that raises is recorded as failed with its error, the others still run, and the exit status is 1.
 Env ids may omit the ``ReflectRL/`` namespace; ``all`` means every registered ReflectRL id.
+
+``--env-kwargs PATTERN:KEY=VALUE`` passes ``gym.make`` arguments to the envs whose id (namespace left out)
+matches the shell-style pattern, for instance ``'BabyAI-*:horizon=64'`` or ``ALFWorld-v0:max_actions=52``
+(an LM policy has 52 single-token labels); values are read as JSON when they parse, else as strings. A
+cell's env arguments are part of its settings.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import fnmatch
 import json
 import platform
 import sys
@@ -88,10 +94,36 @@ def resolve_env_ids(names: Sequence[str]) -> list[str]:
     return env_ids
 
 
-def make_env(env_id: str) -> gym.Env:
-    """``gym.make(env_id)``; a missing optional dependency raises :class:`SkipCell`."""
+def parse_env_kwargs(items: Sequence[str]) -> list[tuple[str, str, Any]]:
+    """``(pattern, key, value)`` of each ``PATTERN:KEY=VALUE``; values are JSON when they parse.
+
+    Raises:
+        ValueError: If an item is not of that form.
+    """
+    parsed = []
+    for item in items:
+        pattern, _, assignment = item.partition(":")
+        key, equals, raw = assignment.partition("=")
+        if not (pattern and key.isidentifier() and equals):
+            raise ValueError(f"--env-kwargs {item!r} is not PATTERN:KEY=VALUE, e.g. 'BabyAI-*:horizon=64'.")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        parsed.append((pattern, key, value))
+    return parsed
+
+
+def env_kwargs_for(env_id: str, env_kwargs: Sequence[tuple[str, str, Any]]) -> dict[str, Any]:
+    """The ``gym.make`` arguments of ``env_id`` (later patterns override earlier ones)."""
+    name = env_id.removeprefix(NAMESPACE)
+    return {key: value for pattern, key, value in env_kwargs if fnmatch.fnmatchcase(name, pattern)}
+
+
+def make_env(env_id: str, kwargs: dict[str, Any]) -> gym.Env:
+    """``gym.make(env_id, **kwargs)``; a missing optional dependency raises :class:`SkipCell`."""
     try:
-        return gym.make(env_id)
+        return gym.make(env_id, **kwargs)
     except (DependencyNotInstalled, ModuleNotFoundError) as error:
         raise SkipCell(f"{env_id} needs an optional dependency: {error}") from error
 
@@ -116,15 +148,23 @@ def build_agent(spec: str, env: gym.Env, options: dict[str, Any]) -> Any:
     from reflect_agent.agents import make_agent
 
     if kind == "lm":
-        return make_agent(spec, env, batch_size=options["batch_size"], device=options["device"])
+        return make_agent(spec, env, **options["lm"])
     if kind == "openai":
         return make_agent(spec, env, **options["openai"])
     return make_agent(spec, env)
 
 
-def cell_settings(spec: str, episodes: int, seed: int, options: dict[str, Any]) -> dict[str, Any]:
+def cell_settings(env_id: str, spec: str, episodes: int, seed: int, options: dict[str, Any]) -> dict[str, Any]:
     """The settings that decide a cell's result; a stored cell is reused only when they match."""
-    settings: dict[str, Any] = {"episodes": episodes, "seed": seed}
+    settings: dict[str, Any] = {
+        "episodes": episodes,
+        "seed": seed,
+        "env_kwargs": env_kwargs_for(env_id, options["env_kwargs"]),
+    }
+    if spec.startswith("lm:"):
+        settings.update(autocast=options["lm"]["autocast"])
+        if spec.endswith("+reflect"):
+            settings.update(max_new_tokens=options["lm"]["max_new_tokens"])
     if spec.startswith("sb3:"):
         settings.update(sb3_timesteps=options["sb3_timesteps"], sb3_seed=options["sb3_seed"])
     return settings
@@ -217,9 +257,10 @@ def evaluate_cell(
     env_id: str, spec: str, episodes: int, seed: int, options: dict[str, Any], position: int = 0
 ) -> dict[str, Any]:
     """Evaluate agent ``spec`` on ``env_id``: a result cell, or a skipped cell with its reason."""
-    cell: dict[str, Any] = {"env": env_id, "agent": spec, **cell_settings(spec, episodes, seed, options)}
+    cell: dict[str, Any] = {"env": env_id, "agent": spec, **cell_settings(env_id, spec, episodes, seed, options)}
+    kwargs = env_kwargs_for(env_id, options["env_kwargs"])
     try:
-        envs = [make_env(env_id)]
+        envs = [make_env(env_id, kwargs)]
     except SkipCell as reason:
         return {**cell, "skipped": str(reason), "metadata": metadata(None)}
     try:
@@ -227,7 +268,7 @@ def evaluate_cell(
         agent = build_agent(spec, envs[0], options)
         build_seconds = time.perf_counter() - tic
         batch = max(1, min(int(getattr(agent, "batch_size", 1)), episodes))
-        envs += [gym.make(env_id) for _ in range(batch - 1)]
+        envs += [gym.make(env_id, **kwargs) for _ in range(batch - 1)]
         with tqdm(total=episodes, desc=f"{env_id.removeprefix(NAMESPACE)} | {spec}", unit="ep",
                   disable=not options["progress"], leave=False, position=position) as progress:  # fmt: skip
             metrics = run_episodes(envs, agent, episodes, seed, progress)
@@ -291,7 +332,7 @@ def run_matrix(
     todo = [(env_id, spec) for env_id in env_ids for spec in specs]
     with tqdm(total=len(todo), desc="cells", unit="cell", disable=not options["progress"]) as bar:
         for env_id, spec in todo:
-            settings = cell_settings(spec, episodes, seed, options)
+            settings = cell_settings(env_id, spec, episodes, seed, options)
             index = next((i for i, c in enumerate(cells) if (c["env"], c["agent"]) == (env_id, spec)), None)
             stored = cells[index] if index is not None else None
             if stored is not None and is_result(stored) and all(stored.get(k) == v for k, v in settings.items()):
@@ -378,6 +419,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--table", type=Path, help="also write the Markdown table of every cell in --out here")
     parser.add_argument("--batch-size", type=int, default=8, help="episodes run at once by LM agents (default 8)")
     parser.add_argument("--device", default=None, help="torch device of LM agents (default: cuda if available)")
+    parser.add_argument(
+        "--autocast", action="store_true", help="bf16 autocast for LM agents' forward passes (faster on CPU)"
+    )
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=100, help="token limit of a reflection (default 100, the paper's)"
+    )
+    parser.add_argument(
+        "--env-kwargs",
+        nargs="+",
+        default=[],
+        metavar="PATTERN:KEY=VALUE",
+        help="gym.make arguments for the envs matching PATTERN, e.g. 'BabyAI-*:horizon=64'",
+    )
     parser.add_argument("--torch-threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument(
         "--sb3-timesteps",
@@ -395,6 +449,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--episodes must be at least 1, got {args.episodes}")
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.max_new_tokens < 1:
+        parser.error(f"--max-new-tokens must be at least 1, got {args.max_new_tokens}")
+    try:
+        args.env_kwargs = parse_env_kwargs(args.env_kwargs)
+    except ValueError as error:
+        parser.error(str(error))
     return args
 
 
@@ -411,8 +471,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # On a shared CPU, fewer threads than cores avoids torch's threads waiting on each other.
         torch.set_num_threads(args.torch_threads)
     options = {
-        "batch_size": args.batch_size,
-        "device": args.device,
+        "env_kwargs": args.env_kwargs,
+        "lm": {
+            "batch_size": args.batch_size,
+            "device": args.device,
+            "autocast": args.autocast,
+            "max_new_tokens": args.max_new_tokens,
+        },
         "sb3_timesteps": args.sb3_timesteps,
         "sb3_seed": args.sb3_seed,
         "progress": args.progress,

@@ -358,7 +358,9 @@ def make_agent(spec: str, env: gym.Env, **options: Any) -> Agent:
         * ``"lm:MODEL"`` / ``"lm:MODEL+reflect"``: :class:`LMAgent` on a base model spec of
           :func:`reflect_agent.models.load_model` (``smollm2``, ``tiny``, ...) or a checkpoint folder saved
           by ``LMPolicy.save``; ``+reflect`` adds a reflector on the same, frozen, base model.
-          Options: ``greedy``, ``batch_size``, ``device``.
+          Options: ``greedy``, ``batch_size``, ``device``, ``autocast`` (bf16 forward passes; ``None`` keeps a
+          checkpoint's setting, off for a base model) and
+          ``max_new_tokens`` (the reflection's token limit, 100 by default as in the paper).
         * ``"openai"`` / ``"openai:MODEL"``: :class:`OpenAIChatAgent`; options are its arguments.
 
     Stable-baselines3 baselines (``"sb3:ppo"``, ``"sb3:dqn"``) are trained by :mod:`benchmarks.baselines`
@@ -393,7 +395,14 @@ def make_agent(spec: str, env: gym.Env, **options: Any) -> Agent:
 
 
 def _make_lm_agent(
-    spec: str, argument: str, *, greedy: bool = True, batch_size: int = 8, device: str | None = None
+    spec: str,
+    argument: str,
+    *,
+    greedy: bool = True,
+    batch_size: int = 8,
+    device: str | None = None,
+    autocast: bool | None = None,
+    max_new_tokens: int = 100,
 ) -> LMAgent:
     """The :class:`LMAgent` of ``lm:MODEL[+reflect]``; see :func:`make_agent`."""
     from reflect_agent.policy import LMPolicy, PolicyConfig
@@ -408,17 +417,20 @@ def _make_lm_agent(
     checkpoint = (Path(model) / "policy_config.json").is_file()
     if checkpoint:
         policy = LMPolicy.load(model, device=device, trainable=False)
+        if autocast is not None:
+            policy.config.autocast = autocast
     else:
-        policy = LMPolicy.from_config(PolicyConfig(model=model, device=device, lora=False))
+        policy = LMPolicy.from_config(PolicyConfig(model=model, device=device, lora=False, autocast=bool(autocast)))
         policy.model.requires_grad_(False)
     reflector = None
+    reflector_options = {"device": device, "autocast": policy.config.autocast, "max_new_tokens": max_new_tokens}
     if reflect:
         if checkpoint and not policy.config.lora:
             # The checkpoint's LM was trained as a whole: the frozen reflector needs its own copy of the base.
-            reflector = Reflector.from_config(ReflectorConfig(model=policy.config.model, device=device))
+            reflector = Reflector.from_config(ReflectorConfig(model=policy.config.model, **reflector_options))
         else:
             # The same base model; a checkpoint's LoRA adapters are switched off while reflecting.
             reflector = Reflector(
-                policy.model, policy.tokenizer, ReflectorConfig(device=device), template=policy.template
+                policy.model, policy.tokenizer, ReflectorConfig(**reflector_options), template=policy.template
             )
     return LMAgent(policy, reflector, greedy=greedy, batch_size=batch_size, name=spec)

@@ -36,8 +36,8 @@ CELL_KEYS = {
 
 def options(**overrides) -> dict:
     base = {
-        "batch_size": 8,
-        "device": "cpu",
+        "env_kwargs": [],
+        "lm": {"batch_size": 8, "device": "cpu", "autocast": False, "max_new_tokens": 100},
         "sb3_timesteps": 1000,
         "sb3_seed": 0,
         "progress": False,
@@ -192,7 +192,7 @@ def test_cli_runs_an_openai_compatible_agent_and_counts_unreadable_replies(tmp_p
     server.script = [("reply", "no idea"), ("reply", "4"), ("reply", "?"), ("reply", "??")]
     out = tmp_path / "results.json"
     try:
-        monkeypatch.setattr(evaluate, "make_env", lambda env_id: gym.make(env_id, horizon=2))
+        monkeypatch.setattr(evaluate, "make_env", lambda env_id, kwargs: gym.make(env_id, horizon=2))
         evaluate.main(
             ["--env", PICKUP, "--agent", "openai:stub-model", "--openai-base-url", server.base_url]
             + ["--openai-retries", "0", "--episodes", "2", "--out", str(out), "--no-progress"]
@@ -282,6 +282,26 @@ def test_a_failing_cell_is_recorded_and_the_matrix_goes_on(tmp_path, monkeypatch
     monkeypatch.setattr(evaluate, "build_agent", real_build)
     assert evaluate.main(argv) == 0
     assert all(evaluate.is_result(c) for c in evaluate.load_results(out))
+
+
+def test_env_kwargs_reach_the_matching_envs_and_belong_to_the_cell_settings(tmp_path):
+    out = tmp_path / "results.json"
+    argv = ["--env", TAXI, PICKUP, "--agent", "expert", "--episodes", "3", "--out", str(out), "--no-progress"]
+    # With a horizon of 2, DangerousTaxi draws only start states the expert solves in at most 2 steps.
+    assert evaluate.main([*argv, "--env-kwargs", "*Pickup*:horizon=2", "DangerousTaxi-v0:horizon=20"]) == 0
+    cells = {c["env"]: c for c in json.loads(out.read_text())["results"]}
+    assert cells[PICKUP]["env_kwargs"] == {"horizon": 2} and cells[PICKUP]["mean_steps"] <= 2
+    assert cells[TAXI]["env_kwargs"] == {"horizon": 20}
+    # Other env arguments are other settings: the cell runs again (seeds 0-2 take the expert 8, 4, 6 steps).
+    assert evaluate.main(argv) == 0
+    cells = {c["env"]: c for c in json.loads(out.read_text())["results"]}
+    assert cells[PICKUP]["env_kwargs"] == {} and cells[PICKUP]["mean_steps"] == 6
+    assert evaluate.parse_env_kwargs(["BabyAI-*:horizon=64", "ALFWorld-v0:task=pick"]) == [
+        ("BabyAI-*", "horizon", 64),
+        ("ALFWorld-v0", "task", "pick"),
+    ]
+    with pytest.raises(SystemExit):
+        evaluate.parse_args(["--agent", "random", "--out", str(out), "--env-kwargs", "horizon=3"])
 
 
 def test_env_ids_resolve_with_or_without_namespace():
