@@ -28,7 +28,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from benchmarks.files import write_atomically
+from reflect_gym.files import atomic_write
 
 #: Algorithm name -> stable-baselines3 hyperparameters (besides the policy, env, seed and ``device="cpu"``).
 #: The policy is ``MultiInputPolicy`` for a ``Dict`` state (BabyAI), else ``MlpPolicy``.
@@ -167,7 +167,7 @@ def train_or_load(
     env.close()
     buffer = io.BytesIO()
     model.save(buffer)
-    write_atomically(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
     return model
 
 

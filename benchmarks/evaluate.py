@@ -44,8 +44,8 @@ from tqdm.auto import tqdm
 
 import reflect_gym
 from benchmarks.baselines import DEFAULT_TIMESTEPS
-from benchmarks.files import write_atomically
 from benchmarks.stats import wilson_interval
+from reflect_gym.files import atomic_write
 
 NAMESPACE = "ReflectRL/"
 RESULTS_FORMAT = 1
@@ -311,7 +311,7 @@ def load_results(path: Path) -> list[dict[str, Any]]:
 
 def save_results(path: Path, cells: list[dict[str, Any]]) -> None:
     """Write the results file (atomically)."""
-    write_atomically(path, json.dumps({"format": RESULTS_FORMAT, "results": cells}, indent=2) + "\n")
+    atomic_write(path, json.dumps({"format": RESULTS_FORMAT, "results": cells}, indent=2) + "\n")
 
 
 def run_matrix(
@@ -486,7 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cells = run_matrix(env_ids, args.agent, args.episodes, args.seed, args.out, options)
     table = format_table(cells)
     if args.table is not None:
-        write_atomically(args.table, table)
+        atomic_write(args.table, table)
     print(table, end="")
     wanted = {(env_id, spec) for env_id in env_ids for spec in args.agent}
     return 1 if any("error" in c for c in cells if (c["env"], c["agent"]) in wanted) else 0

@@ -39,7 +39,6 @@ import dataclasses
 import json
 import os
 import resource
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -52,6 +51,7 @@ import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.deciders import CandidateScoringDecider, GenerateParseDecider
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.reflector import Reflector, ReflectorConfig
+from reflect_gym.files import atomic_write
 
 State = tuple[str, list[str]]
 
@@ -99,16 +99,6 @@ def one_pass(
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return time.perf_counter() - start, peak_memory_mb(device), decisions
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    os.replace(tmp, path)
 
 
 def measure_deciders(
@@ -285,17 +275,15 @@ def main() -> None:
             subset = states[: args.reflector_states]
             rows += measure_reflector(env_id, policy, subset, args.batch_sizes[0], args.reflector_tokens)
     if args.out:
-        write_json(
-            args.out,
-            {
-                "model": args.model,
-                "device": str(device),
-                "gpu": gpu,
-                "dtype": str(dtype),
-                "threads": torch.get_num_threads(),
-                "rows": rows,
-            },
-        )
+        result = {
+            "model": args.model,
+            "device": str(device),
+            "gpu": gpu,
+            "dtype": str(dtype),
+            "threads": torch.get_num_threads(),
+            "rows": rows,
+        }
+        atomic_write(args.out, json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from examples.main import MainArgs, run
-from reflect_agent.checkpoint import atomic_write_bytes, atomic_write_json, atomic_write_text
+from reflect_agent.checkpoint import atomic_write_json
+from reflect_gym.files import atomic_write
 
 ARMS = ("sft", "rl", "sft-rl", "reflect-rl")
 LABELS = {"sft": "SFT only", "rl": "RL only", "sft-rl": "SFT + RL (no reflection)", "reflect-rl": "Reflect-RL"}
@@ -79,8 +80,8 @@ def ablate(args: AblationArgs) -> dict:
     }
     folder = root / args.name
     atomic_write_json(folder / "ablation.json", summary)
-    atomic_write_text(folder / "ablation.md", table(args, rows))
-    atomic_write_bytes(folder / "ablation.png", plot(args, rows))
+    atomic_write(folder / "ablation.md", table(args, rows))
+    atomic_write(folder / "ablation.png", plot(args, rows))
     print(table(args, rows), flush=True)
     return summary
 

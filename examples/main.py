@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import torch
 
-from reflect_agent.checkpoint import atomic_write_bytes, atomic_write_json, atomic_write_text
+from reflect_agent.checkpoint import atomic_write_json
 from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, top_layers_lora_targets
 from reflect_agent.curriculum import CurriculumConfig
 from reflect_agent.data import expert_records, read_jsonl, write_jsonl
@@ -36,6 +36,7 @@ from reflect_agent.ppo import ReflectRLTrainer, seed_everything
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.rollout import EvalResult, evaluate
 from reflect_agent.sft import SFTConfig, sft_policy, sft_reflector
+from reflect_gym.files import atomic_write
 
 Variant = Literal["reflect-rl", "sft-rl", "sft", "rl"]
 
@@ -300,8 +301,8 @@ def run(args: MainArgs) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
     }
     atomic_write_json(run_dir / "results.json", results)
-    atomic_write_text(run_dir / "results.md", results_table(args, evaluations, timings))
-    atomic_write_bytes(run_dir / "results.png", results_plot(args, evaluations, curve))
+    atomic_write(run_dir / "results.md", results_table(args, evaluations, timings))
+    atomic_write(run_dir / "results.png", results_plot(args, evaluations, curve))
     print(results_table(args, evaluations, timings), flush=True)
     print(f"Results written to {run_dir}/ (results.md, results.json, results.png)", flush=True)
     return results

@@ -42,7 +42,7 @@ import gymnasium as gym
 import numpy as np
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
-from reflect_agent.checkpoint import atomic_write_text
+from reflect_gym.files import atomic_write
 
 #: Version of the reflection templates and record layout; recorded in every record.
 TEMPLATE_VERSION = "reflect-data-v1"
@@ -771,7 +771,7 @@ def _wrong_actions(expert: int, lookahead: Lookahead | None, count: int) -> list
 
 def write_jsonl(records: Iterable[StepRecord], path: str | os.PathLike) -> Path:
     """Write records as JSON lines, atomically."""
-    atomic_write_text(path, "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records))
+    atomic_write(path, "".join(json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in records))
     return Path(path)
 
 

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from reflect_agent.checkpoint import atomic_write_bytes, atomic_write_text
+from reflect_gym.files import atomic_write
 
 #: Metrics shown in the progress bar, when present.
 BAR_KEYS = ("env/success_rate", "charts/episodic_return", "losses/pg_loss", "losses/approx_kl")
@@ -73,7 +73,7 @@ class MetricsLogger:
         """Record the metrics of ``iteration`` (1-based) everywhere this logger writes."""
         row = {"iteration": iteration, **{key: _plain(value) for key, value in metrics.items()}}
         self.rows.append(row)
-        atomic_write_text(self.path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.rows))
+        atomic_write(self.path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.rows))
         if self._bar is not None:
             shown = {key.split("/")[-1]: f"{row[key]:.3g}" for key in BAR_KEYS if isinstance(row.get(key), float)}
             self._bar.set_postfix(shown, refresh=False)
@@ -126,7 +126,7 @@ def plot_curves(rows: list[dict[str, Any]], path: str | os.PathLike, keys: tuple
         axis.grid(alpha=0.3)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
     return Path(path)
 
 

@@ -12,9 +12,9 @@ import pytest
 from gymnasium.error import DependencyNotInstalled
 
 import benchmarks.evaluate as evaluate
-from benchmarks.files import write_atomically
 from benchmarks.stats import wilson_interval
 from reflect_agent.agents import NO_ACTION, ExpertAgent
+from reflect_gym.files import atomic_write
 from tests.agent.chat_stub import StubChatServer
 
 TAXI = "ReflectRL/DangerousTaxi-v0"
@@ -89,7 +89,7 @@ def test_atomic_writes_keep_the_old_file_on_failure_and_the_usual_permissions(tm
     path = tmp_path / "results.json"
     old_umask = os.umask(0o022)
     try:
-        write_atomically(path, "old")
+        atomic_write(path, "old")
     finally:
         os.umask(old_umask)
     assert path.read_text() == "old" and stat.S_IMODE(path.stat().st_mode) == 0o644
@@ -99,7 +99,7 @@ def test_atomic_writes_keep_the_old_file_on_failure_and_the_usual_permissions(tm
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
-        write_atomically(path, b"new")
+        atomic_write(path, b"new")
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
 
 

@@ -37,7 +37,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reflect_gym.envs.fileqa.filesystem import FILE, Node, RepositoryError, Snapshot, load_snapshot
+from reflect_gym.files import atomic_write
 
 KINDS: tuple[str, ...] = ("code", "data", "text")
 SPLITS: tuple[str, ...] = ("train", "test")
@@ -232,23 +232,7 @@ def save_tasks(tasks: Iterable[Task], path: str | os.PathLike[str], *, relative_
         if not line.isascii() and any(0xD800 <= ord(c) <= 0xDFFF for c in line):
             line = json.dumps(task.to_dict(repo=repo))  # undecodable bytes in a path: JSON \u escapes
         lines.append(line)
-    write_atomically(path, "\n".join(lines) + "\n")
-
-
-def write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    atomic_write(path, "\n".join(lines) + "\n")
 
 
 def assign_splits(names: Iterable[str], test_fraction: float = 0.3) -> dict[str, str]:

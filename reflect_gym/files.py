@@ -1,4 +1,4 @@
-"""Atomic file writes for the results and caches the benchmarks produce."""
+"""Atomic file writes, shared by the env caches, the agent's checkpoints and the benchmarks' results."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ import secrets
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
+def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Write ``data`` (``str`` as UTF-8) to ``path`` so that readers see the old file or the new one, never a part.
 
     The data goes to a temporary file in the same folder (created with the usual permissions, unlike
-    ``tempfile``'s private ones), is flushed to disk, then ``os.replace``-d over ``path``.
+    ``tempfile``'s private ones), is flushed to disk, then ``os.replace``-d over ``path``. Missing parent
+    folders are created.
     """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    raw = data.encode() if isinstance(data, str) else data
+    raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
         with open(tmp, "xb") as file:
             file.write(raw)
