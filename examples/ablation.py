@@ -31,7 +31,11 @@ def default_main() -> MainArgs:
         env_id="ReflectRL/FileQA-Depth1-v0",
         env_kwargs={"leaveout_prob": 0.5},
         eval_env_kwargs={"split": "test", "leaveout_prob": 0.0},
+        data_episodes=40,
+        eval_episodes=32,
         max_prompt_tokens=1024,
+        # FileQA's 40 expert episodes give about 130 records: four passes cost what two do on DangerousTaxi.
+        policy_sft=dataclasses.replace(MainArgs().policy_sft, epochs=4.0),
     )
 
 

@@ -12,6 +12,11 @@ Stages (all under ``runs/<name>/``):
 5. Evaluation on the same held-out episodes; a table (``results.md``), the numbers (``results.json``)
    and a plot (``results.png``: success before and after with 95% intervals, and the RL curve).
 
+The defaults are sized for a 2-core CPU: 40 expert episodes of warm-up data, two SFT passes, four RL
+iterations of eight episodes, and prompts cut to their last 192 tokens (on DangerousTaxi that keeps the
+coordinates of the taxi and the destination, the analysis and the actions, and drops the map). Longer
+training learns more; ``benchmarks/results/`` has runs with larger budgets.
+
 ``--variant`` picks the ablation's arms: ``reflect-rl`` (the above), ``sft-rl`` (no reflector),
 ``sft`` (warm-up only) and ``rl`` (no warm-up). ``--artifacts-dir`` shares data and SFT results
 between runs (``examples.ablation`` uses it), reusing whatever is already there.
@@ -86,20 +91,20 @@ class MainArgs:
     variant: Variant = "reflect-rl"
     env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
     eval_env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
-    data_episodes: int = 60
+    data_episodes: int = 40
     perturb_prob: float = 0.25
     look_ahead: bool = True
     policy_sft: SFTConfig = field(
         default_factory=lambda: SFTConfig(
-            epochs=1.0, batch_size=8, learning_rate=1e-3, autocast=True, reflection_prob=0.8
+            epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=True, reflection_prob=0.8, logging_steps=20
         )
     )
     reflector_sft: SFTConfig = field(
         default_factory=lambda: SFTConfig(epochs=1.0, batch_size=8, learning_rate=1e-3, autocast=True)
     )
-    max_new_tokens: int = 48
-    max_prompt_tokens: int = 768
-    lora_layers: int | None = 10
+    max_new_tokens: int = 100
+    max_prompt_tokens: int = 192
+    lora_layers: int | None = None
     rl: RLConfig = field(
         default_factory=lambda: RLConfig(learning_rate=2e-4, minibatch_size=16, micro_batch_size=8, update_epochs=1)
     )
@@ -107,7 +112,7 @@ class MainArgs:
     iterations: int = 4
     num_envs: int = 8
     replay_episodes: int = 2
-    eval_episodes: int = 40
+    eval_episodes: int = 32
     eval_zero_shot: bool = True
     eval_after_sft: bool = False
     autocast: bool = True

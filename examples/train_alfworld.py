@@ -3,7 +3,9 @@
     python -m examples.train_alfworld              # SmolLM2 on the CPU; add --help for every option
 
 ALFWorld's resets are slow and its game engine cannot be copied, so warm-up analyses are written
-without look-ahead (from the expert's action alone); everything else is the main job's recipe.
+without look-ahead (from the expert's action alone). A state offers up to 128 commands, more than the
+policy's 52 single-token labels, so the envs keep 52 (always including the expert's, ``look`` and
+``inventory``); everything else is the main job's recipe.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ def default_args() -> MainArgs:
     return MainArgs(
         env_id="ReflectRL/ALFWorld-v0",
         name="alfworld",
+        env_kwargs={"max_actions": 52},
         data_episodes=20,
         look_ahead=False,
         iterations=6,

@@ -26,6 +26,7 @@ def default_args() -> MainArgs:
         curriculum=CurriculumConfig(stages=STAGES, switch="schedule", stage_iterations=(6,)),
         iterations=12,
         eval_episodes=32,
+        max_prompt_tokens=512,
     )
 
 
