@@ -12,10 +12,12 @@ Stages (all under ``runs/<name>/``):
 5. Evaluation on the same held-out episodes; a table (``results.md``), the numbers (``results.json``)
    and a plot (``results.png``: success before and after with 95% intervals, and the RL curve).
 
-The defaults are sized for a 2-core CPU: 40 expert episodes of warm-up data, two SFT passes, four RL
+The defaults are sized to finish in about 20 minutes on a 2-core CPU: 40 expert episodes of warm-up
+data, LoRA on the last 10 blocks, one SFT pass for the reflector and two for the policy, four RL
 iterations of eight episodes, and prompts cut to their last 192 tokens (on DangerousTaxi that keeps the
-coordinates of the taxi and the destination, the analysis and the actions, and drops the map). Longer
-training learns more; ``benchmarks/results/`` has runs with larger budgets.
+coordinates of the taxi and the destination, the analysis and the actions, and drops the map). That
+budget is too small for SmolLM2 to learn DangerousTaxi well; ``benchmarks/results/train_taxi_dropoff/``
+has longer runs and what they reached.
 
 ``--variant`` picks the ablation's arms: ``reflect-rl`` (the above), ``sft-rl`` (no reflector),
 ``sft`` (warm-up only) and ``rl`` (no warm-up). ``--artifacts-dir`` shares data and SFT results
@@ -104,7 +106,7 @@ class MainArgs:
     )
     max_new_tokens: int = 100
     max_prompt_tokens: int = 192
-    lora_layers: int | None = None
+    lora_layers: int | None = 10
     rl: RLConfig = field(
         default_factory=lambda: RLConfig(learning_rate=2e-4, minibatch_size=16, micro_batch_size=8, update_epochs=1)
     )
