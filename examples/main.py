@@ -12,12 +12,12 @@ Stages (all under ``runs/<name>/``):
 5. Evaluation on the same held-out episodes; a table (``results.md``), the numbers (``results.json``)
    and a plot (``results.png``: success before and after with 95% intervals, and the RL curve).
 
-The defaults are sized to finish within 20 minutes on a 2-core CPU (14 min 45 s measured): 40 expert episodes of warm-up
-data, LoRA on the last 10 blocks, one SFT pass for the reflector and two for the policy, four RL
-iterations of eight episodes, and prompts cut to their last 192 tokens (on DangerousTaxi that keeps the
-coordinates of the taxi and the destination, the analysis and the actions, and drops the map). That
-budget is too small for SmolLM2 to learn DangerousTaxi well; ``benchmarks/results/train_taxi_dropoff/``
-has longer runs and what they reached.
+The defaults are sized to finish within 20 minutes on a 2-core CPU (14 min 45 s measured): 40 expert
+episodes of warm-up data, LoRA on the last 10 blocks, one SFT pass for the reflector and two for the
+policy, four RL iterations of eight episodes, and prompts cut to their last 192 tokens (on DangerousTaxi
+that keeps the coordinates of the taxi and the destination, the analysis and the actions, and drops the
+map). That budget is too small for SmolLM2 to learn DangerousTaxi: 0/32 held-out episodes before and
+after. ``benchmarks/results/train_taxi_dropoff/`` has longer runs and what they reached.
 
 ``--variant`` picks the ablation's arms: ``reflect-rl`` (the above), ``sft-rl`` (no reflector),
 ``sft`` (warm-up only) and ``rl`` (no warm-up). ``--artifacts-dir`` shares data and SFT results
