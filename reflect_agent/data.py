@@ -223,6 +223,11 @@ class ReflectionContext:
     """Expert steps to the goal before the wrong step (``None`` when unknown or not after one)."""
 
 
+def action_names(context: ReflectionContext) -> list[str]:
+    """The action texts a reflection of ``context`` may quote: the admissible ones and the last one taken."""
+    return [*context.actions, *([context.previous_action] if context.previous_action else [])]
+
+
 class ReflectionWriter(Protocol):
     """Writes the reflection of one state; :class:`TemplateWriter` and :class:`LMReflectionWriter`."""
 
@@ -251,14 +256,21 @@ def contains_label(text: str, label: str) -> bool:
     return re.search(named, text, flags=re.IGNORECASE if len(label) > 1 else 0) is not None
 
 
-def check_reflection(text: str, index: int) -> str:
+def check_reflection(text: str, index: int, actions: Iterable[str] = ()) -> str:
     """Return ``text`` with its whitespace collapsed, or raise ``ValueError`` when it is empty or names the
-    label of action ``index``: the env's label (the index itself) or the policy's default letter label."""
+    label of action ``index``: the env's label (the index itself) or the policy's default letter label.
+
+    Action texts in ``actions`` are names, not labels: a digit inside one (``'go to cabinet 1'``) does not
+    count.
+    """
     text = " ".join(text.split())
     if not text:
         raise ValueError("A reflection must not be empty.")
+    unnamed = text
+    for action in sorted(filter(None, actions), key=len, reverse=True):
+        unnamed = unnamed.replace(action, " ")
     for label in (str(index), LETTER_LABELS[index % len(LETTER_LABELS)]):
-        if contains_label(text, label):
+        if contains_label(unnamed, label):
             raise ValueError(f"The reflection {text!r} names the label {label!r}; name actions by their text.")
     return text
 
@@ -291,7 +303,7 @@ class TemplateWriter:
             sentences = _fileqa_sentences(context, question.group(1), rng)
         else:
             sentences = _generic_sentences(context, rng)
-        return check_reflection(" ".join(sentences), context.expert_action)
+        return check_reflection(" ".join(sentences), context.expert_action, action_names(context))
 
 
 def _danger_sentence(
@@ -644,7 +656,7 @@ class LMReflectionWriter:
             facts="\n".join(facts),
         )
         try:
-            return check_reflection(self.complete(prompt), context.expert_action)
+            return check_reflection(self.complete(prompt), context.expert_action, action_names(context))
         except ValueError:
             return self.fallback.write(context, rng)
 

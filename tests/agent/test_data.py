@@ -104,6 +104,9 @@ def test_jsonl_round_trip_keeps_env_seed_and_template(tmp_path, taxi_records):
 
 
 def test_label_detection():
+    assert check_reflection("The best next step is 'go to cabinet 1'.", 1, ["look", "go to cabinet 1"])
+    with pytest.raises(ValueError, match="names the label '1'"):
+        check_reflection("Take 1: 'go to cabinet 1'.", 1, ["look", "go to cabinet 1"])
     assert contains_label("Pick 2 now.", "2")
     assert contains_label("Take action (2).", "2")
     assert not contains_label("Open report_2.txt or 2.txt.", "2")
