@@ -71,6 +71,9 @@ class MainArgs:
         max_prompt_tokens: Prompt limit of policy and reflector (longer states are cut from the left).
         lora_layers: Put LoRA adapters on the last this many transformer blocks only (``None``: all);
             SFT and RL steps then skip the backward pass through the blocks below.
+        policy_lora: Train the policy through LoRA adapters; off, SFT and RL update every weight of
+            the LM (the reflector keeps its adapter). On DangerousTaxi a full fine-tune learned about
+            three times as much per SFT step as LoRA on every block (``benchmarks/results/train_taxi_dropoff/``).
         rl: The online update.
         curriculum: RL stages (warm-up data comes from each of them); none: ``env_id`` alone.
         iterations: RL iterations.
@@ -107,6 +110,7 @@ class MainArgs:
     max_new_tokens: int = 100
     max_prompt_tokens: int = 192
     lora_layers: int | None = 10
+    policy_lora: bool = True
     rl: RLConfig = field(
         default_factory=lambda: RLConfig(learning_rate=2e-4, minibatch_size=16, micro_batch_size=8, update_epochs=1)
     )
@@ -158,7 +162,8 @@ def policy_config(args: MainArgs) -> PolicyConfig:
         model=args.model,
         autocast=args.autocast,
         max_prompt_tokens=args.max_prompt_tokens,
-        lora_target_modules=lora_targets(args),
+        lora=args.policy_lora,
+        lora_target_modules=lora_targets(args) if args.policy_lora else None,
     )
 
 

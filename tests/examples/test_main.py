@@ -29,3 +29,24 @@ def test_main_job_runs_end_to_end_and_writes_its_results(tmp_path):
     assert results["reference_success"]["expert"] == {"successes": 4, "episodes": 4}
     for evaluation in results["evaluations"].values():
         assert evaluation["episodes"] == 4 and 0.0 <= evaluation["success_rate"] <= 1.0
+
+
+def test_main_job_can_fine_tune_every_weight_of_the_policy(tmp_path):
+    args = MainArgs(
+        model="tiny",
+        name="full",
+        output_dir=str(tmp_path),
+        variant="sft-rl",
+        policy_lora=False,
+        data_episodes=2,
+        iterations=1,
+        num_envs=2,
+        eval_episodes=2,
+        eval_zero_shot=False,
+        progress=False,
+        threads=1,
+    )
+    results = run(args)
+    saved = tmp_path / "full" / "sft_policy"
+    assert (saved / "model").is_dir() and not (saved / "adapter").exists()
+    assert results["evaluations"]["after RL"]["episodes"] == 2
