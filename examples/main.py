@@ -72,8 +72,8 @@ class MainArgs:
         lora_layers: Put LoRA adapters on the last this many transformer blocks only (``None``: all);
             SFT and RL steps then skip the backward pass through the blocks below.
         policy_lora: Train the policy through LoRA adapters; off, SFT and RL update every weight of
-            the LM (the reflector keeps its adapter). On DangerousTaxi a full fine-tune learned about
-            three times as much per SFT step as LoRA on every block (``benchmarks/results/train_taxi_dropoff/``).
+            the LM (the reflector keeps its adapter; see ``benchmarks/results/train_taxi_dropoff/`` for
+            both on DangerousTaxi).
         rl: The online update.
         curriculum: RL stages (warm-up data comes from each of them); none: ``env_id`` alone.
         iterations: RL iterations.
