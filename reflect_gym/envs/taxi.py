@@ -185,6 +185,10 @@ class DangerousTaxiEnv(TextEnv):
       actions are always admissible here, so only out-of-list indices matter).
     - ``render_mode``: ``None`` or ``"ansi"`` (the map and positions).
 
+    ``reset(options={"state": s})`` starts the episode in Taxi state ``s`` (the index that
+    ``structured_observation()`` returns) instead of a drawn one, e.g. to evaluate a policy on every
+    state; ``s`` must reach the stage's goal within ``horizon`` steps.
+
     ## Registered Configurations
     ``ReflectRL/DangerousTaxi-v0`` (``full``), ``ReflectRL/DangerousTaxi-Pickup-v0``,
     ``ReflectRL/DangerousTaxi-Dropoff-v0``.
@@ -234,6 +238,9 @@ class DangerousTaxiEnv(TextEnv):
     # -- TextEnv hooks --------------------------------------------------------------------------
 
     def _reset_state(self, options: dict[str, Any] | None) -> None:
+        if options and "state" in options:
+            self._taxi_state = self._checked_start(options["state"])
+            return
         while True:
             row, column, passenger, offset = self.np_random.integers((5, 5, 4, 3))
             destination = (passenger + 1 + offset) % 4  # uniform over the other three depots
@@ -243,6 +250,17 @@ class DangerousTaxiEnv(TextEnv):
             if self._distance[state] <= self.horizon:
                 break
         self._taxi_state = state
+
+    def _checked_start(self, state: Any) -> int:
+        if not isinstance(state, (int, np.integer)) or not 0 <= state < 500:
+            raise ValueError(f"options['state'] must be a Taxi state index in [0, 500), got {state!r}.")
+        if self._distance[state] > self.horizon:
+            steps = "never" if self._distance[state] >= _UNREACHABLE else f"in {self._distance[state]} steps"
+            raise ValueError(
+                f"Taxi state {state} reaches the goal of stage {self.stage!r} {steps}, beyond horizon={self.horizon}; "
+                "pick another state or a longer horizon."
+            )
+        return int(state)
 
     def _admissible_actions(self) -> list[str]:
         return list(ACTIONS)

@@ -132,3 +132,16 @@ def test_structured_observation_is_taxi_state():
     assert env.structured_observation_space.contains(env.structured_observation())
     assert isinstance(env.structured_observation(), int)
     np.testing.assert_equal(env.structured_observation(), env._taxi_state)
+
+
+def test_reset_can_start_in_a_chosen_state():
+    env = DangerousTaxiEnv(stage="dropoff")
+    state = ((4 * 5 + 0) * 5 + 4) * 4 + 3  # taxi at Y with the passenger aboard, destination B
+    obs, _ = env.reset(seed=0, options={"state": state})
+    assert env.structured_observation() == state
+    assert "Taxi: row 4, column 0" in obs and "Destination: the blue depot B" in obs
+    assert env.expert_action() == NORTH  # the wall east of Y forces the way around
+    with pytest.raises(ValueError, match=r"must be a Taxi state index in \[0, 500\), got 500"):
+        env.reset(options={"state": 500})
+    with pytest.raises(ValueError, match="beyond horizon=5"):
+        DangerousTaxiEnv(stage="dropoff", horizon=5).reset(options={"state": state})
