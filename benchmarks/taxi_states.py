@@ -1,0 +1,135 @@
+"""A policy's greedy choice in every DangerousTaxi state of a stage, against the shortest paths.
+
+    python -m benchmarks.taxi_states --policy runs/taxi-long/sft_policy --data runs/taxi-long/warmup.jsonl
+
+Episode success hides where a policy goes wrong: one bad step ends a DangerousTaxi episode. This
+script starts the env in each state the stage can visit (``reset(options={"state": s})``), asks the
+policy for its greedy action, and counts actions that lie on a shortest path to the goal (any of them,
+not only the expert's tie-break), actions that are wasted (they end the episode), and, with ``--data``,
+the same split by whether the state's text appears in a warm-up file (seen in SFT or not).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import gymnasium as gym
+
+import reflect_gym  # noqa: F401  (registers the envs)
+from reflect_gym.envs.taxi import DangerousTaxiEnv
+
+STAGE_IDS = {
+    "pickup": "ReflectRL/DangerousTaxi-Pickup-v0",
+    "dropoff": "ReflectRL/DangerousTaxi-Dropoff-v0",
+    "full": "ReflectRL/DangerousTaxi-v0",
+}
+
+
+def stage_states(env: DangerousTaxiEnv) -> list[int]:
+    """The states an episode of ``env``'s stage can be in before its goal (dropoff: passenger aboard)."""
+    tables = env._tables
+    states = []
+    for state in range(500):
+        distance = int(env._distance[state])
+        if distance > env.horizon:
+            continue
+        if env.stage == "dropoff" and tables.decode[state][2] != 4:
+            continue
+        if env.stage == "pickup" and tables.decode[state][2] == 4:
+            continue
+        states.append(state)
+    return states
+
+
+def shortest_path_actions(env: DangerousTaxiEnv, state: int) -> set[int]:
+    """The actions that reach the goal or a state one step closer to it."""
+    tables = env._tables
+    good = set()
+    for action in range(6):
+        after = int(tables.next_state[state, action])
+        if tables.succeeds(env.stage, state, action) or (
+            after != state and env._distance[after] == env._distance[state] - 1
+        ):
+            good.add(action)
+    return good
+
+
+def measure(policy, stage: str = "dropoff", data: str | None = None, batch_size: int = 16) -> dict:
+    """Greedy choices of ``policy`` (an :class:`reflect_agent.policy.LMPolicy`) in every state of ``stage``."""
+    env: DangerousTaxiEnv = gym.make(STAGE_IDS[stage]).unwrapped
+    states = stage_states(env)
+    texts, good, wasted = [], [], []
+    for state in states:
+        _, info = env.reset(options={"state": state})
+        texts.append(info["state"])
+        good.append(shortest_path_actions(env, state))
+        wasted.append({a for a in range(6) if env._tables.next_state[state, a] == state})
+    actions = env.actions
+    choices: list[int] = []
+    for start in range(0, len(texts), batch_size):
+        part = texts[start : start + batch_size]
+        choices += policy.act(part, [actions] * len(part), greedy=True)
+    seen = None
+    if data is not None:
+        seen = {json.loads(line)["state"] for line in Path(data).read_text().splitlines() if line.strip()}
+
+    def counts(rows: list[int]) -> dict[str, int]:
+        return {
+            "states": len(rows),
+            "shortest_path": sum(choices[i] in good[i] for i in rows),
+            "wasted": sum(choices[i] in wasted[i] for i in rows),
+        }
+
+    everything = list(range(len(states)))
+    result = {"stage": stage, "all": counts(everything)}
+    if seen is not None:
+        result["seen"] = counts([i for i in everything if texts[i] in seen])
+        result["unseen"] = counts([i for i in everything if texts[i] not in seen])
+    return result
+
+
+@dataclass
+class Args:
+    """Count a policy checkpoint's shortest-path and wasted choices over every DangerousTaxi state.
+
+    Attributes:
+        policy: A policy checkpoint folder (``LMPolicy.save``), e.g. ``runs/<name>/sft_policy``.
+        stage: ``pickup``, ``dropoff`` or ``full``.
+        data: A warm-up JSON lines file: also split the counts by states seen in it.
+        batch_size: States per forward pass.
+        out: Write the counts here as JSON too.
+    """
+
+    policy: str
+    stage: str = "dropoff"
+    data: str | None = None
+    batch_size: int = 16
+    out: str | None = None
+
+
+def main(args: Args) -> dict:
+    from reflect_agent.checkpoint import atomic_write_json
+    from reflect_agent.policy import LMPolicy
+
+    if args.stage not in STAGE_IDS:
+        raise ValueError(f"stage must be one of {sorted(STAGE_IDS)}, got {args.stage!r}.")
+    policy = LMPolicy.load(args.policy, trainable=False)
+    result = {"policy": args.policy, **measure(policy, args.stage, args.data, args.batch_size)}
+    for split in ("all", "seen", "unseen"):
+        if split in result:
+            c = result[split]
+            print(
+                f"{split:>6}: {c['states']} states, shortest-path action in {c['shortest_path']} "
+                f"({100 * c['shortest_path'] / max(c['states'], 1):.0f}%), wasted in {c['wasted']}"
+            )
+    if args.out:
+        atomic_write_json(args.out, result)
+    return result
+
+
+if __name__ == "__main__":
+    import tyro
+
+    main(tyro.cli(Args))
