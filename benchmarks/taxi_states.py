@@ -6,7 +6,8 @@ Episode success hides where a policy goes wrong: one bad step ends a DangerousTa
 script starts the env in each state the stage can visit (``reset(options={"state": s})``), asks the
 policy for its greedy action, and counts actions that lie on a shortest path to the goal (any of them,
 not only the expert's tie-break), actions that are wasted (they end the episode), and, with ``--data``,
-the same split by whether the state's text appears in a warm-up file (seen in SFT or not).
+the same split by whether the state's text appears in a warm-up file (seen in SFT or not). The
+policy decides without a reflector.
 """
 
 from __future__ import annotations
