@@ -76,7 +76,7 @@ class MainArgs:
             both on DangerousTaxi).
         rl: The online update.
         curriculum: RL stages (warm-up data comes from each of them); none: ``env_id`` alone.
-        iterations: RL iterations.
+        iterations: RL iterations (0: stop after the warm-up and evaluate it, as ``sft`` does).
         num_envs: Episodes per RL iteration (and evaluation batch size).
         replay_episodes: Successful episodes replayed per iteration.
         eval_episodes: Held-out episodes per evaluation.
@@ -244,6 +244,10 @@ def reference_success(args: MainArgs, spec: str) -> tuple[int, int]:
 
 def run(args: MainArgs) -> dict[str, Any]:
     """Run the stages of ``args``; return (and write) the results."""
+    if args.variant == "rl" and args.iterations == 0:
+        raise ValueError(
+            "variant 'rl' with iterations=0 trains nothing; set --iterations >= 1 or pick another variant."
+        )
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     seed_everything(args.seed)
@@ -275,11 +279,12 @@ def run(args: MainArgs) -> dict[str, Any]:
         policy = LMPolicy.from_config(policy_config(args))
     else:
         policy = warmed_up_policy(args, records, artifacts, timings)
-    if args.eval_after_sft or args.variant == "sft":
+    trains_online = args.variant != "sft" and args.iterations > 0
+    if args.eval_after_sft or not trains_online:
         record("after SFT", held_out(args, policy, reflector))
 
     curve: list[dict[str, Any]] = []
-    if args.variant != "sft":
+    if trains_online:
         config = TrainConfig(
             name=args.name,
             output_dir=args.output_dir,

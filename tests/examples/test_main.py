@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+
+import pytest
 
 from examples.main import MainArgs, run
 
@@ -50,3 +53,25 @@ def test_main_job_can_fine_tune_every_weight_of_the_policy(tmp_path):
     saved = tmp_path / "full" / "sft_policy"
     assert (saved / "model").is_dir() and not (saved / "adapter").exists()
     assert results["evaluations"]["after RL"]["episodes"] == 2
+
+
+def test_zero_iterations_stop_after_the_warm_up(tmp_path):
+    args = MainArgs(
+        model="tiny",
+        name="warm",
+        output_dir=str(tmp_path),
+        variant="reflect-rl",
+        data_episodes=2,
+        iterations=0,
+        num_envs=2,
+        eval_episodes=2,
+        eval_zero_shot=False,
+        max_new_tokens=4,
+        progress=False,
+        threads=1,
+    )
+    results = run(args)
+    assert set(results["evaluations"]) == {"after SFT"}
+    assert "rl_s" not in results["timings"]
+    with pytest.raises(ValueError, match="variant 'rl' with iterations=0 trains nothing"):
+        run(dataclasses.replace(args, variant="rl"))
