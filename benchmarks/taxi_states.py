@@ -44,19 +44,6 @@ def stage_states(env: DangerousTaxiEnv) -> list[int]:
     return states
 
 
-def shortest_path_actions(env: DangerousTaxiEnv, state: int) -> set[int]:
-    """The actions that reach the goal or a state one step closer to it."""
-    tables = env._tables
-    good = set()
-    for action in range(6):
-        after = int(tables.next_state[state, action])
-        if tables.succeeds(env.stage, state, action) or (
-            after != state and env._distance[after] == env._distance[state] - 1
-        ):
-            good.add(action)
-    return good
-
-
 def measure(policy, stage: str = "dropoff", data: str | None = None, batch_size: int = 16) -> dict:
     """Greedy choices of ``policy`` (an :class:`reflect_agent.policy.LMPolicy`) in every state of ``stage``."""
     env: DangerousTaxiEnv = gym.make(STAGE_IDS[stage]).unwrapped
@@ -65,8 +52,8 @@ def measure(policy, stage: str = "dropoff", data: str | None = None, batch_size:
     for state in states:
         _, info = env.reset(options={"state": state})
         texts.append(info["state"])
-        good.append(shortest_path_actions(env, state))
-        wasted.append({a for a in range(6) if env._tables.next_state[state, a] == state})
+        good.append(set(env.shortest_path_actions()))
+        wasted.append(set(env.wasted_actions()))
     actions = env.actions
     choices: list[int] = []
     for start in range(0, len(texts), batch_size):

@@ -286,6 +286,27 @@ class DangerousTaxiEnv(TextEnv):
         """The first action, in Taxi's order, on a shortest path to the stage's goal; never wasted."""
         return int(self._expert[self._taxi_state])
 
+    def shortest_path_actions(self) -> list[int]:
+        """Every action that reaches the stage's goal or a state one step closer to it (the expert's among them)."""
+        state, tables = self._taxi_state, self._tables
+        return [
+            action
+            for action in range(len(ACTIONS))
+            if tables.succeeds(self.stage, state, action)
+            or (
+                tables.next_state[state, action] != state
+                and self._distance[tables.next_state[state, action]] == self._distance[state] - 1
+            )
+        ]
+
+    def wasted_actions(self) -> list[int]:
+        """The actions that change nothing in the current state, and so end the episode."""
+        return [
+            action
+            for action in range(len(ACTIONS))
+            if self._tables.next_state[self._taxi_state, action] == self._taxi_state
+        ]
+
     # -- text -----------------------------------------------------------------------------------
 
     def _describe(self, state: int) -> str:

@@ -141,6 +141,12 @@ def test_reset_can_start_in_a_chosen_state():
     assert env.structured_observation() == state
     assert "Taxi: row 4, column 0" in obs and "Destination: the blue depot B" in obs
     assert env.expert_action() == NORTH  # the wall east of Y forces the way around
+    assert env.shortest_path_actions() == [NORTH] and env.wasted_actions() == [
+        SOUTH,
+        EAST,
+        WEST,
+        PICKUP,
+    ]  # walls; nobody to pick up
     with pytest.raises(ValueError, match=r"must be a Taxi state index in \[0, 500\), got 500"):
         env.reset(options={"state": 500})
     with pytest.raises(ValueError, match="beyond horizon=5"):
