@@ -34,35 +34,14 @@ def test_main_job_runs_end_to_end_and_writes_its_results(tmp_path):
         assert evaluation["episodes"] == 4 and 0.0 <= evaluation["success_rate"] <= 1.0
 
 
-def test_main_job_can_fine_tune_every_weight_of_the_policy(tmp_path):
-    args = MainArgs(
+def small_run(tmp_path, name: str, **changes) -> MainArgs:
+    """A two-episode run of the tiny model, without the zero-shot evaluation."""
+    settings = dict(
         model="tiny",
-        name="full",
+        name=name,
         output_dir=str(tmp_path),
-        variant="sft-rl",
-        policy_lora=False,
         data_episodes=2,
         iterations=1,
-        num_envs=2,
-        eval_episodes=2,
-        eval_zero_shot=False,
-        progress=False,
-        threads=1,
-    )
-    results = run(args)
-    saved = tmp_path / "full" / "sft_policy"
-    assert (saved / "model").is_dir() and not (saved / "adapter").exists()
-    assert results["evaluations"]["after RL"]["episodes"] == 2
-
-
-def test_zero_iterations_stop_after_the_warm_up(tmp_path):
-    args = MainArgs(
-        model="tiny",
-        name="warm",
-        output_dir=str(tmp_path),
-        variant="reflect-rl",
-        data_episodes=2,
-        iterations=0,
         num_envs=2,
         eval_episodes=2,
         eval_zero_shot=False,
@@ -70,6 +49,18 @@ def test_zero_iterations_stop_after_the_warm_up(tmp_path):
         progress=False,
         threads=1,
     )
+    return MainArgs(**{**settings, **changes})
+
+
+def test_main_job_can_fine_tune_every_weight_of_the_policy(tmp_path):
+    results = run(small_run(tmp_path, "full", variant="sft-rl", policy_lora=False))
+    saved = tmp_path / "full" / "sft_policy"
+    assert (saved / "model").is_dir() and not (saved / "adapter").exists()
+    assert results["evaluations"]["after RL"]["episodes"] == 2
+
+
+def test_zero_iterations_stop_after_the_warm_up(tmp_path):
+    args = small_run(tmp_path, "warm", variant="reflect-rl", iterations=0)
     results = run(args)
     assert set(results["evaluations"]) == {"after SFT"}
     assert "rl_s" not in results["timings"]
