@@ -1,13 +1,16 @@
 """A policy's greedy choice in every DangerousTaxi state of a stage, against the shortest paths.
 
     python -m benchmarks.taxi_states --policy runs/taxi-long/sft_policy --data runs/taxi-long/warmup.jsonl
+    python -m benchmarks.taxi_states --policy runs/taxi-reflect/sft_policy_reflect \
+        --reflector runs/taxi-reflect/reflector_adapter --data runs/taxi-reflect/warmup.jsonl
 
 Episode success hides where a policy goes wrong: one bad step ends a DangerousTaxi episode. This
 script starts the env in each state the stage can visit (``reset(options={"state": s})``), asks the
 policy for its greedy action, and counts actions that lie on a shortest path to the goal (any of them,
 not only the expert's tie-break), actions that are wasted (they end the episode), and, with ``--data``,
-the same split by whether the state's text appears in a warm-up file (seen in SFT or not). The
-policy decides without a reflector.
+the same split by whether the state's text appears in a warm-up file (seen in SFT or not). With
+``--reflector`` the reflector writes its analysis of each state first (greedy) and the policy reads it,
+as in a Reflect-RL episode; the analyses are kept in the output file.
 """
 
 from __future__ import annotations
@@ -44,8 +47,12 @@ def stage_states(env: DangerousTaxiEnv) -> list[int]:
     return states
 
 
-def measure(policy, stage: str = "dropoff", data: str | None = None, batch_size: int = 16) -> dict:
-    """Greedy choices of ``policy`` (an :class:`reflect_agent.policy.LMPolicy`) in every state of ``stage``."""
+def measure(policy, stage: str = "dropoff", data: str | None = None, batch_size: int = 16, reflector=None) -> dict:
+    """Greedy choices of ``policy`` (an :class:`reflect_agent.policy.LMPolicy`) in every state of ``stage``.
+
+    ``reflector`` (a :class:`reflect_agent.reflector.Reflector`, optional) writes an analysis of each state
+    that the policy reads; the analyses come back under ``"reflections"``.
+    """
     env: DangerousTaxiEnv = gym.make(STAGE_IDS[stage]).unwrapped
     states = stage_states(env)
     texts, good, wasted = [], [], []
@@ -56,9 +63,12 @@ def measure(policy, stage: str = "dropoff", data: str | None = None, batch_size:
         wasted.append(set(env.wasted_actions()))
     actions = env.actions
     choices: list[int] = []
+    reflections: list[str] = []
     for start in range(0, len(texts), batch_size):
         part = texts[start : start + batch_size]
-        choices += policy.act(part, [actions] * len(part), greedy=True)
+        analyses = reflector.reflect(part, [actions] * len(part)) if reflector is not None else None
+        choices += policy.act(part, [actions] * len(part), analyses, greedy=True)
+        reflections += analyses or []
     seen = None
     if data is not None:
         seen = {json.loads(line)["state"] for line in Path(data).read_text().splitlines() if line.strip()}
@@ -75,6 +85,16 @@ def measure(policy, stage: str = "dropoff", data: str | None = None, batch_size:
     if seen is not None:
         result["seen"] = counts([i for i in everything if texts[i] in seen])
         result["unseen"] = counts([i for i in everything if texts[i] not in seen])
+    if reflector is not None:
+        result["reflections"] = [
+            {
+                "state": texts[i],
+                "reflection": reflections[i],
+                "action": actions[choices[i]],
+                "shortest_path": choices[i] in good[i],
+            }
+            for i in everything
+        ]
     return result
 
 
@@ -85,6 +105,9 @@ class Args:
     Attributes:
         policy: A policy checkpoint folder (``LMPolicy.save``), e.g. ``runs/<name>/sft_policy``.
         stage: ``pickup``, ``dropoff`` or ``full``.
+        reflector: A reflector's LoRA adapter folder (``runs/<name>/reflector_adapter``), on the policy's base
+            model: the policy then reads its analysis of each state.
+        max_new_tokens: Token limit of one analysis.
         data: A warm-up JSON lines file: also split the counts by states seen in it.
         batch_size: States per forward pass.
         out: Write the counts here as JSON too.
@@ -92,6 +115,8 @@ class Args:
 
     policy: str
     stage: str = "dropoff"
+    reflector: str | None = None
+    max_new_tokens: int = 64
     data: str | None = None
     batch_size: int = 16
     out: str | None = None
@@ -100,11 +125,26 @@ class Args:
 def main(args: Args) -> dict:
     from reflect_agent.checkpoint import atomic_write_json
     from reflect_agent.policy import LMPolicy
+    from reflect_agent.reflector import Reflector, ReflectorConfig
 
     if args.stage not in STAGE_IDS:
         raise ValueError(f"stage must be one of {sorted(STAGE_IDS)}, got {args.stage!r}.")
     policy = LMPolicy.load(args.policy, trainable=False)
-    result = {"policy": args.policy, **measure(policy, args.stage, args.data, args.batch_size)}
+    reflector = None
+    if args.reflector is not None:
+        config = ReflectorConfig(
+            model=policy.config.model,
+            adapter=args.reflector,
+            max_new_tokens=args.max_new_tokens,
+            max_prompt_tokens=policy.config.max_prompt_tokens,
+            autocast=policy.config.autocast,
+        )
+        reflector = Reflector.from_config(config)
+    result = {
+        "policy": args.policy,
+        "reflector": args.reflector,
+        **measure(policy, args.stage, args.data, args.batch_size, reflector),
+    }
     for split in ("all", "seen", "unseen"):
         if split in result:
             c = result[split]

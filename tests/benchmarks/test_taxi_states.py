@@ -50,3 +50,30 @@ def test_wasted_choices_and_the_seen_split(tmp_path):
     result = measure(TablePolicy(fixed=4), "dropoff", data=str(data))  # pick-up with the passenger aboard
     assert result["all"] == {"states": 100, "shortest_path": 0, "wasted": 100}
     assert result["seen"]["states"] == 1 and result["unseen"]["states"] == 99
+
+
+class EchoReflector:
+    """Names the expert's action in its analysis, like a perfect reflector."""
+
+    def __init__(self, table: dict[str, int]):
+        self.table = table
+
+    def reflect(self, states, actions):
+        return [f"go with action {self.table[state]}" for state in states]
+
+
+class ReadingPolicy:
+    """Follows the action its analysis names (pick-up when there is none)."""
+
+    def act(self, states, actions, reflections=None, *, greedy=False):
+        return [int(r.split()[-1]) if r else 4 for r in reflections or [None] * len(states)]
+
+
+def test_a_reflector_is_read_by_the_policy_and_its_analyses_are_kept():
+    table = expert_table("ReflectRL/DangerousTaxi-Dropoff-v0")
+    without = measure(ReadingPolicy(), "dropoff")
+    assert without["all"]["wasted"] == 100 and "reflections" not in without
+    result = measure(ReadingPolicy(), "dropoff", reflector=EchoReflector(table))
+    assert result["all"] == {"states": 100, "shortest_path": 100, "wasted": 0}
+    first = result["reflections"][0]
+    assert first["reflection"] == f"go with action {table[first['state']]}" and first["shortest_path"]
