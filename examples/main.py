@@ -75,6 +75,8 @@ class MainArgs:
             the LM (the reflector keeps its adapter; see ``benchmarks/results/train_taxi_dropoff/`` for
             both on DangerousTaxi).
         rl: The online update.
+        temperature: Softmax temperature of the policy's actions in RL (sampling and the PPO update);
+            below 1, rollouts stay closer to the warm-up's greedy choices. Evaluations are greedy.
         curriculum: RL stages (warm-up data comes from each of them); none: ``env_id`` alone.
         iterations: RL iterations (0: stop after the warm-up and evaluate it, as ``sft`` does).
         num_envs: Episodes per RL iteration (and evaluation batch size).
@@ -114,6 +116,7 @@ class MainArgs:
     rl: RLConfig = field(
         default_factory=lambda: RLConfig(learning_rate=2e-4, minibatch_size=16, micro_batch_size=8, update_epochs=1)
     )
+    temperature: float = 1.0
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     iterations: int = 4
     num_envs: int = 8
@@ -162,6 +165,7 @@ def policy_config(args: MainArgs) -> PolicyConfig:
         model=args.model,
         autocast=args.autocast,
         max_prompt_tokens=args.max_prompt_tokens,
+        temperature=args.temperature,
         lora=args.policy_lora,
         lora_target_modules=lora_targets(args) if args.policy_lora else None,
     )
@@ -197,7 +201,9 @@ def warmed_up_policy(args: MainArgs, records: list, artifacts: Path, timings: di
     """The policy after SFT (with reflections in its prompts for ``reflect-rl``), reused once trained."""
     folder = artifacts / ("sft_policy_reflect" if args.reflects else "sft_policy")
     if folder.is_dir():
-        return LMPolicy.load(folder, trainable=True)
+        policy = LMPolicy.load(folder, trainable=True)
+        policy.config = dataclasses.replace(policy.config, temperature=args.temperature)
+        return policy
     policy = LMPolicy.from_config(policy_config(args))
     sft = args.policy_sft if args.reflects else dataclasses.replace(args.policy_sft, reflection_prob=0.0)
     start = time.perf_counter()
@@ -248,6 +254,8 @@ def run(args: MainArgs) -> dict[str, Any]:
         raise ValueError(
             "variant 'rl' with iterations=0 trains nothing; set --iterations >= 1 or pick another variant."
         )
+    if args.temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {args.temperature}; evaluations are greedy already.")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     seed_everything(args.seed)

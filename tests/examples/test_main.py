@@ -66,3 +66,22 @@ def test_zero_iterations_stop_after_the_warm_up(tmp_path):
     assert "rl_s" not in results["timings"]
     with pytest.raises(ValueError, match="variant 'rl' with iterations=0 trains nothing"):
         run(dataclasses.replace(args, variant="rl"))
+
+
+def test_rl_samples_at_the_temperature_asked_for(tmp_path, monkeypatch):
+    import examples.main as main
+
+    temperatures = []
+
+    class Recording(main.ReflectRLTrainer):
+        def __init__(self, config, policy=None, reflector=None):
+            temperatures.append((config.policy.temperature, policy.config.temperature))
+            super().__init__(config, policy=policy, reflector=reflector)
+
+    monkeypatch.setattr(main, "ReflectRLTrainer", Recording)
+    run(small_run(tmp_path, "warm", variant="sft"))  # saves the warm-up policy, at temperature 1
+    args = small_run(tmp_path, "cool", variant="sft-rl", artifacts_dir=str(tmp_path / "warm"), temperature=0.25)
+    run(args)
+    assert temperatures == [(0.25, 0.25)]
+    with pytest.raises(ValueError, match="temperature must be positive, got 0"):
+        run(dataclasses.replace(args, temperature=0.0))
