@@ -8,7 +8,9 @@ Episode success hides where a policy goes wrong: one bad step ends a DangerousTa
 script starts the env in each state the stage can visit (``reset(options={"state": s})``), asks the
 policy for its greedy action, and counts actions that lie on a shortest path to the goal (any of them,
 not only the expert's tie-break), actions that are wasted (they end the episode), and, with ``--data``,
-the same split by whether the state's text appears in a warm-up file (seen in SFT or not). With
+the same split by whether the state's text appears in a warm-up file (seen in SFT or not).
+``--states routes`` keeps only the states of the expert's episodes from each start state: an episode
+that never strays sees only those, so they decide episode success. With
 ``--reflector`` the reflector writes its analysis of each state first (greedy) and the policy reads it,
 as in a Reflect-RL episode; the analyses are kept in the output file.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import gymnasium as gym
 
@@ -33,30 +36,51 @@ STAGE_IDS = {
 
 def stage_states(env: DangerousTaxiEnv) -> list[int]:
     """The states an episode of ``env``'s stage can be in before its goal (dropoff: passenger aboard)."""
-    tables = env._tables
     states = []
     for state in range(500):
-        distance = int(env._distance[state])
-        if distance > env.horizon:
+        aboard = (state // 4) % 5 == 4  # Taxi's encoding: ((row * 5 + column) * 5 + passenger) * 4 + destination
+        if env.steps_to_goal(state) > env.horizon or (env.stage == "dropoff" and not aboard):
             continue
-        if env.stage == "dropoff" and tables.decode[state][2] != 4:
-            continue
-        if env.stage == "pickup" and tables.decode[state][2] == 4:
+        if env.stage == "pickup" and aboard:
             continue
         states.append(state)
     return states
 
 
-def measure(policy, stage: str = "dropoff", data: str | None = None, batch_size: int = 16, reflector=None) -> dict:
-    """Greedy choices of ``policy`` (an :class:`reflect_agent.policy.LMPolicy`) in every state of ``stage``.
+def route_states(env: DangerousTaxiEnv) -> list[int]:
+    """The states of the expert's episodes from every start state of the stage, in the order it visits them.
+
+    An episode that never strays visits only these (dropoff: 12 starts), so they decide episode success.
+    """
+    states: dict[int, None] = {}
+    for start in env.start_states():
+        env.reset(options={"state": start})
+        while True:
+            states[env.structured_observation()] = None
+            _, _, terminated, truncated, _ = env.step(env.expert_action())
+            if terminated or truncated:
+                break
+    return list(states)
+
+
+STATE_SETS = {"all": stage_states, "routes": route_states}
+
+
+def measure(
+    policy, stage: str = "dropoff", data: str | None = None, batch_size: int = 16, reflector=None, states: str = "all"
+) -> dict:
+    """Greedy choices of ``policy`` (an :class:`reflect_agent.policy.LMPolicy`) in the states of ``stage``.
+
+    ``states`` is ``"all"`` (:func:`stage_states`) or ``"routes"`` (:func:`route_states`).
 
     ``reflector`` (a :class:`reflect_agent.reflector.Reflector`, optional) writes an analysis of each state
     that the policy reads; the analyses come back under ``"reflections"``.
     """
+    if states not in STATE_SETS:
+        raise ValueError(f"states must be one of {sorted(STATE_SETS)}, got {states!r}.")
     env: DangerousTaxiEnv = gym.make(STAGE_IDS[stage]).unwrapped
-    states = stage_states(env)
     texts, good, wasted = [], [], []
-    for state in states:
+    for state in STATE_SETS[states](env):
         _, info = env.reset(options={"state": state})
         texts.append(info["state"])
         good.append(set(env.shortest_path_actions()))
@@ -80,8 +104,8 @@ def measure(policy, stage: str = "dropoff", data: str | None = None, batch_size:
             "wasted": sum(choices[i] in wasted[i] for i in rows),
         }
 
-    everything = list(range(len(states)))
-    result = {"stage": stage, "all": counts(everything)}
+    everything = list(range(len(texts)))
+    result = {"stage": stage, "states": states, "all": counts(everything)}
     if seen is not None:
         result["seen"] = counts([i for i in everything if texts[i] in seen])
         result["unseen"] = counts([i for i in everything if texts[i] not in seen])
@@ -105,6 +129,8 @@ class Args:
     Attributes:
         policy: A policy checkpoint folder (``LMPolicy.save``), e.g. ``runs/<name>/sft_policy``.
         stage: ``pickup``, ``dropoff`` or ``full``.
+        states: ``all`` the states of the stage, or only the ``routes`` the expert drives from each start
+            state (what an episode that never strays sees).
         reflector: A reflector's LoRA adapter folder (``runs/<name>/reflector_adapter``), on the policy's base
             model: the policy then reads its analysis of each state.
         max_new_tokens: Token limit of one analysis.
@@ -115,6 +141,7 @@ class Args:
 
     policy: str
     stage: str = "dropoff"
+    states: Literal["all", "routes"] = "all"
     reflector: str | None = None
     max_new_tokens: int = 64
     data: str | None = None
@@ -143,13 +170,13 @@ def main(args: Args) -> dict:
     result = {
         "policy": args.policy,
         "reflector": args.reflector,
-        **measure(policy, args.stage, args.data, args.batch_size, reflector),
+        **measure(policy, args.stage, args.data, args.batch_size, reflector, args.states),
     }
     for split in ("all", "seen", "unseen"):
         if split in result:
             c = result[split]
             print(
-                f"{split:>6}: {c['states']} states, shortest-path action in {c['shortest_path']} "
+                f"{split:>6}: {c['states']} {args.states} states, shortest-path action in {c['shortest_path']} "
                 f"({100 * c['shortest_path'] / max(c['states'], 1):.0f}%), wasted in {c['wasted']}"
             )
     if args.out:

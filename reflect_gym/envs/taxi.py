@@ -282,6 +282,18 @@ class DangerousTaxiEnv(TextEnv):
         self._taxi_state = after
         return _STEP_REWARD, False, False
 
+    def start_states(self) -> list[int]:
+        """The Taxi states an episode of this stage can start in (within ``horizon`` of the goal).
+
+        Dropoff episodes start where a pick-up leaves the taxi: at the passenger's depot, with one of three
+        destinations, so twelve states.
+        """
+        return [int(state) for state in _start_states(self.stage) if self._distance[state] <= self.horizon]
+
+    def steps_to_goal(self, state: int | None = None) -> int:
+        """The expert's number of steps from ``state`` (default: the current one) to the stage's goal."""
+        return int(self._distance[self._taxi_state if state is None else state])
+
     def expert_action(self) -> int:
         """The first action, in Taxi's order, on a shortest path to the stage's goal; never wasted."""
         return int(self._expert[self._taxi_state])

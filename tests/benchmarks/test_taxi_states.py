@@ -77,3 +77,13 @@ def test_a_reflector_is_read_by_the_policy_and_its_analyses_are_kept():
     assert result["all"] == {"states": 100, "shortest_path": 100, "wasted": 0}
     first = result["reflections"][0]
     assert first["reflection"] == f"go with action {table[first['state']]}" and first["shortest_path"]
+
+
+def test_routes_are_the_states_of_the_experts_episodes():
+    table = expert_table("ReflectRL/DangerousTaxi-Dropoff-v0")
+    routes = measure(TablePolicy(table), "dropoff", states="routes")
+    assert routes["states"] == "routes"
+    assert 12 < routes["all"]["states"] < 100  # every start (12) and the states on the way
+    assert routes["all"]["shortest_path"] == routes["all"]["states"] and routes["all"]["wasted"] == 0
+    with pytest.raises(ValueError, match="states must be one of"):
+        measure(TablePolicy(table), "dropoff", states="some")

@@ -151,3 +151,18 @@ def test_reset_can_start_in_a_chosen_state():
         env.reset(options={"state": 500})
     with pytest.raises(ValueError, match="beyond horizon=5"):
         DangerousTaxiEnv(stage="dropoff", horizon=5).reset(options={"state": state})
+
+
+def test_start_states_are_where_drawn_episodes_begin():
+    env = DangerousTaxiEnv(stage="dropoff")
+    starts = env.start_states()
+    assert len(starts) == 12  # the passenger's depot (4) x the other destinations (3), passenger aboard
+    drawn = set()
+    for seed in range(200):
+        env.reset(seed=seed)
+        drawn.add(env.structured_observation())
+        assert env.steps_to_goal() == env.steps_to_goal(env.structured_observation()) <= env.horizon
+    assert drawn == set(starts)
+    y_to_b = ((4 * 5 + 0) * 5 + 4) * 4 + 3
+    assert y_to_b in starts and env.steps_to_goal(y_to_b) == 8  # 7 moves around the walls, then drop off
+    assert set(DangerousTaxiEnv(stage="full", horizon=8).start_states()) < set(DangerousTaxiEnv().start_states())
