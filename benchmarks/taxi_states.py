@@ -170,7 +170,7 @@ def main(args: Args) -> dict:
     result = {
         "policy": args.policy,
         "reflector": args.reflector,
-        **measure(policy, args.stage, args.data, args.batch_size, reflector, args.states),
+        **measure(policy, args.stage, args.data, args.batch_size, reflector=reflector, states=args.states),
     }
     for split in ("all", "seen", "unseen"):
         if split in result:

@@ -165,7 +165,6 @@ def policy_config(args: MainArgs) -> PolicyConfig:
         model=args.model,
         autocast=args.autocast,
         max_prompt_tokens=args.max_prompt_tokens,
-        temperature=args.temperature,
         lora=args.policy_lora,
         lora_target_modules=lora_targets(args) if args.policy_lora else None,
     )
@@ -201,9 +200,7 @@ def warmed_up_policy(args: MainArgs, records: list, artifacts: Path, timings: di
     """The policy after SFT (with reflections in its prompts for ``reflect-rl``), reused once trained."""
     folder = artifacts / ("sft_policy_reflect" if args.reflects else "sft_policy")
     if folder.is_dir():
-        policy = LMPolicy.load(folder, trainable=True)
-        policy.config = dataclasses.replace(policy.config, temperature=args.temperature)
-        return policy
+        return LMPolicy.load(folder, trainable=True)
     policy = LMPolicy.from_config(policy_config(args))
     sft = args.policy_sft if args.reflects else dataclasses.replace(args.policy_sft, reflection_prob=0.0)
     start = time.perf_counter()
@@ -293,6 +290,7 @@ def run(args: MainArgs) -> dict[str, Any]:
 
     curve: list[dict[str, Any]] = []
     if trains_online:
+        policy.config = dataclasses.replace(policy.config, temperature=args.temperature)
         config = TrainConfig(
             name=args.name,
             output_dir=args.output_dir,
