@@ -45,7 +45,7 @@ import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_gym.files import atomic_write
 
 #: Version of the reflection templates and record layout; recorded in every record.
-TEMPLATE_VERSION = "reflect-data-v1"
+TEMPLATE_VERSION = "reflect-data-v2"
 
 #: The policy's default labels (letters, in index order), also kept out of reflections.
 LETTER_LABELS: str = string.ascii_uppercase + string.ascii_lowercase
@@ -537,8 +537,9 @@ _FILEQA_QUESTION = re.compile(r"^Question: (.+)$", re.MULTILINE)
 def _question_subject(question: str) -> str:
     """The short subject of a FileQA question: ``"the file that defines the class TestSuite"``."""
     subject = question.strip().rstrip("?")
-    subject = re.split(r", described as|, with | whose | that begins| has a section", subject)[0]
-    subject = re.sub(r"^Which (file|data file|document) ", r"the \1 that ", subject)
+    subject = re.split(r", described as| and the first row| that begins", subject)[0]
+    subject = re.sub(r"^Which data file, with (\d+ rows?), has ", r"the data file with \1 that has ", subject)
+    subject = re.sub(r"^Which (file|document) ", r"the \1 that ", subject)
     words = subject.split()
     return " ".join(words[:14]) + (" ..." if len(words) > 14 else "")
 

@@ -11,6 +11,7 @@ from reflect_agent.data import (
     LETTER_LABELS,
     TEMPLATE_VERSION,
     LMReflectionWriter,
+    _question_subject,
     check_reflection,
     contains_label,
     expert_records,
@@ -92,6 +93,31 @@ def test_fileqa_reflection_names_the_subject_and_the_place():
     assert "the file that defines" in first.reflection or "file that" in first.reflection
     for record in records:
         assert not contains_label(record.reflection, str(record.expert_action))
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        (
+            'Which file defines the class Headers, described as "Manage headers"?',
+            "the file that defines the class Headers",
+        ),
+        (
+            'Which file is the Python module whose docstring begins "Logging package."?',
+            'the file that is the Python module whose docstring begins "Logging package."',
+        ),
+        (
+            'Which document has a section titled "Overview" that begins "The email package."?',
+            'the document that has a section titled "Overview"',
+        ),
+        (
+            'Which data file, with 6 rows, has the columns suffix and expands_to and the first row "a, b"?',
+            "the data file with 6 rows that has the columns suffix and expands_to",
+        ),
+    ],
+)
+def test_fileqa_subject_reads_as_a_noun_phrase_for_every_question_kind(question, subject):
+    assert _question_subject(question) == subject
 
 
 def test_jsonl_round_trip_keeps_env_seed_and_template(tmp_path, taxi_records):
