@@ -1,0 +1,64 @@
+"""The FileQA name-matching baseline: words from names and questions, and episodes on a small repository."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+
+from benchmarks.fileqa_names import NameMatchAgent, name_score, name_words, play
+from reflect_gym.envs.fileqa.tasks import Task
+
+
+def test_name_words_split_camel_case_and_leave_out_the_question_template():
+    assert name_words("Which file defines the class HTTPError?") == {"http", "error"}
+    assert name_words("_header_value_parser") == {"header", "value", "parser"}
+
+
+def test_a_name_found_whole_in_the_question_outscores_a_shared_word():
+    question = "Which file defines the function urlparse()?"
+    assert name_score("parse.py", question) > name_score("parser.py", question) == 0
+    assert name_score("__init__.py", question) == 0
+
+
+@pytest.fixture
+def repo(tmp_path):
+    for path in ("json/__init__.py", "json/decoder.py", "json/encoder.py", "http/__init__.py", "http/cookies.py"):
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text('"""A module."""\n')
+    return str(tmp_path)
+
+
+def make(repo: str, question: str, answer: str) -> gym.Env:
+    return gym.make("ReflectRL/FileQA-v0", tasks=[Task(repo, question, (answer,), "code", 1)])
+
+
+def test_the_agent_enters_the_matching_folder_and_names_the_matching_file(repo):
+    env = make(repo, "Which file defines the class JSONDecoder?", "json/decoder.py")
+    obs, info = env.reset(seed=0)
+    agent = NameMatchAgent(depth=1)
+    assert info["actions"][agent.act(obs, info)] == "cd json"
+    obs, _, _, _, info = env.step(agent.act(obs, info))
+    assert info["actions"][agent.act(obs, info)] == "id decoder.py"
+    assert play(env, agent, range(3)) == 3
+
+
+def test_without_a_matching_name_the_agent_falls_back_to_the_package_module(repo):
+    env = make(repo, 'Which file is the Python module whose docstring begins "Cookie handling."?', "http/cookies.py")
+    for depth in (1, None):
+        obs, info = env.reset(seed=0)
+        agent = NameMatchAgent(depth=depth)
+        actions = []
+        done = False
+        while not done:
+            action = agent.act(obs, info)
+            actions.append(info["actions"][action])
+            obs, _, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
+        # No name matches "cookie" or "handling": it enters the first folder and names the package module.
+        assert actions == ["cd http", "id __init__.py"]
+        assert not info["success"]
+
+
+def test_observations_that_are_not_fileqa_are_refused():
+    with pytest.raises(ValueError, match="FileQA observations"):
+        NameMatchAgent().act("You are in a room.", {"actions": ["go north"]})
