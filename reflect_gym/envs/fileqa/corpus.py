@@ -19,7 +19,13 @@ The corpus is built once per Python version (and :data:`GENERATOR_VERSION`) unde
 * ``tasks.jsonl`` (repository paths relative to it) and ``corpus.json`` (version and counts).
 
 Train and test splits go by repository (:data:`TEST_REPOS`), so the test split measures generalisation
-to unseen repositories, and both splits hold all three kinds of task.
+to unseen repositories, and both splits hold all three kinds of task. The splits differ in more than
+their repositories. At depth 1, a quarter of the train split's tasks lie in ``idlelib/`` (77 files) and
+more than another quarter in ``asyncio/``, ``encodings/`` and ``distutils/``; these folders' names
+rarely appear in the questions. The test split's folders are small and named after what its questions
+ask about (``email/``, ``json/``, ``http/``). A baseline that never reads and only matches names to the
+question (``python -m benchmarks.fileqa_names`` in the project's repository) solves 6.5% of depth-1
+train episodes and 34.2% of depth-1 test ones.
 """
 
 from __future__ import annotations
