@@ -1,10 +1,11 @@
-"""The FileQA name-matching baseline: words from names and questions, and episodes on a small repository."""
+"""FileQA diagnostics on a small repository: the name-matching baseline, and right folders against finished episodes."""
 
 from __future__ import annotations
 
 import gymnasium as gym
 import pytest
 
+from benchmarks.fileqa_folders import count
 from benchmarks.fileqa_names import NameMatchAgent, name_score, name_words, play
 from reflect_gym.envs.fileqa.tasks import Task
 
@@ -57,6 +58,23 @@ def test_without_a_matching_name_the_agent_falls_back_to_the_package_module(repo
         # No name matches "cookie" or "handling": it enters the first folder and names the package module.
         assert actions == ["cd http", "id __init__.py"]
         assert not info["success"]
+
+
+def test_folder_counts_separate_the_first_step_from_the_rest(repo):
+    env = make(repo, "Which file defines the class JSONDecoder?", "json/decoder.py")
+    expert = count(env, lambda obs, info: env.unwrapped.expert_action(), range(4))
+    assert expert == {"episodes": 4, "first_step_right": 4, "success_from_right_folder": 4}
+
+    def wrong_folder_then_names(obs, info):
+        if "cd http" in info["actions"]:
+            return info["actions"].index("cd http")
+        return NameMatchAgent(depth=1).act(obs, info)
+
+    assert count(env, wrong_folder_then_names, range(4)) == {
+        "episodes": 4,
+        "first_step_right": 0,
+        "success_from_right_folder": 4,
+    }
 
 
 def test_observations_that_are_not_fileqa_are_refused():
