@@ -36,6 +36,7 @@ def register_envs() -> None:
         ("DangerousTaxi-Pickup-v0", "reflect_gym.envs.taxi:DangerousTaxiEnv", {"stage": "pickup"}),
         ("DangerousTaxi-Dropoff-v0", "reflect_gym.envs.taxi:DangerousTaxiEnv", {"stage": "dropoff"}),
         ("FileQA-v0", "reflect_gym.envs.fileqa:FileQAEnv", {}),
+        ("FileQA-Depth0-v0", "reflect_gym.envs.fileqa:FileQAEnv", {"depth": 0}),
         ("FileQA-Depth1-v0", "reflect_gym.envs.fileqa:FileQAEnv", {"depth": 1}),
         ("FileQA-Depth2-v0", "reflect_gym.envs.fileqa:FileQAEnv", {"depth": 2}),
         ("ALFWorld-v0", "reflect_gym.envs.alfworld:ALFWorldEnv", {}),

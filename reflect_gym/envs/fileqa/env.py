@@ -187,8 +187,9 @@ class FileQAEnv(TextEnv):
     filtering), for evaluation over every task.
 
     ## Registered Configurations
-    ``ReflectRL/FileQA-v0`` (every depth), ``ReflectRL/FileQA-Depth1-v0`` (``depth=1``),
-    ``ReflectRL/FileQA-Depth2-v0`` (``depth=2``): the paper's curriculum by depth.
+    ``ReflectRL/FileQA-v0`` (every depth), ``ReflectRL/FileQA-Depth0-v0`` (``depth=0``: the answer is in
+    the root), ``ReflectRL/FileQA-Depth1-v0`` (``depth=1``), ``ReflectRL/FileQA-Depth2-v0`` (``depth=2``):
+    the paper's curriculum by depth.
 
     ## Version History
     - v0: initial release.
