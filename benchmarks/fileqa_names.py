@@ -23,6 +23,7 @@ import gymnasium as gym
 
 import reflect_gym  # noqa: F401  (registers the envs)
 from benchmarks.stats import wilson_interval
+from reflect_agent.agents import count_successes
 
 _QUESTION = re.compile(r"^Question: (.+)$", re.MULTILINE)
 _DIRECTORY = re.compile(r"^# Current directory\n(.+)$", re.MULTILINE)
@@ -98,19 +99,6 @@ class NameMatchAgent:
         return [self.act(obs, info) for obs, info in zip(observations, infos, strict=True)]
 
 
-def play(env: gym.Env, agent: NameMatchAgent, seeds: range) -> int:
-    """Successes of ``agent`` on one episode per seed."""
-    successes = 0
-    for seed in seeds:
-        obs, info = env.reset(seed=seed)
-        done = False
-        while not done:
-            obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
-            done = terminated or truncated
-        successes += bool(info["success"])
-    return successes
-
-
 @dataclass
 class Args:
     """Play the name-matching baseline on each split of a FileQA env."""
@@ -135,7 +123,7 @@ def main(args: Args) -> dict[str, dict[str, Any]]:
     for name, seeds in runs.items():
         env = gym.make(args.env_id, split=name.split(",")[0])
         agent = NameMatchAgent(depth=env.unwrapped.depth)
-        successes = play(env, agent, seeds)
+        successes = count_successes(env, agent, seeds)
         env.close()
         low, high = wilson_interval(successes, len(seeds))
         results[name] = {"successes": successes, "episodes": len(seeds), "interval_95": [low, high]}

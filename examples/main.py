@@ -227,20 +227,11 @@ def reference_success(args: MainArgs, spec: str) -> tuple[int, int]:
     """Successes of a reference agent (``"random"`` or ``"expert"``) on the held-out episodes."""
     import gymnasium as gym
 
-    from reflect_agent.agents import make_agent
+    from reflect_agent.agents import count_successes, make_agent
 
     env = gym.make(args.env_id, **{**args.env_kwargs, **args.eval_env_kwargs})
-    agent = make_agent(spec, env)
     seeds = range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.eval_episodes)
-    successes = 0
-    for seed in seeds:
-        agent.reset(seed)
-        obs, info = env.reset(seed=seed)
-        done = False
-        while not done:
-            obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
-            done = terminated or truncated
-        successes += bool(info["success"])
+    successes = count_successes(env, make_agent(spec, env), seeds)
     env.close()
     return successes, len(seeds)
 

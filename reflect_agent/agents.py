@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -347,6 +348,20 @@ class OpenAIChatAgent:
             return json.loads(raw)
         except json.JSONDecodeError as error:
             raise OpenAIChatError(f"{self.url} answered with invalid JSON: {raw[:300]!r}") from error
+
+
+def count_successes(env: gym.Env, agent: Agent, seeds: Iterable[int]) -> int:
+    """Play one episode of ``agent`` in ``env`` per seed (the agent reset with the same seed); how many succeed."""
+    successes = 0
+    for seed in seeds:
+        agent.reset(seed)
+        obs, info = env.reset(seed=seed)
+        done = False
+        while not done:
+            obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
+            done = terminated or truncated
+        successes += bool(info["success"])
+    return successes
 
 
 def make_agent(spec: str, env: gym.Env, **options: Any) -> Agent:

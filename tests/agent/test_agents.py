@@ -16,6 +16,7 @@ from reflect_agent.agents import (
     OpenAIChatAgent,
     OpenAIChatError,
     RandomAgent,
+    count_successes,
     make_agent,
     parse_reply,
 )
@@ -54,6 +55,13 @@ def test_expert_agent_solves_dangerous_taxi(taxi):
             obs, _, terminated, truncated, info = taxi.step(agent.act(obs, info))
             done = terminated or truncated
         assert info["success"], f"expert failed on seed {seed}"
+
+
+def test_count_successes_plays_one_episode_per_seed(taxi):
+    assert count_successes(taxi, make_agent("expert", taxi), range(5)) == 5
+    random = count_successes(taxi, make_agent("random", taxi), range(20))
+    assert random < 20  # a random move often wastes a step, which ends a DangerousTaxi episode
+    assert random == count_successes(taxi, make_agent("random", taxi), range(20))  # reset with each seed
 
 
 def test_make_agent_rejects_unknown_specs(taxi):

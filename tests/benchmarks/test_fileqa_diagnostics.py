@@ -6,7 +6,8 @@ import gymnasium as gym
 import pytest
 
 from benchmarks.fileqa_folders import count
-from benchmarks.fileqa_names import NameMatchAgent, name_score, name_words, play
+from benchmarks.fileqa_names import NameMatchAgent, name_score, name_words
+from reflect_agent.agents import count_successes
 from reflect_gym.envs.fileqa.tasks import Task
 
 
@@ -40,7 +41,7 @@ def test_the_agent_enters_the_matching_folder_and_names_the_matching_file(repo):
     assert info["actions"][agent.act(obs, info)] == "cd json"
     obs, _, _, _, info = env.step(agent.act(obs, info))
     assert info["actions"][agent.act(obs, info)] == "id decoder.py"
-    assert play(env, agent, range(3)) == 3
+    assert count_successes(env, agent, range(3)) == 3
 
 
 def test_without_a_matching_name_the_agent_falls_back_to_the_package_module(repo):
