@@ -8,9 +8,9 @@ counts more), enters the best-scoring folder until it is ``depth`` folders below
 best-scoring file with ``id`` (ties go to ``__init__.py``, then to the first listed). It sees what an LM
 policy sees: the question in the observation and the admissible commands.
 
-The script plays it on every split of the env and on the held-out seeds of :mod:`examples.main`. Its
-success measures how far the questions of a split give their answer away by name, which an agent can learn
-to exploit only from a training split where names do the same.
+The script plays it on each split asked for (train and test by default), then on the test split's
+held-out seeds of :mod:`examples.main`. Its success measures how far a split's questions give their answer
+away by name. An agent can learn to exploit that only from a training split where names do the same.
 """
 
 from __future__ import annotations
