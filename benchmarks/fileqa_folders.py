@@ -1,7 +1,7 @@
 """Where a FileQA agent goes wrong: the folder it enters from the root, and the rest of the episode.
 
-    python -m benchmarks.fileqa_folders --agent runs/<name>/sft_policy      # a saved policy
-    python -m benchmarks.fileqa_folders --agent smollm2                     # the untouched model
+    python -m benchmarks.fileqa_folders --agent lm:runs/<name>/sft_policy   # a saved policy
+    python -m benchmarks.fileqa_folders --agent lm:smollm2                  # the untouched model
     python -m benchmarks.fileqa_folders --agent names                       # benchmarks.fileqa_names
 
 On each held-out seed of :mod:`examples.main` (FileQA depth 1, test split by default) it asks the agent for
@@ -19,6 +19,7 @@ import gymnasium as gym
 
 import reflect_gym  # noqa: F401  (registers the envs)
 from benchmarks.fileqa_names import NameMatchAgent
+from reflect_agent.agents import Agent, make_agent
 
 
 @dataclass
@@ -26,8 +27,8 @@ class Args:
     """Count right first folders, and successes from the right folder, on the held-out seeds."""
 
     agent: str = "names"
-    """``names`` (the name-matching baseline), a policy folder saved by ``LMPolicy.save``, or a base model spec
-    (``smollm2``)."""
+    """``names`` (the name-matching baseline) or a spec of ``reflect_agent.agents.make_agent``
+    (``lm:smollm2``, ``lm:<policy folder>``, ...)."""
     env_id: str = "ReflectRL/FileQA-Depth1-v0"
     """A FileQA env whose answers lie below the root."""
     split: str = "test"
@@ -36,41 +37,28 @@ class Args:
     """Held-out seeds, from ``reflect_agent.config.EVAL_SEED_OFFSET`` on (``examples.main``'s)."""
 
 
-def count(env: gym.Env, act, seeds: range) -> dict[str, int]:
+def count(env: gym.Env, agent: Agent, seeds: range) -> dict[str, int]:
     """``first_step_right``: the agent's first command is the expert's; ``success_from_right_folder``: after
     the expert's first command, the agent's own commands end the episode in success."""
     first = finished = 0
     for seed in seeds:
+        agent.reset(seed)
         obs, info = env.reset(seed=seed)
         expert = env.unwrapped.expert_action()
-        first += act(obs, info) == expert
+        first += agent.act(obs, info) == expert
         obs, _, terminated, truncated, info = env.step(expert)
         while not (terminated or truncated):
-            obs, _, terminated, truncated, info = env.step(act(obs, info))
+            obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
         finished += bool(info["success"])
     return {"episodes": len(seeds), "first_step_right": first, "success_from_right_folder": finished}
 
 
 def main(args: Args) -> dict[str, Any]:
-    from pathlib import Path
-
     from reflect_agent.config import EVAL_SEED_OFFSET
 
     env = gym.make(args.env_id, split=args.split)
-    if args.agent == "names":
-        act = NameMatchAgent(depth=env.unwrapped.depth).act
-    else:
-        from reflect_agent.policy import LMPolicy, PolicyConfig
-
-        if Path(args.agent).is_dir():
-            policy = LMPolicy.load(args.agent, trainable=False)
-        else:
-            policy = LMPolicy.from_config(PolicyConfig(model=args.agent))
-
-        def act(obs: str, info: dict[str, Any]) -> int:
-            return int(policy.act([info["state"]], [info["actions"]], greedy=True)[0])
-
-    result = count(env, act, range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.episodes))
+    agent = NameMatchAgent(depth=env.unwrapped.depth) if args.agent == "names" else make_agent(args.agent, env)
+    result = count(env, agent, range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.episodes))
     env.close()
     print(
         f"{args.agent} on {args.env_id} ({args.split}): right folder first {result['first_step_right']}"

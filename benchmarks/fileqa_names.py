@@ -116,12 +116,12 @@ class Args:
 def main(args: Args) -> dict[str, dict[str, Any]]:
     from reflect_agent.config import EVAL_SEED_OFFSET
 
-    runs = {split: range(args.episodes) for split in args.splits}
+    runs = [(split, split, range(args.episodes)) for split in args.splits]
     if args.held_out:
-        runs["test, held-out seeds"] = range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.held_out)
+        runs.append(("test, held-out seeds", "test", range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.held_out)))
     results = {}
-    for name, seeds in runs.items():
-        env = gym.make(args.env_id, split=name.split(",")[0])
+    for name, split, seeds in runs:
+        env = gym.make(args.env_id, split=split)
         agent = NameMatchAgent(depth=env.unwrapped.depth)
         successes = count_successes(env, agent, seeds)
         env.close()

@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks.fileqa_folders import count
 from benchmarks.fileqa_names import NameMatchAgent, name_score, name_words
-from reflect_agent.agents import count_successes
+from reflect_agent.agents import count_successes, make_agent
 from reflect_gym.envs.fileqa.tasks import Task
 
 
@@ -63,15 +63,16 @@ def test_without_a_matching_name_the_agent_falls_back_to_the_package_module(repo
 
 def test_folder_counts_separate_the_first_step_from_the_rest(repo):
     env = make(repo, "Which file defines the class JSONDecoder?", "json/decoder.py")
-    expert = count(env, lambda obs, info: env.unwrapped.expert_action(), range(4))
+    expert = count(env, make_agent("expert", env), range(4))
     assert expert == {"episodes": 4, "first_step_right": 4, "success_from_right_folder": 4}
 
-    def wrong_folder_then_names(obs, info):
-        if "cd http" in info["actions"]:
-            return info["actions"].index("cd http")
-        return NameMatchAgent(depth=1).act(obs, info)
+    class WrongFolderThenNames(NameMatchAgent):
+        def act(self, obs, info):
+            if "cd http" in info["actions"]:
+                return info["actions"].index("cd http")
+            return super().act(obs, info)
 
-    assert count(env, wrong_folder_then_names, range(4)) == {
+    assert count(env, WrongFolderThenNames(depth=1), range(4)) == {
         "episodes": 4,
         "first_step_right": 0,
         "success_from_right_folder": 4,
