@@ -68,7 +68,7 @@ class MainArgs:
         policy_sft: The policy's warm-up.
         reflector_sft: The reflector's warm-up.
         max_new_tokens: Token limit of a reflection.
-        max_prompt_tokens: Prompt limit of policy and reflector (longer states are cut from the left).
+        max_prompt_tokens: Prompt limit of policy and reflector (longer states are cut, their first paragraph kept).
         lora_layers: Put LoRA adapters on the last this many transformer blocks only (``None``: all);
             SFT and RL steps then skip the backward pass through the blocks below.
         policy_lora: Train the policy through LoRA adapters; off, SFT and RL update every weight of

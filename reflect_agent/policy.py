@@ -12,8 +12,8 @@ it is read (right after the cue; ``" 7"`` and ``"7"`` differ), which :func:`chec
 when the policy is built. There is no silent fallback: a state with more admissible actions than labels raises
 ``ValueError``; build the env with ``max_actions=52`` (ALFWorld's default is 128) or pass more labels.
 
-Prompts longer than ``max_prompt_tokens`` are cut from the left of the state (the oldest text goes first; the
-action list, analysis and cue are always kept), and the cut is marked with ``"[...] "``.
+Prompts longer than ``max_prompt_tokens`` lose the oldest text of their state after its first paragraph, where
+the goal is stated (:func:`reflect_agent.prompts.fit_state`); the action list, analysis and cue are always kept.
 """
 
 from __future__ import annotations
@@ -35,9 +35,8 @@ from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from reflect_agent.models import apply_lora, load_lora, load_model
-from reflect_agent.prompts import LABEL_PRESETS, PromptTemplate
+from reflect_agent.prompts import LABEL_PRESETS, PromptTemplate, fit_state
 
-TRUNCATION_MARK = "[...] "
 _CONFIG_FILE = "policy_config.json"
 _VALUE_HEAD_FILE = "value_head.safetensors"
 _ADAPTER_DIR = "adapter"
@@ -56,7 +55,7 @@ class PolicyConfig:
         temperature: Softmax temperature of the action distribution (sampling, log-probabilities, entropy).
         value_head: ``"linear"`` or ``"mlp"`` (one hidden layer of ``value_hidden_size`` with tanh).
         value_hidden_size: Hidden width of the ``"mlp"`` value head.
-        max_prompt_tokens: Prompts longer than this are cut from the left of the state.
+        max_prompt_tokens: Prompts longer than this lose part of their state (see :func:`fit_state`).
         lora: Add LoRA adapters (the base model is then frozen); ``False`` trains every model weight.
         lora_r: LoRA rank.
         lora_alpha: LoRA alpha.
@@ -327,26 +326,13 @@ class LMPolicy(nn.Module):
     # Prompts and encoding.
 
     def fit_prompt(self, state: str, actions: list[str], reflection: str | None) -> tuple[str, list[int]]:
-        """The prompt and its token ids, with the state cut from the left to fit ``max_prompt_tokens``."""
-        limit = self.config.max_prompt_tokens
-        text = self.template.render(state, actions, self.labels, reflection)
-        ids = self.tokenizer(text).input_ids
-        if len(ids) <= limit:
-            return text, ids
-        state_ids = self.tokenizer(state, add_special_tokens=False).input_ids
-        drop = len(ids) - limit
-        # Decoding a cut token list and re-encoding can shift a token or two, so re-check and drop more if needed.
-        while len(ids) > limit and drop <= len(state_ids):
-            cut = TRUNCATION_MARK + self.tokenizer.decode(state_ids[drop:])
-            text = self.template.render(cut, actions, self.labels, reflection)
-            ids = self.tokenizer(text).input_ids
-            drop += len(ids) - limit + 1
-        if len(ids) > limit:
-            raise ValueError(
-                f"The prompt without its state still has {len(ids)} tokens, over max_prompt_tokens={limit}; "
-                "raise PolicyConfig.max_prompt_tokens or shorten the reflections."
-            )
-        return text, ids
+        """The prompt and its token ids, the state cut by :func:`fit_state` to fit ``max_prompt_tokens``."""
+        return fit_state(
+            self.tokenizer,
+            lambda cut: self.template.render(cut, actions, self.labels, reflection),
+            state,
+            self.config.max_prompt_tokens,
+        )
 
     def prompts(
         self, states: list[str], actions: list[list[str]], reflections: list[str | None] | None = None

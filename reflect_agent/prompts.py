@@ -16,12 +16,20 @@ policy reads its decision from the next-token logits of the labels right after t
 
 The reflector's prompt is the state and the actions (as a bulleted list), ending in the analysis cue; it writes
 the analysis that follows, and stops before it writes an action cue.
+
+A prompt over its token limit loses part of its state (:func:`fit_state`), never the actions or the cues.
 """
 
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from transformers import PreTrainedTokenizerBase
+
+#: Marks where :func:`fit_state` cut a state.
+TRUNCATION_MARK = "[...] "
 
 #: Label presets. ``"letters"``: " A".." Z" then " a".." z" (52 labels, single tokens for GPT-2's and
 #: SmolLM2's tokenizers). ``"numbers"``: " 0".." 99" (single tokens for GPT-2's tokenizer, not for SmolLM2's,
@@ -93,3 +101,38 @@ class PromptTemplate:
     def reflector_stop_strings(self) -> list[str]:
         """Strings that end a reflection: the action cue, the action-list header and the analysis header."""
         return [s.strip() for s in (self.cue, self.actions_header, self.analysis_header) if s.strip()]
+
+
+def fit_state(
+    tokenizer: PreTrainedTokenizerBase, render: Callable[[str], str], state: str, limit: int
+) -> tuple[str, list[int]]:
+    """``render(state)`` and its token ids, with ``state`` cut so that they fit in ``limit`` tokens.
+
+    The cut takes the oldest text first and is marked with :data:`TRUNCATION_MARK`. It spares the state's first
+    paragraph (its text before the first blank line), where the envs that have paragraphs state the goal: FileQA's
+    question, ALFWorld's task. Only when cutting everything after that paragraph is not enough does the cut start
+    at the state's beginning.
+
+    Raises:
+        ValueError: The prompt is over ``limit`` tokens even without its state.
+    """
+    text = render(state)
+    ids = tokenizer(text).input_ids
+    excess = len(ids) - limit
+    if excess <= 0:
+        return text, ids
+    head, blank, body = state.partition("\n\n")
+    for kept, rest in ((head + blank, body), ("", state)) if blank else (("", state),):
+        rest_ids = tokenizer(rest, add_special_tokens=False).input_ids
+        drop = excess
+        # Decoding a cut token list and re-encoding can shift a token or two, so re-check and drop more if needed.
+        while len(ids) > limit and drop <= len(rest_ids):
+            text = render(kept + TRUNCATION_MARK + tokenizer.decode(rest_ids[drop:]))
+            ids = tokenizer(text).input_ids
+            drop += len(ids) - limit + 1
+        if len(ids) <= limit:
+            return text, ids
+    raise ValueError(
+        f"The prompt without its state still has {len(ids)} tokens, over the limit of {limit}; raise "
+        "max_prompt_tokens or shorten the reflections and action names."
+    )

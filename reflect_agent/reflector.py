@@ -21,7 +21,7 @@ from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCrit
 
 from reflect_agent.models import load_lora, load_model
 from reflect_agent.policy import LMPolicy, left_pad
-from reflect_agent.prompts import PromptTemplate
+from reflect_agent.prompts import PromptTemplate, fit_state
 
 
 @dataclass
@@ -36,7 +36,8 @@ class ReflectorConfig:
         reflect_prob: Probability that a state gets a reflection; the others get ``""``.
         greedy: Greedy decoding; ``False`` samples with ``temperature``.
         temperature: Sampling temperature when not greedy.
-        max_prompt_tokens: Prompts longer than this keep their last tokens.
+        max_prompt_tokens: Prompts longer than this lose part of their state (see
+            :func:`reflect_agent.prompts.fit_state`).
         stop_strings: Strings that end a reflection (cut before them); ``None`` means the template's cue and
             headers.
         seed: Seed of the ``reflect_prob`` draws.
@@ -163,7 +164,10 @@ class Reflector:
         return next(self.model.parameters()).device
 
     def continue_prompts(self, prompts: list[str]) -> list[str]:
-        """The raw continuation of each prompt, batched: up to EOS, a stop string or ``max_new_tokens`` tokens."""
+        """The raw continuation of each prompt, batched: up to EOS, a stop string or ``max_new_tokens`` tokens.
+
+        A prompt over ``max_prompt_tokens`` keeps its last tokens; :meth:`reflect` fits its prompts beforehand.
+        """
         token_lists = [self.tokenizer(p).input_ids[-self.config.max_prompt_tokens :] for p in prompts]
         input_ids, attention_mask = left_pad(token_lists, self.tokenizer.pad_token_id)
         prompt_length = input_ids.shape[1]
@@ -194,7 +198,15 @@ class Reflector:
         reflections = [""] * len(states)
         if not chosen:
             return reflections
-        prompts = [self.template.reflector_prompt(states[i], actions[i]) for i in chosen]
+        prompts = [
+            fit_state(
+                self.tokenizer,
+                lambda cut, i=i: self.template.reflector_prompt(cut, actions[i]),
+                states[i],
+                self.config.max_prompt_tokens,
+            )[0]
+            for i in chosen
+        ]
         for i, text in zip(chosen, self.continue_prompts(prompts), strict=True):
             reflections[i] = cut_at_stops(text, self.stop_strings)
         return reflections

@@ -43,7 +43,7 @@ from transformers import PreTrainedTokenizerBase, Trainer, TrainingArguments
 from reflect_agent.data import StepRecord, read_jsonl, reflector_state
 from reflect_agent.models import apply_lora, load_model
 from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm, left_pad, position_ids_from
-from reflect_agent.prompts import PromptTemplate
+from reflect_agent.prompts import PromptTemplate, fit_state
 
 IGNORE_INDEX = -100
 
@@ -142,15 +142,19 @@ def reflector_examples(
 ) -> list[dict[str, list[int]]]:
     """Reflector examples: the reflector prompt's tokens, then the reflection's and end-of-sequence.
 
-    The prompt keeps its last ``max_prompt_tokens`` tokens, as :class:`reflect_agent.reflector.Reflector`
-    does when it generates.
+    A prompt over ``max_prompt_tokens`` tokens is cut by :func:`reflect_agent.prompts.fit_state`, as
+    :class:`reflect_agent.reflector.Reflector` cuts it when it generates.
     """
     if tokenizer.eos_token_id is None:
         raise ValueError("The reflector's tokenizer has no eos token; reflections must end with one.")
     examples = []
     for record in records:
-        prompt_text = template.reflector_prompt(reflector_state(record.state, record.previous_action), record.actions)
-        prompt = tokenizer(prompt_text).input_ids[-max_prompt_tokens:]
+        _, prompt = fit_state(
+            tokenizer,
+            lambda cut, actions=record.actions: template.reflector_prompt(cut, actions),
+            reflector_state(record.state, record.previous_action),
+            max_prompt_tokens,
+        )
         completion = [*tokenizer(" " + record.reflection, add_special_tokens=False).input_ids, tokenizer.eos_token_id]
         examples.append({"input_ids": prompt + completion, "labels": [IGNORE_INDEX] * len(prompt) + completion})
     return examples

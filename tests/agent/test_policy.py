@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from reflect_agent.policy import (
-    TRUNCATION_MARK,
     LMPolicy,
     PolicyBatch,
     PolicyConfig,
@@ -14,7 +13,7 @@ from reflect_agent.policy import (
     check_single_token_labels,
     sample_actions,
 )
-from reflect_agent.prompts import LABEL_PRESETS, PromptTemplate
+from reflect_agent.prompts import LABEL_PRESETS, TRUNCATION_MARK, PromptTemplate
 from tests.agent.conftest import perturb_lora
 
 STATES = ["You are in the kitchen. A fridge is here.", "A long corridor. " * 12 + "You see a door."]
@@ -168,7 +167,7 @@ def test_batches_concatenate_and_index_without_changing_outputs(tiny_policy):
         assert torch.equal(got, want)
 
 
-def test_long_states_are_cut_from_the_left(tiny):
+def test_long_states_without_paragraphs_are_cut_from_the_left(tiny):
     policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", max_prompt_tokens=48))
     state = " ".join(f"room{i}" for i in range(200)) + " THE END"
     prompt = policy.prompts([state], ACTIONS[1:])[0]
@@ -178,6 +177,19 @@ def test_long_states_are_cut_from_the_left(tiny):
     assert prompt.endswith("A. go east\nB. go west\nC. open door\nD. look\n\nAction:")
     with pytest.raises(ValueError, match="max_prompt_tokens"):
         policy.encode(["short"], [[f"a very long action name number {i}" for i in range(20)]])
+
+
+def test_long_states_keep_their_first_paragraph(tiny):
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", max_prompt_tokens=64))
+    goal = "Goal: find the red key."
+    state = goal + "\n\n" + " ".join(f"room{i}" for i in range(200)) + " THE END"
+    prompt = policy.prompts([state], ACTIONS[1:])[0]
+    assert policy.encode([state], ACTIONS[1:]).input_ids.shape[1] <= 64
+    assert prompt.startswith(goal + "\n\n" + TRUNCATION_MARK) and "room0 " not in prompt and "THE END" in prompt
+    # A first paragraph too long to keep is cut like any other text.
+    long_goal = " ".join(f"goal{i}" for i in range(200))
+    prompt = policy.prompts([long_goal + "\n\nTHE END"], ACTIONS[1:])[0]
+    assert prompt.startswith(TRUNCATION_MARK) and "THE END" in prompt
 
 
 def test_save_and_load_round_trip(tiny_policy, tmp_path):

@@ -6,9 +6,12 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
+from reflect_agent.data import StepRecord
 from reflect_agent.models import load_model
 from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.prompts import TRUNCATION_MARK
 from reflect_agent.reflector import Reflector, ReflectorConfig, cut_at_stops
+from reflect_agent.sft import reflector_examples
 
 STATES = ["You are in the kitchen.", "You are in a long corridor with a door."]
 ACTIONS = [["go north", "open fridge"], ["go east", "open door", "look"]]
@@ -54,6 +57,25 @@ def test_default_stops_are_the_templates_cue_and_headers(gpt2_tokenizer):
 def test_reflector_prompt_lists_state_and_actions():
     prompt = ReflectorConfig().template.reflector_prompt(STATES[0], ACTIONS[0])
     assert prompt == "You are in the kitchen.\n\nAvailable actions:\n- go north\n- open fridge\n\nAnalysis:"
+
+
+def test_long_states_keep_their_first_paragraph_in_generation_and_in_sft(gpt2_tokenizer, monkeypatch):
+    goal = "Goal: find the red key."
+    state = goal + "\n\n" + " ".join(f"room{i}" for i in range(300))
+    reflector = Reflector(
+        parrot(gpt2_tokenizer, "Ġthe"), gpt2_tokenizer, ReflectorConfig(max_new_tokens=2, max_prompt_tokens=64)
+    )
+    seen: list[str] = []
+    generate = reflector.continue_prompts
+    monkeypatch.setattr(reflector, "continue_prompts", lambda prompts: seen.extend(prompts) or generate(prompts))
+    assert reflector.reflect([state], [["go north"]]) == ["the the"]
+    assert seen[0].startswith(goal + "\n\n" + TRUNCATION_MARK) and seen[0].endswith("- go north\n\nAnalysis:")
+    assert len(gpt2_tokenizer(seen[0]).input_ids) <= 64
+
+    record = StepRecord("env", 0, 0, "expert", state, ["go north"], 0, "North is closer.", None, "v", {})
+    example = reflector_examples(gpt2_tokenizer, reflector.template, [record], max_prompt_tokens=64)[0]
+    prompt_length = example["labels"].count(-100)
+    assert example["input_ids"][:prompt_length] == gpt2_tokenizer(seen[0]).input_ids
 
 
 def test_reflect_prob_skips_states_reproducibly(gpt2_tokenizer):
