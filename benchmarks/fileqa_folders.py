@@ -3,6 +3,7 @@
     python -m benchmarks.fileqa_folders --agent lm:runs/<name>/sft_policy   # a saved policy
     python -m benchmarks.fileqa_folders --agent lm:smollm2                  # the untouched model
     python -m benchmarks.fileqa_folders --agent names                       # benchmarks.fileqa_names
+    python -m benchmarks.fileqa_folders --agent names+reads                 # the same, reading before naming
 
 On each held-out seed of :mod:`examples.main` (FileQA depth 1, test split by default) it asks the agent for
 its first command and checks it against the expert's (the folder that holds the answer). Then it takes the
@@ -27,8 +28,8 @@ class Args:
     """Count right first folders, and successes from the right folder, on the held-out seeds."""
 
     agent: str = "names"
-    """``names`` (the name-matching baseline) or a spec of ``reflect_agent.agents.make_agent``
-    (``lm:smollm2``, ``lm:<policy folder>``, ...)."""
+    """``names`` (the name-matching baseline), ``names+reads`` (the same, reading before naming) or a spec of
+    ``reflect_agent.agents.make_agent`` (``lm:smollm2``, ``lm:<policy folder>``, ...)."""
     env_id: str = "ReflectRL/FileQA-Depth1-v0"
     """A FileQA env whose answers lie below the root."""
     split: str = "test"
@@ -57,7 +58,10 @@ def main(args: Args) -> dict[str, Any]:
     from reflect_agent.config import EVAL_SEED_OFFSET
 
     env = gym.make(args.env_id, split=args.split)
-    agent = NameMatchAgent(depth=env.unwrapped.depth) if args.agent == "names" else make_agent(args.agent, env)
+    if args.agent in ("names", "names+reads"):
+        agent: Agent = NameMatchAgent(depth=env.unwrapped.depth, reads=args.agent == "names+reads")
+    else:
+        agent = make_agent(args.agent, env)
     result = count(env, agent, range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.episodes))
     env.close()
     print(

@@ -1,12 +1,16 @@
-"""How much of a FileQA split can be solved from entry names alone: a name-matching baseline.
+"""How much of a FileQA split can be solved from entry names alone, and with reading: name-matching baselines.
 
     python -m benchmarks.fileqa_names --env-id ReflectRL/FileQA-Depth1-v0 --episodes 400
+    python -m benchmarks.fileqa_names --env-id ReflectRL/FileQA-Depth1-v0 --episodes 400 --reads
 
-:class:`NameMatchAgent` never reads a file. In each folder it scores every entry by the words its name shares
-with the question (``HTTPError`` counts as ``http`` and ``error``; a name that appears whole in the question
-counts more), enters the best-scoring folder until it is ``depth`` folders below the root, then names the
-best-scoring file with ``id`` (ties go to ``__init__.py``, then to the first listed). It sees what an LM
-policy sees: the question in the observation and the admissible commands.
+:class:`NameMatchAgent` scores every entry of a folder by the words its name shares with the question
+(``HTTPError`` counts as ``http`` and ``error``; a name that appears whole in the question counts more), enters
+the best-scoring folder until it is ``depth`` folders below the root, then names the best-scoring file with
+``id`` (ties go to ``__init__.py``, then to the first listed). By default it never reads a file. With
+``reads=True`` it checks before it names: it reads (``cat``) the files of the folder in the order of their scores and
+names the first that shows what the question quotes or names (:func:`question_keys`). It sees what an LM
+policy sees: the question, the command history and the last command's result in the observation, and the
+admissible commands.
 
 The script plays it on each split asked for (train and test by default), then on the test split's
 held-out seeds of :mod:`examples.main`. Its success measures how far a split's questions give their answer
@@ -27,6 +31,11 @@ from reflect_agent.agents import count_successes
 
 _QUESTION = re.compile(r"^Question: (.+)$", re.MULTILINE)
 _DIRECTORY = re.compile(r"^# Current directory\n(.+)$", re.MULTILINE)
+_HISTORY = re.compile(r"^# Command history\n(.*?)\n\n# Result of the last command\n(.*)", re.MULTILINE | re.DOTALL)
+#: What a question names or quotes (``reflect_gym.envs.fileqa.tasks``' templates): a defined name, a quoted
+#: sentence, the first column of a data file.
+_KEY = re.compile(r'(?:class|function) (\w+)|"([^"]+)"|columns? (\w+)')
+_KEY_CHARS = 30  # characters of a quoted sentence looked for: long quotes may be cut or re-wrapped in the file
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 #: Words of the question templates (``reflect_gym.envs.fileqa.tasks``): they say nothing about where the answer is.
 _TEMPLATE_WORDS = frozenset({
@@ -48,19 +57,33 @@ def name_score(name: str, question: str) -> int:
     return len(name_words(stem) & name_words(question)) + 2 * whole
 
 
+def question_keys(question: str) -> list[str]:
+    """What a file that answers ``question`` shows when read: the class or function it defines, the first
+    characters of the sentence the question quotes, or the first column it names."""
+    match = _KEY.search(question)
+    if match is None:
+        return []
+    name, quote, column = match.groups()
+    return [name or column or quote[:_KEY_CHARS]]
+
+
 class NameMatchAgent:
-    """Enter the folder, then name the file, whose name best matches the question; never read a file.
+    """Enter the folder, then name the file, whose name best matches the question.
 
     Args:
         depth: Folders below the root where the answer lies (FileQA-Depth1: 1). ``None``: enter a folder only
             while one outscores every file here.
+        reads: Before naming a file, read the folder's files in the order of their scores and name the first
+            whose shown text contains the question's key (:func:`question_keys`). When no file on the page
+            shows it, name the best-scoring one.
     """
 
     batch_size = 1
 
-    def __init__(self, depth: int | None = None):
-        self.name = "names"
+    def __init__(self, depth: int | None = None, reads: bool = False):
+        self.name = "names+reads" if reads else "names"
         self.depth = depth
+        self.reads = reads
 
     def reset(self, seed: int | None = None) -> None:
         """Nothing to reset: the agent keeps no state between steps."""
@@ -88,12 +111,31 @@ class NameMatchAgent:
         if descend:
             return best_folder
         if best_file is not None and (self.depth is None or here >= self.depth):
-            return best_file
+            return self._check(obs, question.group(1), actions, sorted(files, key=score, reverse=True))
         # Nothing to name here: another page of this folder, or back up.
         for fallback in ("next page", "cd .."):
             if fallback in actions:
                 return actions.index(fallback)
         return 0
+
+    def _check(self, obs: str, question: str, actions: list[str], ranked: list[int]) -> int:
+        """With ``reads``: ``id`` the file just read if it shows the question's key, else ``cat`` the best unread
+        file. Without (or when every file here was read): ``id`` the best-scoring file."""
+        if not self.reads:
+            return ranked[0]
+        log = _HISTORY.search(obs)
+        history, result = (log.group(1).splitlines(), log.group(2)) if log else ([], "")
+        keys = question_keys(question)
+        if history and history[-1].startswith("cat ") and any(key in result for key in keys):
+            name = history[-1].split(" ", 1)[1]
+            if f"id {name}" in actions:
+                return actions.index(f"id {name}")
+        read = {line.split(" ", 1)[1] for line in history if line.startswith("cat ")}
+        for i in ranked:
+            name = actions[i].split(" ", 1)[1]
+            if name not in read:
+                return actions.index(f"cat {name}")
+        return ranked[0]
 
     def act_batch(self, observations: list[str], infos: list[dict[str, Any]]) -> list[int]:
         return [self.act(obs, info) for obs, info in zip(observations, infos, strict=True)]
@@ -111,6 +153,8 @@ class Args:
     """The env's ``split`` values to play."""
     held_out: int = 32
     """Also play the test split on the held-out seeds of ``examples.main`` (its ``--eval-episodes``; 0: skip)."""
+    reads: bool = False
+    """Read files before naming one (``NameMatchAgent(reads=True)``)."""
 
 
 def main(args: Args) -> dict[str, dict[str, Any]]:
@@ -122,13 +166,13 @@ def main(args: Args) -> dict[str, dict[str, Any]]:
     results = {}
     for name, split, seeds in runs:
         env = gym.make(args.env_id, split=split)
-        agent = NameMatchAgent(depth=env.unwrapped.depth)
+        agent = NameMatchAgent(depth=env.unwrapped.depth, reads=args.reads)
         successes = count_successes(env, agent, seeds)
         env.close()
         low, high = wilson_interval(successes, len(seeds))
         results[name] = {"successes": successes, "episodes": len(seeds), "interval_95": [low, high]}
         print(
-            f"{args.env_id} {name}: {successes}/{len(seeds)} = {100 * successes / len(seeds):.1f}% "
+            f"{args.env_id} {agent.name}, {name}: {successes}/{len(seeds)} = {100 * successes / len(seeds):.1f}% "
             f"[{100 * low:.1f}, {100 * high:.1f}]",
             flush=True,
         )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 import pytest
 
 from benchmarks.fileqa_folders import count
-from benchmarks.fileqa_names import NameMatchAgent, name_score, name_words
+from benchmarks.fileqa_names import NameMatchAgent, name_score, name_words, question_keys
 from reflect_agent.agents import count_successes, make_agent
 from reflect_gym.envs.fileqa.tasks import Task
 
@@ -59,6 +61,34 @@ def test_without_a_matching_name_the_agent_falls_back_to_the_package_module(repo
         # No name matches "cookie" or "handling": it enters the first folder and names the package module.
         assert actions == ["cd http", "id __init__.py"]
         assert not info["success"]
+
+
+def test_question_keys_are_what_the_answer_shows():
+    assert question_keys('Which file defines the class Morsel, described as "A cookie."?') == ["Morsel"]
+    assert question_keys('Which file is the Python module whose docstring begins "Cookie handling."?') == [
+        "Cookie handling."
+    ]
+    assert question_keys("Which data file, with 9 rows, has the columns method and description?") == ["method"]
+    assert question_keys("Which file is it?") == []
+
+
+def test_the_reading_agent_names_the_file_that_shows_the_key(repo):
+    (Path(repo) / "http/cookies.py").write_text('"""Cookie handling."""\n\nclass Morsel:\n    pass\n')
+    env = make(repo, "Which file defines the class Morsel?", "http/cookies.py")
+    assert count_successes(env, NameMatchAgent(depth=1), range(2)) == 0  # names alone pick __init__.py
+    reader = NameMatchAgent(depth=1, reads=True)
+    obs, info = env.reset(seed=0)
+    commands = []
+    done = False
+    while not done:
+        action = reader.act(obs, info)
+        commands.append(info["actions"][action])
+        obs, _, terminated, truncated, info = env.step(action)
+        done = terminated or truncated
+    assert commands == ["cd http", "cat __init__.py", "cat cookies.py", "id cookies.py"] and info["success"]
+    # When no file shows the key, it names the best-scoring file after reading them all.
+    env = make(repo, "Which file defines the class Biscuit?", "http/cookies.py")
+    assert count_successes(env, reader, range(1)) == 0
 
 
 def test_folder_counts_separate_the_first_step_from_the_rest(repo):
