@@ -4,6 +4,7 @@
     python -m benchmarks.fileqa_folders --agent lm:smollm2                  # the untouched model
     python -m benchmarks.fileqa_folders --agent names                       # benchmarks.fileqa_names
     python -m benchmarks.fileqa_folders --agent names+reads                 # the same, reading before naming
+    python -m benchmarks.fileqa_folders --agent lm:smollm2 --trace          # and each episode's commands
 
 On each held-out seed of :mod:`examples.main` (FileQA depth 1, test split by default) it asks the agent for
 its first command and checks it against the expert's (the folder that holds the answer). Then it takes the
@@ -13,6 +14,7 @@ needs both; the two counts tell which one a policy lacks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +38,14 @@ class Args:
     """The env's ``split``."""
     episodes: int = 32
     """Held-out seeds, from ``reflect_agent.config.EVAL_SEED_OFFSET`` on (``examples.main``'s)."""
+    trace: bool = False
+    """Print each episode's answer and the agent's commands from the right folder."""
 
 
-def count(env: gym.Env, agent: Agent, seeds: range) -> dict[str, int]:
+def count(env: gym.Env, agent: Agent, seeds: range, show: Callable[[str], None] | None = None) -> dict[str, int]:
     """``first_step_right``: the agent's first command is the expert's; ``success_from_right_folder``: after
-    the expert's first command, the agent's own commands end the episode in success."""
+    the expert's first command, the agent's own commands end the episode in success. ``show`` gets one line per
+    episode: the outcome, the answer and the agent's commands from the right folder."""
     first = finished = 0
     for seed in seeds:
         agent.reset(seed)
@@ -48,9 +53,15 @@ def count(env: gym.Env, agent: Agent, seeds: range) -> dict[str, int]:
         expert = env.unwrapped.expert_action()
         first += agent.act(obs, info) == expert
         obs, _, terminated, truncated, info = env.step(expert)
+        commands = []
         while not (terminated or truncated):
-            obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
+            action = agent.act(obs, info)
+            commands.append(info["actions"][action])
+            obs, _, terminated, truncated, info = env.step(action)
         finished += bool(info["success"])
+        if show is not None:
+            outcome = "success" if info["success"] else "failure"
+            show(f"seed {seed}, {outcome}, answer {info['task']['answers'][0]}: {' ; '.join(commands)}")
     return {"episodes": len(seeds), "first_step_right": first, "success_from_right_folder": finished}
 
 
@@ -62,7 +73,8 @@ def main(args: Args) -> dict[str, Any]:
         agent: Agent = NameMatchAgent(depth=env.unwrapped.depth, reads=args.agent == "names+reads")
     else:
         agent = make_agent(args.agent, env)
-    result = count(env, agent, range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.episodes))
+    seeds = range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.episodes)
+    result = count(env, agent, seeds, show=print if args.trace else None)
     env.close()
     print(
         f"{args.agent} on {args.env_id} ({args.split}): right folder first {result['first_step_right']}"

@@ -102,11 +102,13 @@ def test_folder_counts_separate_the_first_step_from_the_rest(repo):
                 return info["actions"].index("cd http")
             return super().act(obs, info)
 
-    assert count(env, WrongFolderThenNames(depth=1), range(4)) == {
+    lines: list[str] = []
+    assert count(env, WrongFolderThenNames(depth=1), range(4), show=lines.append) == {
         "episodes": 4,
         "first_step_right": 0,
         "success_from_right_folder": 4,
     }
+    assert lines[0] == "seed 0, success, answer json/decoder.py: id decoder.py" and len(lines) == 4
 
 
 def test_observations_that_are_not_fileqa_are_refused():

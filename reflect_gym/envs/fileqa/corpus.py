@@ -25,7 +25,9 @@ more than another quarter in ``asyncio/``, ``encodings/`` and ``distutils/``; th
 rarely appear in the questions. The test split's folders are small and named after what its questions
 ask about (``email/``, ``json/``, ``http/``). A baseline that never reads and only matches names to the
 question (``python -m benchmarks.fileqa_names`` in the project's repository) solves 6.5% of depth-1
-train episodes and 34.2% of depth-1 test ones.
+train episodes and 34.2% of depth-1 test ones; when it also reads files to check them (``--reads``), 11.8%
+and 49.5%. At depth 0, where no folder has to be found, the reading baseline solves 85.0% of train
+episodes and 83.3% of test ones.
 """
 
 from __future__ import annotations
