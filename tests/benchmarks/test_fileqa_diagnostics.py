@@ -36,6 +36,19 @@ def make(repo: str, question: str, answer: str) -> gym.Env:
     return gym.make("ReflectRL/FileQA-v0", tasks=[Task(repo, question, (answer,), "code", 1)])
 
 
+def play(env: gym.Env, agent: NameMatchAgent) -> tuple[list[str], bool]:
+    """One episode: the commands the agent chose, and whether it succeeded."""
+    obs, info = env.reset(seed=0)
+    commands = []
+    done = False
+    while not done:
+        action = agent.act(obs, info)
+        commands.append(info["actions"][action])
+        obs, _, terminated, truncated, info = env.step(action)
+        done = terminated or truncated
+    return commands, info["success"]
+
+
 def test_the_agent_enters_the_matching_folder_and_names_the_matching_file(repo):
     env = make(repo, "Which file defines the class JSONDecoder?", "json/decoder.py")
     obs, info = env.reset(seed=0)
@@ -49,18 +62,8 @@ def test_the_agent_enters_the_matching_folder_and_names_the_matching_file(repo):
 def test_without_a_matching_name_the_agent_falls_back_to_the_package_module(repo):
     env = make(repo, 'Which file is the Python module whose docstring begins "Cookie handling."?', "http/cookies.py")
     for depth in (1, None):
-        obs, info = env.reset(seed=0)
-        agent = NameMatchAgent(depth=depth)
-        actions = []
-        done = False
-        while not done:
-            action = agent.act(obs, info)
-            actions.append(info["actions"][action])
-            obs, _, terminated, truncated, info = env.step(action)
-            done = terminated or truncated
         # No name matches "cookie" or "handling": it enters the first folder and names the package module.
-        assert actions == ["cd http", "id __init__.py"]
-        assert not info["success"]
+        assert play(env, NameMatchAgent(depth=depth)) == (["cd http", "id __init__.py"], False)
 
 
 def test_question_keys_are_what_the_answer_shows():
@@ -77,15 +80,7 @@ def test_the_reading_agent_names_the_file_that_shows_the_key(repo):
     env = make(repo, "Which file defines the class Morsel?", "http/cookies.py")
     assert count_successes(env, NameMatchAgent(depth=1), range(2)) == 0  # names alone pick __init__.py
     reader = NameMatchAgent(depth=1, reads=True)
-    obs, info = env.reset(seed=0)
-    commands = []
-    done = False
-    while not done:
-        action = reader.act(obs, info)
-        commands.append(info["actions"][action])
-        obs, _, terminated, truncated, info = env.step(action)
-        done = terminated or truncated
-    assert commands == ["cd http", "cat __init__.py", "cat cookies.py", "id cookies.py"] and info["success"]
+    assert play(env, reader) == (["cd http", "cat __init__.py", "cat cookies.py", "id cookies.py"], True)
     # When no file shows the key, it names the best-scoring file after reading them all.
     env = make(repo, "Which file defines the class Biscuit?", "http/cookies.py")
     assert count_successes(env, reader, range(1)) == 0
