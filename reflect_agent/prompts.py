@@ -121,8 +121,8 @@ def fit_state(
     excess = len(ids) - limit
     if excess <= 0:
         return text, ids
-    head, blank, body = state.partition("\n\n")
-    for kept, rest in ((head + blank, body), ("", state)) if blank else (("", state),):
+    head, blank, body = state.partition("\n\n")  # without a blank line, the first try has nothing to cut
+    for kept, rest in ((head + blank, body), ("", state)):
         rest_ids = tokenizer(rest, add_special_tokens=False).input_ids
         drop = excess
         # Decoding a cut token list and re-encoding can shift a token or two, so re-check and drop more if needed.
