@@ -40,6 +40,7 @@ from reflect_agent.curriculum import CurriculumConfig
 from reflect_agent.data import expert_records, read_jsonl, write_jsonl
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import ReflectRLTrainer, seed_everything
+from reflect_agent.prompts import PromptTemplate
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.rollout import EvalResult, evaluate
 from reflect_agent.sft import SFTConfig, sft_policy, sft_reflector
@@ -69,6 +70,8 @@ class MainArgs:
         reflector_sft: The reflector's warm-up.
         max_new_tokens: Token limit of a reflection.
         max_prompt_tokens: Prompt limit of policy and reflector (longer states are cut, their first paragraph kept).
+        template: The prompts' text around state, analysis and actions (``--template.action-line
+            "{action} -> {label}"`` puts each label after its action).
         lora_layers: Put LoRA adapters on the last this many transformer blocks only (``None``: all);
             SFT and RL steps then skip the backward pass through the blocks below.
         policy_lora: Train the policy through LoRA adapters; off, SFT and RL update every weight of
@@ -111,6 +114,7 @@ class MainArgs:
     )
     max_new_tokens: int = 100
     max_prompt_tokens: int = 192
+    template: PromptTemplate = field(default_factory=PromptTemplate)
     lora_layers: int | None = 10
     policy_lora: bool = True
     rl: RLConfig = field(
@@ -165,6 +169,7 @@ def policy_config(args: MainArgs) -> PolicyConfig:
         model=args.model,
         autocast=args.autocast,
         max_prompt_tokens=args.max_prompt_tokens,
+        template=args.template,
         lora=args.policy_lora,
         lora_target_modules=lora_targets(args) if args.policy_lora else None,
     )
@@ -182,6 +187,7 @@ def trained_reflector(args: MainArgs, records: list, artifacts: Path, timings: d
             adapter,
             lora_target_modules=lora_targets(args),
             max_prompt_tokens=args.max_prompt_tokens,
+            template=args.template,
             progress=args.progress,
         )
         timings["sft_reflector_s"] = time.perf_counter() - start
@@ -191,6 +197,7 @@ def trained_reflector(args: MainArgs, records: list, artifacts: Path, timings: d
         adapter=str(adapter),
         max_new_tokens=args.max_new_tokens,
         max_prompt_tokens=args.max_prompt_tokens,
+        template=args.template,
         autocast=args.autocast,
     )
     return Reflector.from_config(config)

@@ -85,3 +85,14 @@ def test_rl_samples_at_the_temperature_asked_for(tmp_path, monkeypatch):
     assert temperatures == [(0.25, 0.25)]
     with pytest.raises(ValueError, match="temperature must be positive, got 0"):
         run(dataclasses.replace(args, temperature=0.0))
+
+
+def test_the_prompt_template_reaches_the_saved_policy(tmp_path):
+    from reflect_agent.policy import LMPolicy
+    from reflect_agent.prompts import PromptTemplate
+
+    template = PromptTemplate(version="label-after", action_line="{action} -> {label}")
+    run(small_run(tmp_path, "after", variant="sft", iterations=0, template=template))
+    policy = LMPolicy.load(tmp_path / "after" / "sft_policy")
+    assert policy.config.template == template
+    assert policy.prompts(["A taxi."], [["move north", "move south"]])[0].endswith("move south -> B\n\nAction:")
