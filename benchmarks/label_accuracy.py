@@ -105,6 +105,7 @@ def main(args: Args) -> dict[str, Any]:
     train, held = split_by_seed(read_jsonl(args.data), args.held_out_every)
     held = [r for r in held if r.kind == "expert"]
     seen = [r for r in train if r.kind == "expert"][: len(held)]
+    torch.manual_seed(args.sft.seed)  # LoRA's initial weights
     targets = None if args.lora_layers is None else top_layers_lora_targets(args.model, args.lora_layers)
     config = PolicyConfig(
         model=args.model,
@@ -113,7 +114,6 @@ def main(args: Args) -> dict[str, Any]:
         autocast=args.sft.autocast,
         lora_target_modules=targets,
     )
-    torch.manual_seed(args.sft.seed)
     policy = LMPolicy.from_config(config)
     result: dict[str, Any] = {"data": str(args.data), "template": args.template.version, "train_records": len(train)}
     result["held_out_before"] = label_accuracy(policy, held)
