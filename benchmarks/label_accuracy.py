@@ -2,6 +2,7 @@
 
     python -m benchmarks.label_accuracy --data runs/<name>/warmup.jsonl
     python -m benchmarks.label_accuracy --data runs/<name>/warmup.jsonl --template.action-line "{action} -> {label}"
+    python -m benchmarks.label_accuracy --data runs/<name>/warmup.jsonl --decider scoring
 
 A cheap check of a prompt or an SFT recipe before a run of episodes. The records of every ``held_out_every``-th
 seed are held out; the policy is scored on their expert steps (greedy, prompts without reflections), warmed up on
@@ -16,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -36,6 +37,8 @@ class Args:
     """Base model (``reflect_agent.models.load_model`` spec)."""
     template: PromptTemplate = field(default_factory=PromptTemplate)
     """The policy's prompt template."""
+    decider: Literal["labels", "scoring"] = "labels"
+    """``labels``: the label of each action after the prompt; ``scoring``: each action's text (SFT learns it)."""
     max_prompt_tokens: int = 640
     """Prompt limit (longer states are cut, their first paragraph kept)."""
     lora_layers: int | None = 10
@@ -110,12 +113,18 @@ def main(args: Args) -> dict[str, Any]:
     config = PolicyConfig(
         model=args.model,
         template=args.template,
+        decider=args.decider,
         max_prompt_tokens=args.max_prompt_tokens,
         autocast=args.sft.autocast,
         lora_target_modules=targets,
     )
     policy = LMPolicy.from_config(config)
-    result: dict[str, Any] = {"data": str(args.data), "template": args.template.version, "train_records": len(train)}
+    result: dict[str, Any] = {
+        "data": str(args.data),
+        "template": args.template.version,
+        "decider": args.decider,
+        "train_records": len(train),
+    }
     result["held_out_before"] = label_accuracy(policy, held)
     print(describe("held out, before SFT", result["held_out_before"]), flush=True)
     start = time.perf_counter()

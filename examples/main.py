@@ -70,6 +70,8 @@ class MainArgs:
         reflector_sft: The reflector's warm-up.
         max_new_tokens: Token limit of a reflection.
         max_prompt_tokens: Prompt limit of policy and reflector (longer states are cut, their first paragraph kept).
+        decider: How the policy picks an action: ``labels`` (single-prompt enumeration) or ``scoring`` (each
+            action's text scored after the prompt; SFT learns the text). ``scoring`` supports ``--variant sft``.
         template: The prompts' text around state, analysis and actions (``--template.action-line
             "{action} -> {label}"`` puts each label after its action).
         lora_layers: Put LoRA adapters on the last this many transformer blocks only (``None``: all);
@@ -114,6 +116,7 @@ class MainArgs:
     )
     max_new_tokens: int = 100
     max_prompt_tokens: int = 192
+    decider: Literal["labels", "scoring"] = "labels"
     template: PromptTemplate = field(default_factory=PromptTemplate)
     lora_layers: int | None = 10
     policy_lora: bool = True
@@ -170,6 +173,7 @@ def policy_config(args: MainArgs) -> PolicyConfig:
         autocast=args.autocast,
         max_prompt_tokens=args.max_prompt_tokens,
         template=args.template,
+        decider=args.decider,
         lora=args.policy_lora,
         lora_target_modules=lora_targets(args) if args.policy_lora else None,
     )
@@ -206,6 +210,8 @@ def trained_reflector(args: MainArgs, records: list, artifacts: Path, timings: d
 def warmed_up_policy(args: MainArgs, records: list, artifacts: Path, timings: dict[str, float]) -> LMPolicy:
     """The policy after SFT (with reflections in its prompts for ``reflect-rl``), reused once trained."""
     folder = artifacts / ("sft_policy_reflect" if args.reflects else "sft_policy")
+    if args.decider != "labels":
+        folder = folder.with_name(f"{folder.name}_{args.decider}")
     if folder.is_dir():
         return LMPolicy.load(folder, trainable=True)
     policy = LMPolicy.from_config(policy_config(args))
@@ -248,6 +254,11 @@ def run(args: MainArgs) -> dict[str, Any]:
     if args.variant == "rl" and args.iterations == 0:
         raise ValueError(
             "variant 'rl' with iterations=0 trains nothing; set --iterations >= 1 or pick another variant."
+        )
+    if args.decider != "labels" and args.variant != "sft" and args.iterations > 0:
+        raise ValueError(
+            f"decider {args.decider!r} is for SFT and evaluation; online RL needs decider 'labels'. Use "
+            "--variant sft (or --iterations 0), or --decider labels."
         )
     if args.temperature <= 0:
         raise ValueError(f"temperature must be positive, got {args.temperature}; evaluations are greedy already.")

@@ -18,6 +18,7 @@ of the episode (``None`` at the first step or after an invalid one), which the r
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import os
@@ -374,7 +375,8 @@ def make_agent(spec: str, env: gym.Env, **options: Any) -> Agent:
           :func:`reflect_agent.models.load_model` (``smollm2``, ``tiny``, ...) or a checkpoint folder saved
           by ``LMPolicy.save``; ``+reflect`` adds a reflector on the same, frozen, base model.
           Options: ``greedy``, ``batch_size``, ``device``, ``autocast`` (bf16 forward passes; ``None`` keeps a
-          checkpoint's setting, off for a base model) and
+          checkpoint's setting, off for a base model), ``decider`` (``"labels"`` or ``"scoring"``, see
+          :class:`reflect_agent.policy.PolicyConfig`; ``None`` keeps a checkpoint's, labels for a base model) and
           ``max_new_tokens`` (the reflection's token limit, 100 by default as in the paper).
         * ``"openai"`` / ``"openai:MODEL"``: :class:`OpenAIChatAgent`; options are its arguments.
 
@@ -417,6 +419,7 @@ def _make_lm_agent(
     batch_size: int = 8,
     device: str | None = None,
     autocast: bool | None = None,
+    decider: str | None = None,
     max_new_tokens: int = 100,
 ) -> LMAgent:
     """The :class:`LMAgent` of ``lm:MODEL[+reflect]``; see :func:`make_agent`."""
@@ -434,8 +437,13 @@ def _make_lm_agent(
         policy = LMPolicy.load(model, device=device, trainable=False)
         if autocast is not None:
             policy.config.autocast = autocast
+        if decider is not None:
+            policy.config = dataclasses.replace(policy.config, decider=decider)
     else:
-        policy = LMPolicy.from_config(PolicyConfig(model=model, device=device, lora=False, autocast=bool(autocast)))
+        config = PolicyConfig(
+            model=model, device=device, lora=False, autocast=bool(autocast), decider=decider or "labels"
+        )
+        policy = LMPolicy.from_config(config)
         policy.model.requires_grad_(False)
     reflector = None
     reflector_options = {"device": device, "autocast": policy.config.autocast, "max_new_tokens": max_new_tokens}

@@ -4,8 +4,9 @@ Both use a policy's model, tokenizer, prompts and value head, and offer the poli
 ``get_action_and_value``, ``act``):
 
 * :class:`CandidateScoringDecider` scores every action string as a continuation of the prompt, the sum of its
-  tokens' log-probabilities (as in GLAM/Lamorel and TWOSOME), and takes a softmax over those scores. It needs
-  one sequence per (state, action) pair, so its cost grows with the number of actions.
+  tokens' log-probabilities (as in GLAM/Lamorel and TWOSOME), and takes a softmax over those scores. The
+  prompt runs once and its keys and values are shared by the candidates, so the extra cost grows with the
+  candidates' tokens, not with the prompt's length times the number of actions.
 * :class:`GenerateParseDecider` lets the LM write a few tokens after the cue and parses them as a label or an
   action string; text that names no admissible action gives action ``-1``.
 
@@ -15,7 +16,8 @@ Both use a policy's model, tokenizer, prompts and value head, and offer the poli
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import torch
 from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCriteriaList
@@ -26,48 +28,56 @@ from reflect_agent.policy import (
     causal_lm,
     check_actions,
     choose_actions,
-    left_pad,
     masked_log_softmax,
+    position_ids_from,
 )
 
 
 @dataclass
 class ScoringBatch:
-    """One row per (state, admissible action): the prompt followed by the action's tokens.
+    """Each state's prompt once, and every admissible action's tokens as a continuation of it.
 
     Attributes:
-        input_ids: ``(R, T)`` long, left-padded prompt + candidate tokens.
-        attention_mask: ``(R, T)`` long.
-        candidate_length: ``(R,)`` long, how many of each row's last tokens belong to the candidate.
-        row_state: ``(R,)`` long, the state (batch row) of each sequence.
-        row_action: ``(R,)`` long, the action index of each sequence.
-        action_mask: ``(B, A)`` bool, the admissible actions of each state.
+        prompts: The policy's encoding of the prompts (:meth:`LMPolicy.encode`), with each state's action mask.
+        candidate_ids: ``(R, L)`` long, right-padded candidate tokens, one row per (state, admissible action).
+        candidate_mask: ``(R, L)`` long.
+        row_state: ``(R,)`` long, the state (batch row) of each candidate.
+        row_action: ``(R,)`` long, the action index of each candidate.
     """
 
-    input_ids: torch.Tensor
-    attention_mask: torch.Tensor
-    candidate_length: torch.Tensor
+    prompts: PolicyBatch
+    candidate_ids: torch.Tensor
+    candidate_mask: torch.Tensor
     row_state: torch.Tensor
     row_action: torch.Tensor
-    action_mask: torch.Tensor
 
     def __len__(self) -> int:
-        return self.action_mask.shape[0]
+        return len(self.prompts)
+
+    @property
+    def action_mask(self) -> torch.Tensor:
+        """``(B, A)`` bool, the admissible actions of each state."""
+        return self.prompts.action_mask
 
     def to(self, device: str | torch.device) -> ScoringBatch:
         """This batch on ``device``."""
-        return ScoringBatch(
-            self.input_ids.to(device),
-            self.attention_mask.to(device),
-            self.candidate_length.to(device),
-            self.row_state.to(device),
-            self.row_action.to(device),
-            self.action_mask.to(device),
-        )
+        return ScoringBatch(*(getattr(self, f.name).to(device) for f in fields(self)))
+
+
+def select_cache_rows(cache: Any, index: torch.Tensor) -> Any:
+    """The key/value cache of a batch with its rows taken at ``index`` (repeats allowed), differentiably."""
+    if isinstance(cache, tuple):  # the legacy format: per layer, (key, value, ...) tensors with batch first
+        return tuple(tuple(t.index_select(0, index) for t in layer) for layer in cache)
+    cache.reorder_cache(index)
+    return cache
 
 
 class CandidateScoringDecider:
     """Per-candidate scoring: ``score(a) = sum_t log p(a_t | prompt, a_<t)``, then a softmax over actions.
+
+    Each prompt runs through the LM once; its keys and values are then shared by all of its candidates, which
+    run as one short batch. The cost is one prompt pass plus one pass over the candidates' tokens, and the
+    scores equal those of scoring each ``prompt + candidate`` sequence on its own.
 
     Args:
         policy: Supplies the model, tokenizer, prompts, temperature and value head.
@@ -83,66 +93,71 @@ class CandidateScoringDecider:
         self.candidate_format = candidate_format
         self.reduction = reduction
 
+    def candidate_tokens(self, action: str, label: str) -> list[int]:
+        """The token ids scored for one action (appended to the prompt's ids, as SFT also appends them)."""
+        text = self.candidate_format.format(action=action, label=label)
+        ids = self.policy.tokenizer(text, add_special_tokens=False).input_ids
+        if not ids:
+            raise ValueError(f"Candidate {text!r} has no tokens; use a candidate_format that adds text.")
+        return ids
+
     def encode(
         self, states: list[str], actions: list[list[str]], reflections: list[str | None] | None = None
     ) -> ScoringBatch:
-        """Encode one sequence per (state, admissible action), on CPU."""
+        """Encode each state's prompt and its admissible actions' candidate tokens, on CPU."""
+        return self.with_candidates(self.policy.encode(states, actions, reflections), actions)
+
+    def with_candidates(self, prompts: PolicyBatch, actions: list[list[str]]) -> ScoringBatch:
+        """Add the candidate tokens of ``actions`` to prompts encoded by :meth:`LMPolicy.encode` (on CPU)."""
         policy = self.policy
-        reflections = reflections or [None] * len(states)
-        sequences, lengths, row_state, row_action = [], [], [], []
-        for index, (state, acts, reflection) in enumerate(zip(states, actions, reflections, strict=True)):
-            if len(acts) > len(policy.labels):
-                raise ValueError(
-                    f"A state offers {len(acts)} actions; the prompt can label at most {len(policy.labels)}."
-                )
-            _, prompt_ids = policy.fit_prompt(state, acts, reflection)
+        candidates, row_state, row_action = [], [], []
+        for index, acts in enumerate(actions):
             for a, (label, action) in enumerate(zip(policy.labels, acts, strict=False)):
-                text = self.candidate_format.format(action=action, label=label)
-                candidate = policy.tokenizer(text, add_special_tokens=False).input_ids
-                if not candidate:
-                    raise ValueError(f"Candidate {text!r} has no tokens; use a candidate_format that adds text.")
-                sequences.append(prompt_ids + candidate)
-                lengths.append(len(candidate))
+                candidates.append(self.candidate_tokens(action, label))
                 row_state.append(index)
                 row_action.append(a)
-        input_ids, attention_mask = left_pad(sequences, policy.tokenizer.pad_token_id)
-        width = max(len(a) for a in actions)
-        action_mask = torch.zeros((len(states), width), dtype=torch.bool)
-        for index, acts in enumerate(actions):
-            action_mask[index, : len(acts)] = True
-        return ScoringBatch(
-            input_ids,
-            attention_mask,
-            torch.tensor(lengths),
-            torch.tensor(row_state),
-            torch.tensor(row_action),
-            action_mask,
-        )
+        width = max(len(c) for c in candidates)
+        candidate_ids = torch.full((len(candidates), width), policy.tokenizer.pad_token_id, dtype=torch.long)
+        candidate_mask = torch.zeros((len(candidates), width), dtype=torch.long)
+        for row, ids in enumerate(candidates):
+            candidate_ids[row, : len(ids)] = torch.tensor(ids)
+            candidate_mask[row, : len(ids)] = 1
+        return ScoringBatch(prompts, candidate_ids, candidate_mask, torch.tensor(row_state), torch.tensor(row_action))
 
     def forward(self, batch: ScoringBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``."""
         policy = self.policy
         batch = batch.to(policy.device)
-        hidden = policy.hidden_states(batch.input_ids, batch.attention_mask)  # (R, T, H)
-        longest = int(batch.candidate_length.max())
-        head = causal_lm(policy.model).get_output_embeddings()
+        prompt_ids, prompt_mask = batch.prompts.input_ids, batch.prompts.attention_mask
+        lm = causal_lm(policy.model)
         with policy.autocast():
-            logits = head(hidden[:, -longest - 1 : -1])  # (R, L, V): predicts the last L tokens
-        token_logprobs = logits.float().log_softmax(-1).gather(-1, batch.input_ids[:, -longest:].unsqueeze(-1))
-        token_logprobs = token_logprobs.squeeze(-1)  # (R, L)
-        offsets = torch.arange(longest, device=policy.device)  # (L,)
-        in_candidate = offsets >= (longest - batch.candidate_length).unsqueeze(1)  # (R, L)
-        row_scores = torch.where(in_candidate, token_logprobs, 0.0).sum(-1)  # (R,)
+            prompt = lm.base_model(
+                input_ids=prompt_ids,
+                attention_mask=prompt_mask,
+                position_ids=position_ids_from(prompt_mask),
+                use_cache=True,
+            )
+            prompt_lengths = prompt_mask.sum(-1)[batch.row_state]  # (R,)
+            offsets = torch.arange(batch.candidate_ids.shape[1], device=policy.device)  # (L,)
+            candidates = lm.base_model(
+                input_ids=batch.candidate_ids,
+                attention_mask=torch.cat([prompt_mask[batch.row_state], batch.candidate_mask], dim=1),
+                position_ids=prompt_lengths.unsqueeze(1) + offsets,  # (R, L): right after each prompt
+                past_key_values=select_cache_rows(prompt.past_key_values, batch.row_state),
+                use_cache=False,
+            )
+            prompt_end = prompt.last_hidden_state[:, -1]  # (B, H): predicts each candidate's first token
+            # Position t of a candidate is predicted by the hidden state before it: the prompt's end, then its own.
+            hidden = torch.cat([prompt_end[batch.row_state].unsqueeze(1), candidates.last_hidden_state[:, :-1]], 1)
+            logits = lm.get_output_embeddings()(hidden)  # (R, L, V)
+        token_logprobs = logits.float().log_softmax(-1).gather(-1, batch.candidate_ids.unsqueeze(-1)).squeeze(-1)
+        row_scores = (token_logprobs * batch.candidate_mask).sum(-1)  # (R,)
         if self.reduction == "mean":
-            row_scores = row_scores / batch.candidate_length
+            row_scores = row_scores / batch.candidate_mask.sum(-1)
         scores = torch.zeros(batch.action_mask.shape, device=policy.device)  # (B, A)
         scores = scores.index_put((batch.row_state, batch.row_action), row_scores)
         logprobs = masked_log_softmax(scores / policy.config.temperature, batch.action_mask)  # (B, A)
-        # The hidden state at the prompt's last token is the same in every candidate row of a state (causal LM).
-        first = batch.row_action == 0  # (R,)
-        prompt_end = hidden.shape[1] - 1 - batch.candidate_length[first]  # (B,)
-        prompt_hidden = hidden[first, prompt_end]  # (B, H)
-        value = policy.value_head(prompt_hidden.float()).squeeze(-1)  # (B,)
+        value = policy.value_head(prompt_end.float()).squeeze(-1)  # (B,)
         return logprobs, value
 
     __call__ = forward

@@ -52,6 +52,11 @@ class PolicyConfig:
         labels: A preset name from :data:`reflect_agent.prompts.LABEL_PRESETS` (``"letters"``: 52 labels) or
             the label strings themselves. Each must be one token right after the cue; checked at build time.
         template: The prompt template.
+        decider: How the policy picks an action. ``"labels"``: single-prompt enumeration, the logit of each
+            action's label token after the prompt. ``"scoring"``: the same prompt, then each action's text
+            scored as its continuation (:class:`reflect_agent.deciders.CandidateScoringDecider`, the sum of
+            its tokens' log-probabilities); SFT then trains the expert action's text instead of its label.
+            Online RL (:mod:`reflect_agent.ppo`) needs ``"labels"``.
         temperature: Softmax temperature of the action distribution (sampling, log-probabilities, entropy).
         value_head: ``"linear"`` or ``"mlp"`` (one hidden layer of ``value_hidden_size`` with tanh).
         value_hidden_size: Hidden width of the ``"mlp"`` value head.
@@ -69,6 +74,7 @@ class PolicyConfig:
     model: str = "smollm2"
     labels: str | list[str] = "letters"
     template: PromptTemplate = field(default_factory=PromptTemplate)
+    decider: Literal["labels", "scoring"] = "labels"
     temperature: float = 1.0
     value_head: Literal["linear", "mlp"] = "linear"
     value_hidden_size: int = 256
@@ -90,6 +96,8 @@ class PolicyConfig:
         labels = self.label_list()
         if not labels or len(set(labels)) != len(labels):
             raise ValueError(f"labels must be a non-empty list of distinct strings, got {labels!r}.")
+        if self.decider not in ("labels", "scoring"):
+            raise ValueError(f"decider must be 'labels' or 'scoring', got {self.decider!r}.")
         if self.temperature <= 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}; use greedy=True for argmax.")
         if self.value_head not in ("linear", "mlp"):
@@ -439,7 +447,11 @@ class LMPolicy(nn.Module):
         *,
         greedy: bool = False,
     ) -> list[int]:
-        """Choose one action index per state (no gradients)."""
+        """Choose one action index per state (no gradients), by ``config.decider``."""
+        if self.config.decider == "scoring":
+            from reflect_agent.deciders import CandidateScoringDecider
+
+            return CandidateScoringDecider(self).act(states, actions, reflections, greedy=greedy)
         batch = self.encode(states, actions, reflections)
         action, _, _, _ = self.get_action_and_value(batch, greedy=greedy)
         return action.tolist()

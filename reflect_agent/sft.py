@@ -5,7 +5,8 @@ prompt's tokens are labelled ``-100`` and only the completion is learned.
 
 * **Policy**: prompt = the policy's own rendering (:meth:`LMPolicy.encode`, so SFT and RL read the
   very same tokens), with the record's reflection in the analysis section or without one; completion =
-  the label token of the expert action.
+  the label token of the expert action, or the tokens of its text when the policy decides by
+  ``"scoring"`` (:class:`reflect_agent.deciders.CandidateScoringDecider`'s candidate tokens).
 * **Reflector**: prompt = :meth:`PromptTemplate.reflector_prompt` of the state (with the last action,
   :func:`reflect_agent.data.reflector_state`); completion = the reflection and the end-of-sequence token.
   Prompt and completion are tokenized apart and joined, so the model learns to continue exactly the
@@ -41,6 +42,7 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase, Trainer, TrainingArguments
 
 from reflect_agent.data import StepRecord, read_jsonl, reflector_state
+from reflect_agent.deciders import CandidateScoringDecider
 from reflect_agent.models import apply_lora, load_model
 from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm, left_pad, position_ids_from
 from reflect_agent.prompts import PromptTemplate, fit_state
@@ -107,7 +109,7 @@ def policy_examples(
     seed: int = 0,
     chunk: int = 64,
 ) -> list[dict[str, list[int]]]:
-    """Policy examples: the policy's own prompt tokens, then the expert action's label token.
+    """Policy examples: the policy's own prompt tokens, then the expert action's label token (or text tokens).
 
     Args:
         policy: The policy whose prompts (and labels) are used.
@@ -117,8 +119,10 @@ def policy_examples(
         chunk: Records encoded per call to :meth:`LMPolicy.encode`.
 
     Returns:
-        ``{"input_ids", "labels"}`` per record, ``labels`` being ``-100`` except on the label token.
+        ``{"input_ids", "labels"}`` per record, ``labels`` being ``-100`` except on the completion: the label
+        token, or with ``policy.config.decider == "scoring"`` the tokens that decider scores for the action.
     """
+    scorer = CandidateScoringDecider(policy) if policy.config.decider == "scoring" else None
     rng = np.random.default_rng(seed)
     shown = rng.random(len(records)) < reflection_prob
     examples = []
@@ -128,8 +132,12 @@ def policy_examples(
         batch = policy.encode([r.state for r in part], [r.actions for r in part], reflections)
         for row, record in enumerate(part):
             prompt = batch.input_ids[row][batch.attention_mask[row].bool()].tolist()
-            label = int(batch.label_ids[row, record.expert_action])
-            examples.append({"input_ids": [*prompt, label], "labels": [IGNORE_INDEX] * len(prompt) + [label]})
+            action = record.expert_action
+            if scorer is None:
+                completion = [int(batch.label_ids[row, action])]
+            else:
+                completion = scorer.candidate_tokens(record.actions[action], policy.labels[action])
+            examples.append({"input_ids": prompt + completion, "labels": [IGNORE_INDEX] * len(prompt) + completion})
     return examples
 
 

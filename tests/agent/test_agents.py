@@ -119,6 +119,13 @@ def test_lm_tiny_agent_acts_admissibly(taxi):
     assert actions == [agent.act("unused", info) for info in infos]
 
 
+def test_lm_agent_can_score_the_action_text(taxi):
+    agent = make_agent("lm:tiny", taxi, device="cpu", decider="scoring")
+    assert agent.policy.config.decider == "scoring"
+    _, info = taxi.reset(seed=0)
+    assert 0 <= agent.act("unused", info) < len(TAXI_ACTIONS)
+
+
 def test_lm_tiny_reflect_agent_shares_the_frozen_base(taxi):
     agent = make_agent("lm:tiny+reflect", taxi, device="cpu")
     assert agent.reflector is not None and agent.reflector.model is agent.policy.model

@@ -36,9 +36,24 @@ def reference_scores(policy: LMPolicy, state: str, actions: list[str]) -> list[f
 def test_scoring_matches_a_per_candidate_reference(policy):
     decider = CandidateScoringDecider(policy)
     batch = decider.encode(STATES, ACTIONS)
-    assert batch.input_ids.shape[0] == 6  # one sequence per (state, action)
+    assert batch.candidate_ids.shape[0] == 6 and len(batch) == 2  # one row per (state, action)
     with torch.no_grad():
         logprobs, _ = decider(batch)
+    for row, (state, actions) in enumerate(zip(STATES, ACTIONS, strict=True)):
+        expected = torch.tensor(reference_scores(policy, state, actions)).log_softmax(-1)
+        torch.testing.assert_close(logprobs[row, : len(actions)], expected, atol=1e-4, rtol=1e-4)
+
+
+def test_scoring_matches_the_reference_on_gpt2(gpt2_tokenizer):
+    # GPT-2 has learned absolute positions: candidates must continue at each prompt's own length.
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    config = GPT2Config(n_embd=32, n_layer=2, n_head=2, vocab_size=len(gpt2_tokenizer))
+    model = GPT2LMHeadModel(config).eval()
+    policy = LMPolicy(model, gpt2_tokenizer, PolicyConfig(model="gpt2-random", lora=False))
+    with torch.no_grad():
+        logprobs, _ = CandidateScoringDecider(policy)(CandidateScoringDecider(policy).encode(STATES, ACTIONS))
     for row, (state, actions) in enumerate(zip(STATES, ACTIONS, strict=True)):
         expected = torch.tensor(reference_scores(policy, state, actions)).log_softmax(-1)
         torch.testing.assert_close(logprobs[row, : len(actions)], expected, atol=1e-4, rtol=1e-4)

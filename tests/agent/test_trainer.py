@@ -15,11 +15,12 @@ from reflect_agent.checkpoint import CheckpointManager, atomic_directory, rng_st
 from reflect_agent.config import RLConfig, TrainConfig, top_layers_lora_targets
 from reflect_agent.curriculum import CURRICULA, Curriculum, CurriculumConfig
 from reflect_agent.data import expert_records
+from reflect_agent.deciders import CandidateScoringDecider
 from reflect_agent.metrics import MetricsLogger
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import NonFiniteLossError, ReflectRLTrainer, update_policy
 from reflect_agent.replay import Episode, SuccessReplay
-from reflect_agent.rollout import collect_rollout, make_envs, wilson_interval
+from reflect_agent.rollout import collect_rollout, evaluate, make_envs, wilson_interval
 from reflect_agent.sft import IGNORE_INDEX, SFTConfig, policy_examples, reflector_examples, sft_policy
 from reflect_gym.core import TextEnv
 
@@ -353,6 +354,23 @@ def test_sft_lowers_the_loss_of_the_expert_labels():
     assert after == [2, 2, 2, 2], (before, after)
 
 
+def test_a_scoring_policy_learns_the_action_text_and_cannot_do_online_rl(tmp_path):
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", temperature=0.2, decider="scoring"))
+    records = expert_records(BANDIT, range(16), perturb_prob=0.0)
+    completion = [t for t in policy_examples(policy, records[:1])[0]["labels"] if t != IGNORE_INDEX]
+    assert policy.tokenizer.decode(completion) == " blue"  # the action's text, not its label
+    result = sft_policy(
+        policy, records, SFTConfig(max_steps=8, batch_size=8, learning_rate=1e-2, logging_steps=1), progress=False
+    )
+    assert result.losses[-1] < result.losses[0]
+    states, actions = [r.state for r in records[:4]], [r.actions for r in records[:4]]
+    scorer = CandidateScoringDecider(policy)
+    assert policy.act(states, actions, greedy=True) == scorer.act(states, actions, greedy=True) == [2, 2, 2, 2]
+    assert evaluate(policy, None, BANDIT, range(4), num_envs=2).successes == 4
+    with pytest.raises(ValueError, match="decider='labels'"):
+        ReflectRLTrainer(tiny_config(tmp_path), policy=policy)
+
+
 def test_top_layers_lora_targets_adapt_only_the_last_blocks():
     targets = top_layers_lora_targets("tiny", 1)
     assert targets and all(".layers.1." in name for name in targets)
@@ -368,6 +386,8 @@ def test_config_errors_name_the_fix():
         RLConfig(algorithm="a2c")
     with pytest.raises(ValueError, match="replay_capacity"):
         TrainConfig(replay_capacity=-1)
+    with pytest.raises(ValueError, match="decider must be 'labels' or 'scoring'"):
+        PolicyConfig(decider="logits")
 
 
 def test_wilson_interval():

@@ -68,6 +68,11 @@ def test_zero_iterations_stop_after_the_warm_up(tmp_path):
         run(dataclasses.replace(args, variant="rl"))
 
 
+def test_a_scoring_decider_is_for_the_warm_up_and_evaluation_only(tmp_path):
+    with pytest.raises(ValueError, match="online RL needs decider 'labels'"):
+        run(small_run(tmp_path, "scoring", variant="reflect-rl", decider="scoring"))
+
+
 def test_rl_samples_at_the_temperature_asked_for(tmp_path, monkeypatch):
     import examples.main as main
 
