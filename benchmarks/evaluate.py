@@ -20,6 +20,10 @@ Env ids may omit the ``ReflectRL/`` namespace; ``all`` means every registered Re
 matches the shell-style pattern, for instance ``'BabyAI-*:horizon=64'`` or ``ALFWorld-v0:max_actions=52``
 (an LM policy has 52 single-token labels); values are read as JSON when they parse, else as strings. A
 cell's env arguments are part of its settings.
+
+``--decider scoring`` makes LM agents score each admissible action's text as a continuation of the prompt
+(:class:`reflect_agent.deciders.CandidateScoringDecider`) instead of reading one label per action; a checkpoint
+keeps the decider it was trained with unless this is given.
 """
 
 from __future__ import annotations
@@ -162,7 +166,7 @@ def cell_settings(env_id: str, spec: str, episodes: int, seed: int, options: dic
         "env_kwargs": env_kwargs_for(env_id, options["env_kwargs"]),
     }
     if spec.startswith("lm:"):
-        settings.update(autocast=options["lm"]["autocast"])
+        settings.update(autocast=options["lm"]["autocast"], decider=options["lm"]["decider"])
         if spec.endswith("+reflect"):
             settings.update(max_new_tokens=options["lm"]["max_new_tokens"])
     if spec.startswith("sb3:"):
@@ -423,6 +427,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--autocast", action="store_true", help="bf16 autocast for LM agents' forward passes (faster on CPU)"
     )
     parser.add_argument(
+        "--decider",
+        choices=("labels", "scoring"),
+        default=None,
+        help="how LM agents pick: labels (one pass over all labels) or scoring (each action's text after the "
+        "prompt); default: a checkpoint's own, labels for a base model",
+    )
+    parser.add_argument(
         "--max-new-tokens", type=int, default=100, help="token limit of a reflection (default 100, the paper's)"
     )
     parser.add_argument(
@@ -476,6 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "batch_size": args.batch_size,
             "device": args.device,
             "autocast": args.autocast,
+            "decider": args.decider,
             "max_new_tokens": args.max_new_tokens,
         },
         "sb3_timesteps": args.sb3_timesteps,

@@ -37,7 +37,7 @@ CELL_KEYS = {
 def options(**overrides) -> dict:
     base = {
         "env_kwargs": [],
-        "lm": {"batch_size": 8, "device": "cpu", "autocast": False, "max_new_tokens": 100},
+        "lm": {"batch_size": 8, "device": "cpu", "autocast": False, "decider": None, "max_new_tokens": 100},
         "sb3_timesteps": 1000,
         "sb3_seed": 0,
         "progress": False,
@@ -302,6 +302,15 @@ def test_env_kwargs_reach_the_matching_envs_and_belong_to_the_cell_settings(tmp_
     ]
     with pytest.raises(SystemExit):
         evaluate.parse_args(["--agent", "random", "--out", str(out), "--env-kwargs", "horizon=3"])
+
+
+def test_lm_agents_decide_by_the_decider_asked_for_and_it_belongs_to_the_cell_settings(tmp_path):
+    out = tmp_path / "results.json"
+    argv = ["--env", PICKUP, "--agent", "lm:tiny", "--episodes", "2", "--device", "cpu", "--out", str(out)]
+    assert evaluate.main([*argv, "--decider", "scoring", "--no-progress"]) == 0
+    (cell,) = json.loads(out.read_text())["results"]
+    assert cell["decider"] == "scoring" and cell["episodes"] == 2
+    assert evaluate.cell_settings(PICKUP, "lm:tiny", 2, 0, options())["decider"] is None  # labels, or the checkpoint's
 
 
 def test_env_ids_resolve_with_or_without_namespace():
