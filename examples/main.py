@@ -22,11 +22,16 @@ after. ``benchmarks/results/train_taxi_dropoff/`` has longer runs and what they 
 ``--variant`` picks the ablation's arms: ``reflect-rl`` (the above), ``sft-rl`` (no reflector),
 ``sft`` (warm-up only) and ``rl`` (no warm-up). ``--artifacts-dir`` shares data and SFT results
 between runs (``examples.ablation`` uses it), reusing whatever is already there.
+
+Run an interrupted command again to continue it: the warm-up data and finished SFT results are reused,
+and an unfinished SFT resumes from its last checkpoint (``<folder>.checkpoints``, every
+``--policy-sft.save-steps`` / ``--reflector-sft.save-steps`` steps). Evaluations and RL start over.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +48,7 @@ from reflect_agent.ppo import ReflectRLTrainer, seed_everything
 from reflect_agent.prompts import PromptTemplate
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.rollout import EvalResult, evaluate
-from reflect_agent.sft import SFTConfig, sft_policy, sft_reflector
+from reflect_agent.sft import SFTConfig, checkpoints_next_to, sft_policy, sft_reflector, summary
 from reflect_gym.files import atomic_write
 
 Variant = Literal["reflect-rl", "sft-rl", "sft", "rl"]
@@ -192,10 +197,12 @@ def trained_reflector(args: MainArgs, records: list, artifacts: Path, timings: d
             lora_target_modules=lora_targets(args),
             max_prompt_tokens=args.max_prompt_tokens,
             template=args.template,
+            checkpoint_dir=checkpoints_next_to(adapter),
             progress=args.progress,
         )
+        shutil.rmtree(checkpoints_next_to(adapter), ignore_errors=True)
         timings["sft_reflector_s"] = time.perf_counter() - start
-        print(f"reflector SFT: {result.steps} steps, loss {result.train_loss:.3f}, {result.seconds:.0f} s", flush=True)
+        print(f"reflector SFT: {summary(result)}", flush=True)
     config = ReflectorConfig(
         model=args.model,
         adapter=str(adapter),
@@ -217,10 +224,11 @@ def warmed_up_policy(args: MainArgs, records: list, artifacts: Path, timings: di
     policy = LMPolicy.from_config(policy_config(args))
     sft = args.policy_sft if args.reflects else dataclasses.replace(args.policy_sft, reflection_prob=0.0)
     start = time.perf_counter()
-    result = sft_policy(policy, records, sft, progress=args.progress)
+    result = sft_policy(policy, records, sft, checkpoint_dir=checkpoints_next_to(folder), progress=args.progress)
     timings["sft_policy_s"] = time.perf_counter() - start
-    print(f"policy SFT: {result.steps} steps, loss {result.train_loss:.3f}, {result.seconds:.0f} s", flush=True)
+    print(f"policy SFT: {summary(result)}", flush=True)
     policy.save(folder)
+    shutil.rmtree(checkpoints_next_to(folder), ignore_errors=True)
     return policy
 
 

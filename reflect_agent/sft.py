@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -40,6 +41,8 @@ import numpy as np
 import torch
 from torch import nn
 from transformers import PreTrainedTokenizerBase, Trainer, TrainingArguments
+from transformers.trainer import TRAINER_STATE_NAME
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from reflect_agent.data import StepRecord, read_jsonl, reflector_state
 from reflect_agent.deciders import CandidateScoringDecider
@@ -69,6 +72,8 @@ class SFTConfig:
         logging_steps: Log the loss every this many steps.
         reflection_prob: For the policy: share of examples whose prompt includes the record's reflection
             (the rest have none), so the policy also acts when the reflector is skipped or weak.
+        save_steps: Steps between checkpoints when training into a checkpoint folder (see
+            :func:`train_completions`).
     """
 
     epochs: float = 2.0
@@ -84,6 +89,7 @@ class SFTConfig:
     seed: int = 0
     logging_steps: int = 10
     reflection_prob: float = 1.0
+    save_steps: int = 20
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.gradient_accumulation_steps < 1:
@@ -95,6 +101,8 @@ class SFTConfig:
             raise ValueError(f"Set epochs > 0 or max_steps > 0 (got epochs={self.epochs}, max_steps={self.max_steps}).")
         if not 0.0 <= self.reflection_prob <= 1.0:
             raise ValueError(f"reflection_prob must lie in [0, 1], got {self.reflection_prob}.")
+        if self.save_steps < 1:
+            raise ValueError(f"save_steps must be >= 1, got {self.save_steps}.")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -229,13 +237,49 @@ class CompletionOnlyTrainer(Trainer):
 
 @dataclass
 class SFTResult:
-    """What one supervised run did."""
+    """What one supervised run did.
+
+    ``train_loss`` and ``seconds`` cover the steps this call trained: after ``resumed_from`` when it resumed
+    from a checkpoint. ``losses`` (the logged losses) covers the whole run.
+    """
 
     examples: int
     steps: int
     train_loss: float
     seconds: float
     losses: list[float] = field(default_factory=list)
+    resumed_from: int = 0
+
+
+def last_complete_checkpoint(folder: str | os.PathLike) -> Path | None:
+    """The newest ``checkpoint-<step>`` folder in ``folder`` that the ``Trainer`` finished writing.
+
+    The ``Trainer`` writes its state file last, so a checkpoint cut off while saving has none and is skipped.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    complete = [
+        path
+        for path in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*")
+        if path.name.split("-")[-1].isdigit() and (path / TRAINER_STATE_NAME).is_file()
+    ]
+    return max(complete, key=lambda path: int(path.name.split("-")[-1]), default=None)
+
+
+def checkpoints_next_to(out: str | os.PathLike) -> Path:
+    """The checkpoint folder of a warm-up whose result is saved to ``out``: ``<out>.checkpoints``."""
+    return Path(f"{os.fspath(out).rstrip('/')}.checkpoints")
+
+
+def summary(result: SFTResult) -> str:
+    """One line on ``result``: steps, loss and time (per step of this call), and any resumption."""
+    trained = result.steps - result.resumed_from
+    text = f"{result.steps} steps, loss {result.train_loss:.3f}, {result.seconds:.0f} s"
+    text += f" ({result.seconds / max(trained, 1):.1f} s/step)"
+    if result.resumed_from:
+        text += f", resumed at step {result.resumed_from} (loss and time: the last {trained} steps)"
+    return text
 
 
 def train_completions(
@@ -244,20 +288,25 @@ def train_completions(
     examples: list[dict[str, list[int]]],
     config: SFTConfig,
     *,
-    output_dir: str | os.PathLike | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> SFTResult:
     """Fine-tune ``model`` (usually LoRA-wrapped) on completion examples with :class:`CompletionOnlyTrainer`.
 
-    The model is left in eval mode afterwards. ``output_dir`` only holds the ``Trainer``'s scratch
-    files (nothing is saved there; a temporary folder when ``None``).
+    With ``checkpoint_dir``, the ``Trainer`` saves a checkpoint there every ``config.save_steps`` steps
+    (the trainable weights, optimizer, schedule, RNG states and data position; the newest is kept), and a
+    call that finds a complete one resumes from it: an interrupted warm-up run again with the same
+    examples and ``config`` continues where it stopped. Delete the folder once the trained weights are saved.
+    Without one, nothing is written (a temporary folder holds the ``Trainer``'s scratch files).
+
+    The model is left in eval mode afterwards.
     """
     if not examples:
         raise ValueError("No SFT examples; generate warm-up records first (reflect_agent.data).")
     use_cpu = next(model.parameters()).device.type == "cpu"
     with contextlib.ExitStack() as stack:
-        if output_dir is None:
-            output_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="sft-"))
+        output_dir = checkpoint_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="sft-"))
+        resume = last_complete_checkpoint(checkpoint_dir) if checkpoint_dir is not None else None
         args = TrainingArguments(
             output_dir=str(output_dir),
             num_train_epochs=config.epochs,
@@ -270,7 +319,9 @@ def train_completions(
             weight_decay=config.weight_decay,
             max_grad_norm=config.max_grad_norm,
             logging_steps=config.logging_steps,
-            save_strategy="no",
+            save_strategy="no" if checkpoint_dir is None else "steps",
+            save_steps=config.save_steps,
+            save_total_limit=1,
             report_to="none",
             seed=config.seed,
             data_seed=config.seed,
@@ -287,11 +338,12 @@ def train_completions(
             autocast=config.autocast,
         )
         start = time.perf_counter()
-        output = trainer.train()
+        output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
         seconds = time.perf_counter() - start
     model.eval()
     losses = [row["loss"] for row in trainer.state.log_history if "loss" in row]
-    return SFTResult(len(examples), output.global_step, float(output.training_loss), seconds, losses)
+    resumed_from = int(resume.name.split("-")[-1]) if resume else 0
+    return SFTResult(len(examples), output.global_step, float(output.training_loss), seconds, losses, resumed_from)
 
 
 def sft_policy(
@@ -299,12 +351,17 @@ def sft_policy(
     records: Sequence[StepRecord],
     config: SFTConfig,
     *,
-    output_dir: str | os.PathLike | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> SFTResult:
-    """Warm up ``policy`` (its LoRA adapters) on the expert's labels; see :func:`policy_examples`."""
+    """Warm up ``policy`` (its LoRA adapters) on the expert's labels; see :func:`policy_examples`.
+
+    ``checkpoint_dir``: checkpoints, and resuming from them, as in :func:`train_completions`.
+    """
     examples = policy_examples(policy, records, reflection_prob=config.reflection_prob, seed=config.seed)
-    return train_completions(policy.model, policy.tokenizer, examples, config, output_dir=output_dir, progress=progress)
+    return train_completions(
+        policy.model, policy.tokenizer, examples, config, checkpoint_dir=checkpoint_dir, progress=progress
+    )
 
 
 def sft_reflector(
@@ -320,11 +377,13 @@ def sft_reflector(
     lora_target_modules: list[str] | None = None,
     device: str | None = None,
     max_prompt_tokens: int = 1024,
+    checkpoint_dir: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> tuple[Path, SFTResult]:
     """Train a LoRA reflector on the records' reflections and save its adapter to ``adapter_dir``.
 
-    Load it with ``ReflectorConfig(model=model_spec, adapter=adapter_dir)``.
+    Load it with ``ReflectorConfig(model=model_spec, adapter=adapter_dir)``. ``checkpoint_dir``: checkpoints,
+    and resuming from them, as in :func:`train_completions`.
 
     Returns:
         ``(adapter_dir, result)``.
@@ -335,7 +394,7 @@ def sft_reflector(
     model, tokenizer = load_model(model_spec, device=device)
     model = apply_lora(model, r=lora_r, alpha=lora_alpha, dropout=lora_dropout, target_modules=lora_target_modules)
     examples = reflector_examples(tokenizer, template, records, max_prompt_tokens=max_prompt_tokens)
-    result = train_completions(model, tokenizer, examples, config, progress=progress)
+    result = train_completions(model, tokenizer, examples, config, checkpoint_dir=checkpoint_dir, progress=progress)
     with atomic_directory(adapter_dir) as folder:
         model.save_pretrained(folder)
     return Path(adapter_dir), result
@@ -349,7 +408,8 @@ class SFTArgs:
         data: JSON lines written by ``python -m reflect_agent.data``.
         role: ``"policy"`` (saved with :meth:`LMPolicy.save`) or ``"reflector"`` (a LoRA adapter folder).
         model: Base model spec (see :func:`reflect_agent.models.load_model`).
-        out: Output folder.
+        out: Output folder. Checkpoints go to ``<out>.checkpoints`` until it is saved; run the same
+            command again after an interruption to resume from them.
         sft: Training settings.
     """
 
@@ -363,17 +423,15 @@ class SFTArgs:
 def main(args: SFTArgs) -> None:
     """Run the warm-up described by ``args`` and print a summary."""
     records = read_jsonl(args.data)
+    checkpoints = checkpoints_next_to(args.out)
     if args.role == "policy":
         policy = LMPolicy.from_config(PolicyConfig(model=args.model, autocast=args.sft.autocast))
-        result = sft_policy(policy, records, args.sft)
+        result = sft_policy(policy, records, args.sft, checkpoint_dir=checkpoints)
         policy.save(args.out)
     else:
-        _, result = sft_reflector(args.model, records, args.sft, args.out)
-    per_step = result.seconds / max(result.steps, 1)
-    print(
-        f"{args.role}: {result.examples} examples, {result.steps} steps, loss {result.train_loss:.4f}, "
-        f"{result.seconds:.0f} s ({per_step:.2f} s/step); saved to {args.out}"
-    )
+        _, result = sft_reflector(args.model, records, args.sft, args.out, checkpoint_dir=checkpoints)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    print(f"{args.role}: {result.examples} examples, {summary(result)}; saved to {args.out}")
     if not math.isfinite(result.train_loss):
         raise SystemExit(1)
 

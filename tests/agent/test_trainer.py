@@ -21,7 +21,17 @@ from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import NonFiniteLossError, ReflectRLTrainer, update_policy
 from reflect_agent.replay import Episode, SuccessReplay
 from reflect_agent.rollout import collect_rollout, evaluate, make_envs, wilson_interval
-from reflect_agent.sft import IGNORE_INDEX, SFTConfig, policy_examples, reflector_examples, sft_policy
+from reflect_agent.sft import (
+    IGNORE_INDEX,
+    CompletionOnlyTrainer,
+    SFTConfig,
+    SFTResult,
+    last_complete_checkpoint,
+    policy_examples,
+    reflector_examples,
+    sft_policy,
+    summary,
+)
 from reflect_gym.core import TextEnv
 
 BANDIT = "ReflectRLTest/ColorBandit-v0"
@@ -352,6 +362,43 @@ def test_sft_lowers_the_loss_of_the_expert_labels():
     assert result.losses[-1] < result.losses[0]
     after = policy.act([r.state for r in records[:4]], [r.actions for r in records[:4]], greedy=True)
     assert after == [2, 2, 2, 2], (before, after)
+
+
+def test_an_interrupted_sft_resumes_from_its_last_complete_checkpoint(tmp_path, monkeypatch):
+    records = expert_records(BANDIT, range(16), perturb_prob=0.0)
+    config = SFTConfig(max_steps=6, batch_size=4, learning_rate=1e-2, logging_steps=1, save_steps=2)
+
+    def trained(checkpoint_dir=None) -> tuple[LMPolicy, SFTResult]:
+        torch.manual_seed(0)  # the same LoRA initialisation each time
+        policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+        return policy, sft_policy(policy, records, config, checkpoint_dir=checkpoint_dir, progress=False)
+
+    reference, whole = trained()
+    assert whole.resumed_from == 0
+
+    training_step = CompletionOnlyTrainer.training_step
+
+    def interrupted_at_step_3(self, *args, **kwargs):
+        if self.state.global_step == 3:
+            raise KeyboardInterrupt
+        return training_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(CompletionOnlyTrainer, "training_step", interrupted_at_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        trained(tmp_path)
+    monkeypatch.undo()
+    assert last_complete_checkpoint(tmp_path).name == "checkpoint-2"
+    (tmp_path / "checkpoint-4").mkdir()  # cut off while saving: no trainer state, so it is skipped
+    assert last_complete_checkpoint(tmp_path).name == "checkpoint-2"
+
+    resumed, result = trained(tmp_path)
+    assert result.resumed_from == 2 and result.steps == 6
+    assert result.losses == pytest.approx(whole.losses, rel=1e-4)  # the same data, order and updates
+    expected = dict(reference.model.named_parameters())
+    for name, param in resumed.model.named_parameters():
+        if param.requires_grad:
+            torch.testing.assert_close(param, expected[name], rtol=1e-4, atol=1e-6)
+    assert "resumed at step 2" in summary(result)
 
 
 def test_a_scoring_policy_learns_the_action_text_and_cannot_do_online_rl(tmp_path):

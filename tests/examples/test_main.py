@@ -101,3 +101,28 @@ def test_the_prompt_template_reaches_the_saved_policy(tmp_path):
     policy = LMPolicy.load(tmp_path / "after" / "sft_policy")
     assert policy.config.template == template
     assert policy.prompts(["A taxi."], [["move north", "move south"]])[0].endswith("move south -> B\n\nAction:")
+
+
+def test_an_interrupted_warm_up_resumes_from_its_checkpoint(tmp_path, monkeypatch, capsys):
+    from reflect_agent.sft import CompletionOnlyTrainer, SFTConfig
+
+    sft = SFTConfig(max_steps=3, batch_size=2, save_steps=1, reflection_prob=0.0)
+    args = small_run(tmp_path, "cut", variant="sft", iterations=0, policy_sft=sft)
+    training_step = CompletionOnlyTrainer.training_step
+
+    def interrupted_at_step_2(self, *step_args, **kwargs):
+        if self.state.global_step == 2:
+            raise KeyboardInterrupt
+        return training_step(self, *step_args, **kwargs)
+
+    monkeypatch.setattr(CompletionOnlyTrainer, "training_step", interrupted_at_step_2)
+    with pytest.raises(KeyboardInterrupt):
+        run(args)
+    monkeypatch.undo()
+    checkpoints = tmp_path / "cut" / "sft_policy.checkpoints"
+    assert [path.name for path in checkpoints.iterdir()] == ["checkpoint-2"]
+
+    run(args)
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("policy SFT:"))
+    assert line.startswith("policy SFT: 3 steps") and "resumed at step 2" in line
+    assert (tmp_path / "cut" / "sft_policy").is_dir() and not checkpoints.exists()
