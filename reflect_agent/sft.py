@@ -74,6 +74,10 @@ class SFTConfig:
             (the rest have none), so the policy also acts when the reflector is skipped or weak.
         save_steps: Steps between checkpoints when training into a checkpoint folder (see
             :func:`train_completions`).
+        group_by_length: Batch examples of similar length (the ``Trainer``'s ``LengthGroupedSampler``:
+            shuffled, then sorted within chunks of ~50 batches) instead of uniformly at random. Batches
+            are padded to their longest example: on FileQA's reading warm-up data, padding is 42% of the
+            tokens of random batches of 8 and 3% of grouped ones.
     """
 
     epochs: float = 2.0
@@ -90,6 +94,7 @@ class SFTConfig:
     logging_steps: int = 10
     reflection_prob: float = 1.0
     save_steps: int = 20
+    group_by_length: bool = False
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.gradient_accumulation_steps < 1:
@@ -322,6 +327,7 @@ def train_completions(
             save_strategy="no" if checkpoint_dir is None else "steps",
             save_steps=config.save_steps,
             save_total_limit=1,
+            train_sampling_strategy="group_by_length" if config.group_by_length else "random",
             report_to="none",
             seed=config.seed,
             data_seed=config.seed,

@@ -23,6 +23,7 @@ from reflect_agent.replay import Episode, SuccessReplay
 from reflect_agent.rollout import collect_rollout, evaluate, make_envs, wilson_interval
 from reflect_agent.sft import (
     IGNORE_INDEX,
+    CompletionCollator,
     CompletionOnlyTrainer,
     SFTConfig,
     SFTResult,
@@ -31,6 +32,7 @@ from reflect_agent.sft import (
     reflector_examples,
     sft_policy,
     summary,
+    train_completions,
 )
 from reflect_gym.core import TextEnv
 
@@ -362,6 +364,32 @@ def test_sft_lowers_the_loss_of_the_expert_labels():
     assert result.losses[-1] < result.losses[0]
     after = policy.act([r.state for r in records[:4]], [r.actions for r in records[:4]], greedy=True)
     assert after == [2, 2, 2, 2], (before, after)
+
+
+def test_sft_grouped_by_length_pads_less(monkeypatch):
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    records = expert_records("ReflectRL/DangerousTaxi-Pickup-v0", range(8), perturb_prob=0.5)
+    examples = policy_examples(policy, records, reflection_prob=0.5)  # prompts with and without analyses
+    assert len({len(e["input_ids"]) for e in examples}) > 4
+
+    def padding_share(group_by_length: bool) -> float:
+        padded = []
+        collate = CompletionCollator.__call__
+
+        def spy(self, batch):
+            padded.append(
+                (sum(len(e["input_ids"]) for e in batch), len(batch) * max(len(e["input_ids"]) for e in batch))
+            )
+            return collate(self, batch)
+
+        monkeypatch.setattr(CompletionCollator, "__call__", spy)
+        config = SFTConfig(max_steps=4, batch_size=4, group_by_length=group_by_length)
+        train_completions(policy.model, policy.tokenizer, examples, config, progress=False)
+        monkeypatch.undo()
+        return 1 - sum(real for real, _ in padded) / sum(total for _, total in padded)
+
+    grouped, uniform = padding_share(True), padding_share(False)
+    assert grouped < uniform, (grouped, uniform)
 
 
 def test_an_interrupted_sft_resumes_from_its_last_complete_checkpoint(tmp_path, monkeypatch):
