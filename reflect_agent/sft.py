@@ -27,6 +27,9 @@ Command line (policy or reflector from a data file)::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
+import json
 import math
 import os
 import shutil
@@ -44,6 +47,7 @@ from transformers import PreTrainedTokenizerBase, Trainer, TrainingArguments
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from reflect_agent.checkpoint import atomic_directory, atomic_write_json
 from reflect_agent.data import StepRecord, read_jsonl, reflector_state
 from reflect_agent.deciders import CandidateScoringDecider
 from reflect_agent.models import apply_lora, load_model
@@ -272,6 +276,28 @@ def last_complete_checkpoint(folder: str | os.PathLike) -> Path | None:
     return max(complete, key=lambda path: int(path.name.split("-")[-1]), default=None)
 
 
+def check_resumable(checkpoint_dir: Path, examples: list[dict[str, list[int]]], config: SFTConfig) -> None:
+    """Record the run's settings in ``checkpoint_dir``, or check that they match the ones recorded there.
+
+    Raises:
+        ValueError: The folder holds checkpoints of a warm-up with other examples or settings.
+    """
+    digest = hashlib.sha256(json.dumps([e["input_ids"] for e in examples]).encode()).hexdigest()
+    ignored = {"logging_steps", "save_steps"}  # free to change between the parts of a run
+    settings = {"examples": digest, **{k: v for k, v in dataclasses.asdict(config).items() if k not in ignored}}
+    path = checkpoint_dir / "settings.json"
+    if not path.is_file():
+        atomic_write_json(path, settings)
+        return
+    recorded = json.loads(path.read_text())
+    changed = sorted(key for key in settings.keys() | recorded.keys() if settings.get(key) != recorded.get(key))
+    if changed:
+        raise ValueError(
+            f"{checkpoint_dir} holds checkpoints of a warm-up with other {', '.join(changed)}. Run with the same "
+            "data and settings to resume it, or delete the folder to start over."
+        )
+
+
 def checkpoints_next_to(out: str | os.PathLike) -> Path:
     """The checkpoint folder of a warm-up whose result is saved to ``out``: ``<out>.checkpoints``."""
     return Path(f"{os.fspath(out).rstrip('/')}.checkpoints")
@@ -301,7 +327,8 @@ def train_completions(
     With ``checkpoint_dir``, the ``Trainer`` saves a checkpoint there every ``config.save_steps`` steps
     (the trainable weights, optimizer, schedule, RNG states and data position; the newest is kept), and a
     call that finds a complete one resumes from it: an interrupted warm-up run again with the same
-    examples and ``config`` continues where it stopped. Delete the folder once the trained weights are saved.
+    examples and ``config`` continues where it stopped (other examples or settings are an error, see
+    :func:`check_resumable`). Delete the folder once the trained weights are saved.
     Without one, nothing is written (a temporary folder holds the ``Trainer``'s scratch files).
 
     The model is left in eval mode afterwards.
@@ -310,8 +337,13 @@ def train_completions(
         raise ValueError("No SFT examples; generate warm-up records first (reflect_agent.data).")
     use_cpu = next(model.parameters()).device.type == "cpu"
     with contextlib.ExitStack() as stack:
-        output_dir = checkpoint_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="sft-"))
-        resume = last_complete_checkpoint(checkpoint_dir) if checkpoint_dir is not None else None
+        if checkpoint_dir is None:
+            output_dir, resume = stack.enter_context(tempfile.TemporaryDirectory(prefix="sft-")), None
+        else:
+            output_dir = Path(checkpoint_dir)
+            output_dir.mkdir(parents=True, exist_ok=True)
+            check_resumable(output_dir, examples, config)
+            resume = last_complete_checkpoint(output_dir)
         args = TrainingArguments(
             output_dir=str(output_dir),
             num_train_epochs=config.epochs,
@@ -394,8 +426,6 @@ def sft_reflector(
     Returns:
         ``(adapter_dir, result)``.
     """
-    from reflect_agent.checkpoint import atomic_directory
-
     template = template or PromptTemplate()
     model, tokenizer = load_model(model_spec, device=device)
     model = apply_lora(model, r=lora_r, alpha=lora_alpha, dropout=lora_dropout, target_modules=lora_target_modules)

@@ -427,6 +427,8 @@ def test_an_interrupted_sft_resumes_from_its_last_complete_checkpoint(tmp_path, 
         if param.requires_grad:
             torch.testing.assert_close(param, expected[name], rtol=1e-4, atol=1e-6)
     assert "resumed at step 2" in summary(result)
+    with pytest.raises(ValueError, match="other learning_rate. Run with the same"):
+        sft_policy(resumed, records, dataclasses.replace(config, learning_rate=1e-3), checkpoint_dir=tmp_path)
 
 
 def test_a_scoring_policy_learns_the_action_text_and_cannot_do_online_rl(tmp_path):
