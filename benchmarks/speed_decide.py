@@ -18,7 +18,7 @@ visited state kept until there are enough). All deciders use the same model, the
 
 * ``enumeration``: :class:`reflect_agent.policy.LMPolicy`, one sequence per state;
 * ``scoring``: :class:`reflect_agent.deciders.CandidateScoringDecider`, every action's text scored as a
-  continuation of the prompt; the prompt runs once and its keys and values are shared by the candidates;
+  continuation of the prompt; prompt and candidates run as one sequence per state, the candidates masked apart;
 * ``generate``: :class:`reflect_agent.deciders.GenerateParseDecider` (first reply line, up to 8 new tokens);
 * ``enumeration+bf16`` (``--autocast-compare``): enumeration under bf16 autocast, with its greedy-action
   agreement and largest log-probability difference against fp32 enumeration;

@@ -76,7 +76,7 @@ class MainArgs:
         max_new_tokens: Token limit of a reflection.
         max_prompt_tokens: Prompt limit of policy and reflector (longer states are cut, their first paragraph kept).
         decider: How the policy picks an action: ``labels`` (single-prompt enumeration) or ``scoring`` (each
-            action's text scored after the prompt; SFT learns the text). ``scoring`` supports ``--variant sft``.
+            action's text scored after the prompt, all actions in one forward pass; SFT learns the text).
         template: The prompts' text around state, analysis and actions (``--template.action-line
             "{action} -> {label}"`` puts each label after its action).
         lora_layers: Put LoRA adapters on the last this many transformer blocks only (``None``: all);
@@ -262,11 +262,6 @@ def run(args: MainArgs) -> dict[str, Any]:
     if args.variant == "rl" and args.iterations == 0:
         raise ValueError(
             "variant 'rl' with iterations=0 trains nothing; set --iterations >= 1 or pick another variant."
-        )
-    if args.decider != "labels" and args.variant != "sft" and args.iterations > 0:
-        raise ValueError(
-            f"decider {args.decider!r} is for SFT and evaluation; online RL needs decider 'labels'. Use "
-            "--variant sft (or --iterations 0), or --decider labels."
         )
     if args.temperature <= 0:
         raise ValueError(f"temperature must be positive, got {args.temperature}; evaluations are greedy already.")

@@ -5,8 +5,10 @@ Both use a policy's model, tokenizer, prompts and value head, and offer the poli
 
 * :class:`CandidateScoringDecider` scores every action string as a continuation of the prompt, the sum of its
   tokens' log-probabilities (as in GLAM/Lamorel and TWOSOME), and takes a softmax over those scores. The
-  prompt runs once and its keys and values are shared by the candidates, so the extra cost grows with the
-  candidates' tokens, not with the prompt's length times the number of actions.
+  prompt and all candidates form one sequence whose attention mask keeps the candidates apart, so one
+  forward pass scores every action and the extra cost grows with the candidates' tokens, not with the
+  prompt's length times the number of actions. A ``"scoring"`` :class:`reflect_agent.policy.LMPolicy` decides
+  this way, in evaluation, SFT and online RL.
 * :class:`GenerateParseDecider` lets the LM write a few tokens after the cue and parses them as a label or an
   action string; text that names no admissible action gives action ``-1``.
 
@@ -16,8 +18,7 @@ Both use a policy's model, tokenizer, prompts and value head, and offer the poli
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCriteriaList
@@ -33,51 +34,40 @@ from reflect_agent.policy import (
 )
 
 
-@dataclass
-class ScoringBatch:
-    """Each state's prompt once, and every admissible action's tokens as a continuation of it.
+def candidate_attention(prompt_mask: torch.Tensor, candidate_actions: torch.Tensor) -> torch.Tensor:
+    """The ``(B, 1, T, T)`` boolean attention mask (True: may attend) of prompts followed by their candidates.
 
-    Attributes:
-        prompts: The policy's encoding of the prompts (:meth:`LMPolicy.encode`), with each state's action mask.
-        candidate_ids: ``(R, L)`` long, right-padded candidate tokens, one row per (state, admissible action).
-        candidate_mask: ``(R, L)`` long.
-        row_state: ``(R,)`` long, the state (batch row) of each candidate.
-        row_action: ``(R,)`` long, the action index of each candidate.
+    Each row is a left-padded prompt (``prompt_mask`` ``(B, P)``) and then its candidates one after another
+    (``candidate_actions`` ``(B, L)``: the action of each token, -1 on padding). Prompt tokens see the prompt
+    causally; a candidate's token sees the whole prompt and its own candidate's earlier tokens, never another
+    candidate. Every position also sees itself, so padding rows stay finite.
     """
-
-    prompts: PolicyBatch
-    candidate_ids: torch.Tensor
-    candidate_mask: torch.Tensor
-    row_state: torch.Tensor
-    row_action: torch.Tensor
-
-    def __len__(self) -> int:
-        return len(self.prompts)
-
-    @property
-    def action_mask(self) -> torch.Tensor:
-        """``(B, A)`` bool, the admissible actions of each state."""
-        return self.prompts.action_mask
-
-    def to(self, device: str | torch.device) -> ScoringBatch:
-        """This batch on ``device``."""
-        return ScoringBatch(*(getattr(self, f.name).to(device) for f in fields(self)))
+    # Groups: -2 a real prompt token, a >= 0 the candidate of action a, -1 padding.
+    groups = torch.cat([torch.where(prompt_mask.bool(), -2, -1), candidate_actions], dim=1)  # (B, T)
+    length = groups.shape[1]
+    causal = torch.ones(length, length, dtype=torch.bool, device=groups.device).tril()  # (T, T)
+    query, key = groups[:, :, None], groups[:, None, :]  # (B, T, 1), (B, 1, T)
+    sees = (key == -2) | ((query == key) & (query >= 0))  # (B, T, T)
+    itself = torch.eye(length, dtype=torch.bool, device=groups.device)
+    return ((sees & causal) | itself).unsqueeze(1)  # (B, 1, T, T)
 
 
-def select_cache_rows(cache: Any, index: torch.Tensor) -> Any:
-    """The key/value cache of a batch with its rows taken at ``index`` (repeats allowed), differentiably."""
-    if isinstance(cache, tuple):  # the legacy format: per layer, (key, value, ...) tensors with batch first
-        return tuple(tuple(t.index_select(0, index) for t in layer) for layer in cache)
-    cache.reorder_cache(index)
-    return cache
+def offsets_within_candidates(candidate_actions: torch.Tensor) -> torch.Tensor:
+    """``(B, L)``: the index of each candidate token within its own candidate (0 at each candidate's start)."""
+    index = torch.arange(candidate_actions.shape[1], device=candidate_actions.device).expand_as(candidate_actions)
+    previous = torch.nn.functional.pad(candidate_actions[:, :-1], (1, 0), value=-2)  # (B, L): the token before
+    starts = torch.where(candidate_actions != previous, index, 0).cummax(dim=1).values  # (B, L)
+    return index - starts
 
 
 class CandidateScoringDecider:
     """Per-candidate scoring: ``score(a) = sum_t log p(a_t | prompt, a_<t)``, then a softmax over actions.
 
-    Each prompt runs through the LM once; its keys and values are then shared by all of its candidates, which
-    run as one short batch. The cost is one prompt pass plus one pass over the candidates' tokens, and the
-    scores equal those of scoring each ``prompt + candidate`` sequence on its own.
+    Each state is one sequence: its prompt, then every admissible action's candidate tokens one after another,
+    with an attention mask that lets each candidate see the prompt and itself but no other candidate, and
+    positions that restart at the prompt's end for each candidate. One forward pass over that sequence scores
+    all actions, and the scores equal those of scoring each ``prompt + candidate`` sequence on its own. The cost
+    is about one prompt pass plus the candidates' tokens, whatever the number of actions.
 
     Args:
         policy: Supplies the model, tokenizer, prompts, temperature and value head.
@@ -103,69 +93,96 @@ class CandidateScoringDecider:
 
     def encode(
         self, states: list[str], actions: list[list[str]], reflections: list[str | None] | None = None
-    ) -> ScoringBatch:
+    ) -> PolicyBatch:
         """Encode each state's prompt and its admissible actions' candidate tokens, on CPU."""
         return self.with_candidates(self.policy.encode(states, actions, reflections), actions)
 
-    def with_candidates(self, prompts: PolicyBatch, actions: list[list[str]]) -> ScoringBatch:
-        """Add the candidate tokens of ``actions`` to prompts encoded by :meth:`LMPolicy.encode` (on CPU)."""
-        policy = self.policy
-        candidates, row_state, row_action = [], [], []
-        for index, acts in enumerate(actions):
-            for a, (label, action) in enumerate(zip(policy.labels, acts, strict=False)):
-                candidates.append(self.candidate_tokens(action, label))
-                row_state.append(index)
-                row_action.append(a)
-        width = max(len(c) for c in candidates)
-        candidate_ids = torch.full((len(candidates), width), policy.tokenizer.pad_token_id, dtype=torch.long)
-        candidate_mask = torch.zeros((len(candidates), width), dtype=torch.long)
-        for row, ids in enumerate(candidates):
-            candidate_ids[row, : len(ids)] = torch.tensor(ids)
-            candidate_mask[row, : len(ids)] = 1
-        return ScoringBatch(prompts, candidate_ids, candidate_mask, torch.tensor(row_state), torch.tensor(row_action))
+    def with_candidates(self, prompts: PolicyBatch, actions: list[list[str]]) -> PolicyBatch:
+        """``prompts`` (from :meth:`LMPolicy.encode`) with the candidate tokens of ``actions`` added (on CPU)."""
+        labels = self.policy.labels
+        rows = [
+            [
+                (a, self.candidate_tokens(action, label))
+                for a, (label, action) in enumerate(zip(labels, acts, strict=False))
+            ]
+            for acts in actions
+        ]
+        width = max(sum(len(ids) for _, ids in row) for row in rows)
+        candidate_ids = torch.full((len(rows), width), self.policy.tokenizer.pad_token_id, dtype=torch.long)
+        candidate_actions = torch.full((len(rows), width), -1, dtype=torch.long)
+        for b, row in enumerate(rows):
+            column = 0
+            for a, ids in row:
+                candidate_ids[b, column : column + len(ids)] = torch.tensor(ids)
+                candidate_actions[b, column : column + len(ids)] = a
+                column += len(ids)
+        return PolicyBatch(
+            prompts.input_ids,
+            prompts.attention_mask,
+            prompts.label_ids,
+            prompts.action_mask,
+            candidate_ids,
+            candidate_actions,
+        )
 
-    def forward(self, batch: ScoringBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``."""
+    def forward(self, batch: PolicyBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``, from one forward pass."""
+        if not batch.has_candidates:
+            raise ValueError("This batch has no candidate tokens; encode it with CandidateScoringDecider.encode.")
         policy = self.policy
         batch = batch.to(policy.device)
-        prompt_ids, prompt_mask = batch.prompts.input_ids, batch.prompts.attention_mask
         lm = causal_lm(policy.model)
+        if lm.config._attn_implementation not in ("sdpa", "eager"):
+            raise ValueError(
+                f"Candidate scoring needs an attention mask per sequence, which {lm.config._attn_implementation!r} "
+                "attention does not take; load the model with attn_implementation='sdpa'."
+            )
+        prompt_mask, owner = batch.attention_mask, batch.candidate_actions  # (B, P), (B, L)
+        width = prompt_mask.shape[1]
+        offsets = offsets_within_candidates(owner)  # (B, L)
+        tail_positions = torch.where(owner >= 0, prompt_mask.sum(-1, keepdim=True) + offsets, 0)  # (B, L)
+        limit = getattr(lm.config, "max_position_embeddings", None)
+        if limit is not None and int(tail_positions.max()) >= limit:
+            raise ValueError(
+                f"A prompt and its longest candidate need {int(tail_positions.max()) + 1} positions, more than the "
+                f"model's {limit}; lower PolicyConfig.max_prompt_tokens to leave room for the action texts."
+            )
+        positions = torch.cat([position_ids_from(prompt_mask), tail_positions], dim=1)  # (B, T)
+        mask = candidate_attention(prompt_mask, owner)  # (B, 1, T, T)
+        if lm.config._attn_implementation == "eager":  # eager attention adds its mask to the scores
+            mask = torch.zeros(mask.shape, device=mask.device).masked_fill(~mask, torch.finfo(torch.float32).min)
         with policy.autocast():
-            prompt = lm.base_model(
-                input_ids=prompt_ids,
-                attention_mask=prompt_mask,
-                position_ids=position_ids_from(prompt_mask),
-                use_cache=True,
-            )
-            prompt_lengths = prompt_mask.sum(-1)[batch.row_state]  # (R,)
-            offsets = torch.arange(batch.candidate_ids.shape[1], device=policy.device)  # (L,)
-            candidates = lm.base_model(
-                input_ids=batch.candidate_ids,
-                attention_mask=torch.cat([prompt_mask[batch.row_state], batch.candidate_mask], dim=1),
-                position_ids=prompt_lengths.unsqueeze(1) + offsets,  # (R, L): right after each prompt
-                past_key_values=select_cache_rows(prompt.past_key_values, batch.row_state),
+            hidden = lm.base_model(
+                input_ids=torch.cat([batch.input_ids, batch.candidate_ids], dim=1),
+                attention_mask=mask,
+                position_ids=positions,
                 use_cache=False,
-            )
-            prompt_end = prompt.last_hidden_state[:, -1]  # (B, H): predicts each candidate's first token
-            # Position t of a candidate is predicted by the hidden state before it: the prompt's end, then its own.
-            hidden = torch.cat([prompt_end[batch.row_state].unsqueeze(1), candidates.last_hidden_state[:, :-1]], 1)
-            logits = lm.get_output_embeddings()(hidden)  # (R, L, V)
-        token_logprobs = logits.float().log_softmax(-1).gather(-1, batch.candidate_ids.unsqueeze(-1)).squeeze(-1)
-        row_scores = (token_logprobs * batch.candidate_mask).sum(-1)  # (R,)
-        if self.reduction == "mean":
-            row_scores = row_scores / batch.candidate_mask.sum(-1)
+            ).last_hidden_state  # (B, T, H)
+            # A candidate's token is predicted by the position before it: the prompt's end for its first token.
+            tail = torch.arange(owner.shape[1], device=owner.device)  # (L,)
+            predictor = torch.where(offsets == 0, width - 1, width + tail - 1)  # (B, L)
+            rows, columns = torch.nonzero(owner >= 0, as_tuple=True)  # (K,), (K,): the real candidate tokens
+            logits = lm.get_output_embeddings()(hidden[rows, predictor[rows, columns]])  # (K, V)
+        targets = batch.candidate_ids[rows, columns]  # (K,)
+        token_logprobs = logits.float().log_softmax(-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (K,)
+        actions = owner[rows, columns]  # (K,)
         scores = torch.zeros(batch.action_mask.shape, device=policy.device)  # (B, A)
-        scores = scores.index_put((batch.row_state, batch.row_action), row_scores)
+        scores = scores.index_put((rows, actions), token_logprobs, accumulate=True)
+        if self.reduction == "mean":
+            counts = torch.zeros_like(scores).index_put(
+                (rows, actions), torch.ones_like(token_logprobs), accumulate=True
+            )
+            scores = scores / counts.clamp(min=1)
         logprobs = masked_log_softmax(scores / policy.config.temperature, batch.action_mask)  # (B, A)
-        value = policy.value_head(prompt_end.float()).squeeze(-1)  # (B,)
+        value = policy.value_head(hidden[:, width - 1].float()).squeeze(-1)  # (B,)
         return logprobs, value
 
     __call__ = forward
 
     def get_action_and_value(
-        self, batch: ScoringBatch, action: torch.Tensor | None = None, *, greedy: bool = False
+        self, batch: PolicyBatch, action: torch.Tensor | None = None, *, greedy: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Like :meth:`LMPolicy.get_action_and_value`, with one sequence per (state, action)."""
+        """Like :meth:`LMPolicy.get_action_and_value`, scoring every action's text."""
         logprobs, value = self.forward(batch)  # (B, A), (B,)
         action, logprob, entropy = choose_actions(
             logprobs, batch.action_mask.to(logprobs.device), action, greedy=greedy

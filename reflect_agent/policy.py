@@ -55,8 +55,9 @@ class PolicyConfig:
         decider: How the policy picks an action. ``"labels"``: single-prompt enumeration, the logit of each
             action's label token after the prompt. ``"scoring"``: the same prompt, then each action's text
             scored as its continuation (:class:`reflect_agent.deciders.CandidateScoringDecider`, the sum of
-            its tokens' log-probabilities); SFT then trains the expert action's text instead of its label.
-            Online RL (:mod:`reflect_agent.ppo`) needs ``"labels"``.
+            its tokens' log-probabilities), every action in the same forward pass; SFT's completion objective
+            then trains the expert action's text instead of its label. Both work in SFT, evaluation and
+            online RL.
         temperature: Softmax temperature of the action distribution (sampling, log-probabilities, entropy).
         value_head: ``"linear"`` or ``"mlp"`` (one hidden layer of ``value_hidden_size`` with tanh).
         value_hidden_size: Hidden width of the ``"mlp"`` value head.
@@ -112,26 +113,41 @@ class PolicyConfig:
 
 @dataclass
 class PolicyBatch:
-    """Encoded prompts and their labels.
+    """Encoded prompts and their labels (and, for the scoring decider, every action's text after the prompt).
 
     Attributes:
         input_ids: ``(B, T)`` long, left-padded prompt tokens.
         attention_mask: ``(B, T)`` long, 1 on real tokens.
         label_ids: ``(B, A)`` long, the token id of each action's label (0 where no action).
         action_mask: ``(B, A)`` bool, True on the admissible actions (always a prefix of each row).
+        candidate_ids: ``(B, L)`` long or ``None``: the tokens of every admissible action's candidate text, one
+            candidate after another, right-padded; read by :class:`reflect_agent.deciders.CandidateScoringDecider`.
+        candidate_actions: ``(B, L)`` long or ``None``: the action each candidate token belongs to, -1 on padding.
     """
 
     input_ids: torch.Tensor
     attention_mask: torch.Tensor
     label_ids: torch.Tensor
     action_mask: torch.Tensor
+    candidate_ids: torch.Tensor | None = None
+    candidate_actions: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if (self.candidate_ids is None) != (self.candidate_actions is None):
+            raise ValueError("PolicyBatch needs both candidate_ids and candidate_actions, or neither.")
 
     def __len__(self) -> int:
         return self.input_ids.shape[0]
 
-    def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(input_ids, attention_mask, label_ids, action_mask)``."""
-        return self.input_ids, self.attention_mask, self.label_ids, self.action_mask
+    @property
+    def has_candidates(self) -> bool:
+        """Whether the batch holds the actions' candidate tokens (a scoring policy's encoding)."""
+        return self.candidate_ids is not None
+
+    def tensors(self) -> tuple[torch.Tensor, ...]:
+        """``(input_ids, attention_mask, label_ids, action_mask)``, then the candidate tensors when present."""
+        base = (self.input_ids, self.attention_mask, self.label_ids, self.action_mask)
+        return (*base, self.candidate_ids, self.candidate_actions) if self.has_candidates else base
 
     def to(self, device: str | torch.device) -> PolicyBatch:
         """This batch on ``device`` (the same object's tensors when they are there already)."""
@@ -144,30 +160,41 @@ class PolicyBatch:
         rows = PolicyBatch(*(t[index] for t in self.tensors()))
         keep_t = int(rows.attention_mask.sum(-1).max()) if len(rows) else 0
         keep_a = int(rows.action_mask.sum(-1).max()) if len(rows) else 0
+        candidates = ()
+        if rows.has_candidates:
+            keep_l = int((rows.candidate_actions >= 0).sum(-1).max()) if len(rows) else 0
+            candidates = (rows.candidate_ids[:, :keep_l], rows.candidate_actions[:, :keep_l])
         return PolicyBatch(
             rows.input_ids[:, rows.input_ids.shape[1] - keep_t :],
             rows.attention_mask[:, rows.attention_mask.shape[1] - keep_t :],
             rows.label_ids[:, :keep_a],
             rows.action_mask[:, :keep_a],
+            *candidates,
         )
 
     @staticmethod
     def cat(batches: list[PolicyBatch]) -> PolicyBatch:
-        """Concatenate batches along rows, left-padding tokens and right-padding actions to the widest."""
+        """Concatenate batches along rows, left-padding tokens and right-padding actions and candidates."""
         if not batches:
             raise ValueError("PolicyBatch.cat needs at least one batch.")
-        width_t = max(b.input_ids.shape[1] for b in batches)
-        width_a = max(b.label_ids.shape[1] for b in batches)
+        if len({b.has_candidates for b in batches}) > 1:
+            raise ValueError("PolicyBatch.cat got batches with and without candidates; encode them with one policy.")
 
-        def pad(t: torch.Tensor, width: int, left: bool) -> torch.Tensor:
-            missing = width - t.shape[1]
-            return nn.functional.pad(t, (missing, 0) if left else (0, missing), value=0)
+        def joined(field: str, *, left: bool, value: int = 0) -> torch.Tensor:
+            parts = [getattr(b, field) for b in batches]
+            width = max(t.shape[1] for t in parts)
+            padding = [(width - t.shape[1], 0) if left else (0, width - t.shape[1]) for t in parts]
+            return torch.cat([nn.functional.pad(t, pad, value=value) for t, pad in zip(parts, padding, strict=True)])
 
+        candidates = ()
+        if batches[0].has_candidates:
+            candidates = (joined("candidate_ids", left=False), joined("candidate_actions", left=False, value=-1))
         return PolicyBatch(
-            torch.cat([pad(b.input_ids, width_t, left=True) for b in batches]),
-            torch.cat([pad(b.attention_mask, width_t, left=True) for b in batches]),
-            torch.cat([pad(b.label_ids, width_a, left=False) for b in batches]),
-            torch.cat([pad(b.action_mask, width_a, left=False) for b in batches]),
+            joined("input_ids", left=True),
+            joined("attention_mask", left=True),
+            joined("label_ids", left=False),
+            joined("action_mask", left=False),
+            *candidates,
         )
 
 
@@ -354,6 +381,8 @@ class LMPolicy(nn.Module):
     ) -> PolicyBatch:
         """Encode states (``info["state"]``), their admissible actions and optional reflections (on CPU).
 
+        A ``"scoring"`` policy's batch also holds every action's candidate tokens.
+
         Raises:
             ValueError: A state offers no action or more actions than there are labels.
         """
@@ -375,7 +404,12 @@ class LMPolicy(nn.Module):
         for row, acts in enumerate(actions):
             label_ids[row, : len(acts)] = torch.tensor(self.label_token_ids[: len(acts)])
             action_mask[row, : len(acts)] = True
-        return PolicyBatch(input_ids, attention_mask, label_ids, action_mask)
+        batch = PolicyBatch(input_ids, attention_mask, label_ids, action_mask)
+        if self.config.decider == "scoring":
+            from reflect_agent.deciders import CandidateScoringDecider
+
+            batch = CandidateScoringDecider(self).with_candidates(batch, actions)
+        return batch
 
     # ----------------------------------------------------------------------------------------------
     # Forward pass.
@@ -413,7 +447,15 @@ class LMPolicy(nn.Module):
         return logits.float()
 
     def forward(self, batch: PolicyBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``, from one forward pass."""
+        """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``, from one forward pass.
+
+        A batch with candidates (a ``"scoring"`` policy's) is scored by
+        :class:`reflect_agent.deciders.CandidateScoringDecider`; any other by the labels' logits.
+        """
+        if batch.has_candidates:
+            from reflect_agent.deciders import CandidateScoringDecider
+
+            return CandidateScoringDecider(self).forward(batch)
         batch = batch.to(self.device)
         hidden = self.last_hidden_state(batch.input_ids, batch.attention_mask)  # (B, H)
         logits = self.label_logits(hidden, batch.label_ids) / self.config.temperature  # (B, A)
@@ -448,10 +490,6 @@ class LMPolicy(nn.Module):
         greedy: bool = False,
     ) -> list[int]:
         """Choose one action index per state (no gradients), by ``config.decider``."""
-        if self.config.decider == "scoring":
-            from reflect_agent.deciders import CandidateScoringDecider
-
-            return CandidateScoringDecider(self).act(states, actions, reflections, greedy=greedy)
         batch = self.encode(states, actions, reflections)
         action, _, _, _ = self.get_action_and_value(batch, greedy=greedy)
         return action.tolist()

@@ -195,11 +195,6 @@ class ReflectRLTrainer:
         self.rng = seed_everything(config.seed)
         self.run_dir = Path(config.output_dir) / config.name
         self.policy = policy if policy is not None else LMPolicy.from_config(config.policy)
-        if self.policy.config.decider != "labels":
-            raise ValueError(
-                f"Online RL needs a policy with decider='labels' (single-prompt enumeration), got "
-                f"{self.policy.config.decider!r}; train a 'scoring' policy with SFT and evaluate it instead."
-            )
         if reflector is None and config.use_reflector:
             reflector = Reflector.from_config(config.reflector, policy=self.policy)
         self.reflector = reflector if config.use_reflector else None

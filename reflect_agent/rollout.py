@@ -29,7 +29,6 @@ import torch
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.data import reflector_state
-from reflect_agent.deciders import CandidateScoringDecider
 from reflect_agent.policy import LMPolicy, PolicyBatch
 from reflect_agent.reflector import Reflector
 from reflect_agent.replay import Episode
@@ -191,7 +190,7 @@ def collect_rollout(
         start = time.perf_counter()
         batch = policy.encode(states, admissible, reflections)
         with torch.no_grad():
-            action, logprob, _, value = _choose(policy, batch, admissible, greedy)
+            action, logprob, _, value = policy.get_action_and_value(batch, greedy=greedy)
         action, logprob, value = action.cpu(), logprob.float().cpu(), value.float().cpu()
         timings["policy_s"] += time.perf_counter() - start
 
@@ -262,16 +261,6 @@ def collect_rollout(
         episodes=episodes,
         timings=timings,
     )
-
-
-def _choose(
-    policy: LMPolicy, batch: PolicyBatch, admissible: list[list[str]], greedy: bool
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``policy.get_action_and_value`` by the policy's decider (a ``"scoring"`` policy scores the action texts)."""
-    if policy.config.decider == "scoring":
-        scorer = CandidateScoringDecider(policy)
-        return scorer.get_action_and_value(scorer.with_candidates(batch, admissible), greedy=greedy)
-    return policy.get_action_and_value(batch, greedy=greedy)
 
 
 def score_episodes(policy: LMPolicy, episodes: Sequence[Episode], *, chunk: int = 16) -> Rollout:

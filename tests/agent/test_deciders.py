@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reflect_agent.deciders import CandidateScoringDecider, GenerateParseDecider, line_done
+from reflect_agent.deciders import (
+    CandidateScoringDecider,
+    GenerateParseDecider,
+    candidate_attention,
+    line_done,
+    offsets_within_candidates,
+)
 from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm
 from tests.agent.test_reflector import parrot
 
@@ -36,7 +42,7 @@ def reference_scores(policy: LMPolicy, state: str, actions: list[str]) -> list[f
 def test_scoring_matches_a_per_candidate_reference(policy):
     decider = CandidateScoringDecider(policy)
     batch = decider.encode(STATES, ACTIONS)
-    assert batch.candidate_ids.shape[0] == 6 and len(batch) == 2  # one row per (state, action)
+    assert len(batch) == 2 and batch.candidate_actions.max(-1).values.tolist() == [1, 3]  # one row per state
     with torch.no_grad():
         logprobs, _ = decider(batch)
     for row, (state, actions) in enumerate(zip(STATES, ACTIONS, strict=True)):
@@ -57,6 +63,32 @@ def test_scoring_matches_the_reference_on_gpt2(gpt2_tokenizer):
     for row, (state, actions) in enumerate(zip(STATES, ACTIONS, strict=True)):
         expected = torch.tensor(reference_scores(policy, state, actions)).log_softmax(-1)
         torch.testing.assert_close(logprobs[row, : len(actions)], expected, atol=1e-4, rtol=1e-4)
+
+
+def test_candidates_see_the_prompt_and_themselves_only():
+    prompt_mask = torch.tensor([[0, 1, 1]])  # one left pad, a two-token prompt
+    owner = torch.tensor([[0, 0, 1, -1]])  # action 0 has two tokens, action 1 one, then padding
+    assert offsets_within_candidates(owner).tolist()[0][:3] == [0, 1, 0]
+    mask = candidate_attention(prompt_mask, owner)[0, 0].int().tolist()
+    assert mask == [
+        [1, 0, 0, 0, 0, 0, 0],  # the pad sees itself only
+        [0, 1, 0, 0, 0, 0, 0],
+        [0, 1, 1, 0, 0, 0, 0],
+        [0, 1, 1, 1, 0, 0, 0],  # action 0, first token: the prompt and itself
+        [0, 1, 1, 1, 1, 0, 0],
+        [0, 1, 1, 0, 0, 1, 0],  # action 1: the prompt and itself, not action 0
+        [0, 1, 1, 0, 0, 0, 1],  # trailing padding (never read)
+    ]
+
+
+def test_scoring_needs_positions_for_the_longest_candidate(gpt2_tokenizer):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    model = GPT2LMHeadModel(GPT2Config(n_embd=32, n_layer=1, n_head=2, n_positions=40, vocab_size=len(gpt2_tokenizer)))
+    policy = LMPolicy(model.eval(), gpt2_tokenizer, PolicyConfig(model="gpt2-random", lora=False, max_prompt_tokens=36))
+    decider = CandidateScoringDecider(policy)
+    with pytest.raises(ValueError, match="lower PolicyConfig.max_prompt_tokens"):
+        decider(decider.encode([STATES[1]], [["look around the corridor and then some more"]]))
 
 
 def test_scoring_agrees_with_enumeration_when_candidates_are_the_labels(policy):

@@ -68,9 +68,12 @@ def test_zero_iterations_stop_after_the_warm_up(tmp_path):
         run(dataclasses.replace(args, variant="rl"))
 
 
-def test_a_scoring_decider_is_for_the_warm_up_and_evaluation_only(tmp_path):
-    with pytest.raises(ValueError, match="online RL needs decider 'labels'"):
-        run(small_run(tmp_path, "scoring", variant="reflect-rl", decider="scoring"))
+def test_the_main_job_runs_reflect_rl_with_a_scoring_policy(tmp_path):
+    results = run(small_run(tmp_path, "scoring", variant="reflect-rl", decider="scoring"))
+    assert (tmp_path / "scoring" / "sft_policy_reflect_scoring").is_dir()
+    assert results["evaluations"]["after RL"]["episodes"] == 2
+    rows = [json.loads(line) for line in (tmp_path / "scoring" / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 1 and all(value == value for value in rows[0].values() if isinstance(value, float))
 
 
 def test_rl_samples_at_the_temperature_asked_for(tmp_path, monkeypatch):
