@@ -6,7 +6,10 @@ prompt's tokens are labelled ``-100`` and only the completion is learned.
 * **Policy**: prompt = the policy's own rendering (:meth:`LMPolicy.encode`, so SFT and RL read the
   very same tokens), with the record's reflection in the analysis section or without one; completion =
   the label token of the expert action, or the tokens of its text when the policy decides by
-  ``"scoring"`` (:class:`reflect_agent.deciders.CandidateScoringDecider`'s candidate tokens).
+  ``"scoring"`` (:class:`reflect_agent.deciders.CandidateScoringDecider`'s candidate tokens). With
+  ``SFTConfig.objective="policy"`` the loss is instead the expert action's negative log-likelihood under
+  the policy's own action distribution (:class:`PolicyObjectiveTrainer`): the softmax over the admissible
+  actions that RL samples from, so the other admissible actions of each state serve as negatives.
 * **Reflector**: prompt = :meth:`PromptTemplate.reflector_prompt` of the state (with the last action,
   :func:`reflect_agent.data.reflector_state`); completion = the reflection and the end-of-sequence token.
   Prompt and completion are tokenized apart and joined, so the model learns to continue exactly the
@@ -35,7 +38,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -51,7 +54,7 @@ from reflect_agent.checkpoint import atomic_directory, atomic_write_json
 from reflect_agent.data import StepRecord, read_jsonl, reflector_state
 from reflect_agent.deciders import CandidateScoringDecider
 from reflect_agent.models import apply_lora, load_model
-from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm, left_pad, position_ids_from
+from reflect_agent.policy import LMPolicy, PolicyBatch, PolicyConfig, causal_lm, left_pad, position_ids_from
 from reflect_agent.prompts import PromptTemplate, fit_state
 
 IGNORE_INDEX = -100
@@ -78,6 +81,11 @@ class SFTConfig:
             (the rest have none), so the policy also acts when the reflector is skipped or weak.
         save_steps: Steps between checkpoints when training into a checkpoint folder (see
             :func:`train_completions`).
+        objective: For the policy. ``"completion"``: the cross-entropy of the completion tokens over the whole
+            vocabulary (the expert action's label token, or a scoring policy's action text). ``"policy"``: the
+            negative log-likelihood of the expert action under the policy's own action distribution (the
+            softmax over the admissible labels, or over the scored action texts), which pushes every other
+            admissible action down: behaviour cloning of the very distribution that RL samples from.
         group_by_length: Batch examples of similar length (the ``Trainer``'s ``LengthGroupedSampler``:
             shuffled, then sorted within chunks of ~50 batches) instead of uniformly at random. Batches
             are padded to their longest example: on FileQA's reading warm-up data, padding is 42% of the
@@ -98,6 +106,7 @@ class SFTConfig:
     logging_steps: int = 10
     reflection_prob: float = 1.0
     save_steps: int = 20
+    objective: Literal["completion", "policy"] = "completion"
     group_by_length: bool = False
 
     def __post_init__(self) -> None:
@@ -112,50 +121,68 @@ class SFTConfig:
             raise ValueError(f"reflection_prob must lie in [0, 1], got {self.reflection_prob}.")
         if self.save_steps < 1:
             raise ValueError(f"save_steps must be >= 1, got {self.save_steps}.")
+        if self.objective not in ("completion", "policy"):
+            raise ValueError(f"objective must be 'completion' or 'policy', got {self.objective!r}.")
 
 
 # --------------------------------------------------------------------------------------------------
 # Examples.
 
 
-def policy_examples(
-    policy: LMPolicy,
-    records: Sequence[StepRecord],
-    *,
-    reflection_prob: float = 1.0,
-    seed: int = 0,
-    chunk: int = 64,
-) -> list[dict[str, list[int]]]:
-    """Policy examples: the policy's own prompt tokens, then the expert action's label token (or text tokens).
+def encoded_records(
+    policy: LMPolicy, records: Sequence[StepRecord], *, reflection_prob: float = 1.0, seed: int = 0, chunk: int = 64
+) -> Iterator[tuple[PolicyBatch, StepRecord]]:
+    """Each record as the policy encodes it (a one-row :class:`PolicyBatch`), with or without its reflection.
 
     Args:
-        policy: The policy whose prompts (and labels) are used.
+        policy: The policy whose prompts (labels, and candidates for a scoring policy) are used.
         records: Warm-up records.
         reflection_prob: Share of prompts that include the record's reflection (drawn with ``seed``).
         seed: Seeds which prompts include their reflection.
         chunk: Records encoded per call to :meth:`LMPolicy.encode`.
-
-    Returns:
-        ``{"input_ids", "labels"}`` per record, ``labels`` being ``-100`` except on the completion: the label
-        token, or with ``policy.config.decider == "scoring"`` the tokens that decider scores for the action.
     """
-    scorer = CandidateScoringDecider(policy) if policy.config.decider == "scoring" else None
     rng = np.random.default_rng(seed)
     shown = rng.random(len(records)) < reflection_prob
-    examples = []
     for start in range(0, len(records), chunk):
         part = records[start : start + chunk]
         reflections = [r.reflection if shown[start + i] else None for i, r in enumerate(part)]
         batch = policy.encode([r.state for r in part], [r.actions for r in part], reflections)
         for row, record in enumerate(part):
-            prompt = batch.input_ids[row][batch.attention_mask[row].bool()].tolist()
-            action = record.expert_action
-            if scorer is None:
-                completion = [int(batch.label_ids[row, action])]
-            else:
-                completion = scorer.candidate_tokens(record.actions[action], policy.labels[action])
-            examples.append({"input_ids": prompt + completion, "labels": [IGNORE_INDEX] * len(prompt) + completion})
+            yield batch[row], record
+
+
+def policy_examples(
+    policy: LMPolicy, records: Sequence[StepRecord], *, reflection_prob: float = 1.0, seed: int = 0
+) -> list[dict[str, list[int]]]:
+    """Completion examples: the policy's own prompt tokens, then the expert action's label token (or text tokens).
+
+    Returns:
+        ``{"input_ids", "labels"}`` per record (see :func:`encoded_records` for the arguments), ``labels`` being
+        ``-100`` except on the completion: the label token, or with ``policy.config.decider == "scoring"`` the
+        tokens that decider scores for the action.
+    """
+    scorer = CandidateScoringDecider(policy) if policy.config.decider == "scoring" else None
+    examples = []
+    for batch, record in encoded_records(policy, records, reflection_prob=reflection_prob, seed=seed):
+        prompt = batch.input_ids[0].tolist()
+        action = record.expert_action
+        if scorer is None:
+            completion = [int(batch.label_ids[0, action])]
+        else:
+            completion = scorer.candidate_tokens(record.actions[action], policy.labels[action])
+        examples.append({"input_ids": prompt + completion, "labels": [IGNORE_INDEX] * len(prompt) + completion})
     return examples
+
+
+def choice_examples(
+    policy: LMPolicy, records: Sequence[StepRecord], *, reflection_prob: float = 1.0, seed: int = 0
+) -> list[dict[str, Any]]:
+    """Examples of the ``"policy"`` objective: ``{"input_ids": prompt tokens, "batch": the record encoded,
+    "action": the expert's index}`` per record (see :func:`encoded_records` for the arguments)."""
+    return [
+        {"input_ids": batch.input_ids[0].tolist(), "batch": batch, "action": record.expert_action}
+        for batch, record in encoded_records(policy, records, reflection_prob=reflection_prob, seed=seed)
+    ]
 
 
 def reflector_examples(
@@ -197,6 +224,14 @@ class CompletionCollator:
         return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
 
 
+def collate_choices(examples: list[dict[str, Any]]) -> dict[str, Any]:
+    """A batch of :func:`choice_examples`: ``{"batch": PolicyBatch, "actions": (B,) long}``."""
+    return {
+        "batch": PolicyBatch.cat([e["batch"] for e in examples]),
+        "actions": torch.tensor([e["action"] for e in examples], dtype=torch.long),
+    }
+
+
 class CompletionOnlyTrainer(Trainer):
     """A ``Trainer`` whose loss is the cross-entropy of the completion tokens alone.
 
@@ -236,6 +271,36 @@ class CompletionOnlyTrainer(Trainer):
             raise FloatingPointError(
                 f"SFT loss is {loss.item()} at step {self.state.global_step} over {int(chosen.sum())} completion "
                 "tokens; lower the learning rate or turn autocast off."
+            )
+        return (loss, None) if return_outputs else loss
+
+
+class PolicyObjectiveTrainer(Trainer):
+    """A ``Trainer`` whose loss is the negative log-likelihood of the expert actions under ``policy``'s own action
+    distribution (one forward pass per batch, by the policy's decider)."""
+
+    def __init__(self, *args: Any, policy: LMPolicy, autocast: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.policy = policy
+        self.autocast = autocast
+
+    def compute_loss(
+        self,
+        model: nn.Module,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: torch.Tensor | int | None = None,
+    ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        device = self.policy.device
+        context = torch.autocast(device.type, dtype=torch.bfloat16) if self.autocast else contextlib.nullcontext()
+        with context:
+            logprobs, _ = self.policy(inputs["batch"])  # (B, A)
+        actions = inputs["actions"].to(device)
+        loss = -logprobs.gather(1, actions.unsqueeze(1)).mean()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"SFT loss is {loss.item()} at step {self.state.global_step}; lower the learning rate or turn "
+                "autocast off."
             )
         return (loss, None) if return_outputs else loss
 
@@ -324,6 +389,43 @@ def train_completions(
 ) -> SFTResult:
     """Fine-tune ``model`` (usually LoRA-wrapped) on completion examples with :class:`CompletionOnlyTrainer`.
 
+    :func:`train_examples` with that trainer; see there.
+    """
+    return train_examples(
+        model,
+        examples,
+        config,
+        CompletionOnlyTrainer,
+        CompletionCollator(tokenizer.pad_token_id),
+        checkpoint_dir=checkpoint_dir,
+        progress=progress,
+    )
+
+
+def train_examples(
+    model: nn.Module,
+    examples: list[dict[str, Any]],
+    config: SFTConfig,
+    trainer_class: type[Trainer],
+    collator: Callable[[list[dict[str, Any]]], dict[str, Any]],
+    *,
+    checkpoint_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    **trainer_options: Any,
+) -> SFTResult:
+    """Fine-tune ``model`` on ``examples`` (each with its prompt's ``input_ids``) with a ``Trainer`` subclass.
+
+    Args:
+        model: The model whose trainable weights are updated (and checkpointed).
+        examples: The training examples; ``input_ids`` sets their length for ``group_by_length`` and identifies
+            them for :func:`check_resumable`.
+        config: Training settings.
+        trainer_class: :class:`CompletionOnlyTrainer` or :class:`PolicyObjectiveTrainer` (it takes ``autocast``).
+        collator: Turns a list of examples into the trainer's inputs.
+        checkpoint_dir: Where checkpoints go (see below).
+        progress: Show the ``Trainer``'s progress bar.
+        trainer_options: More keyword arguments of ``trainer_class``.
+
     With ``checkpoint_dir``, the ``Trainer`` saves a checkpoint there every ``config.save_steps`` steps
     (the trainable weights, optimizer, schedule, RNG states and data position; the newest is kept), and a
     call that finds a complete one resumes from it: an interrupted warm-up run again with the same
@@ -368,12 +470,13 @@ def train_completions(
             remove_unused_columns=False,
             dataloader_num_workers=0,
         )
-        trainer = CompletionOnlyTrainer(
+        trainer = trainer_class(
             model=model,
             args=args,
-            data_collator=CompletionCollator(tokenizer.pad_token_id),
+            data_collator=collator,
             train_dataset=examples,
             autocast=config.autocast,
+            **trainer_options,
         )
         start = time.perf_counter()
         output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
@@ -392,13 +495,26 @@ def sft_policy(
     checkpoint_dir: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> SFTResult:
-    """Warm up ``policy`` (its LoRA adapters) on the expert's labels; see :func:`policy_examples`.
+    """Warm up ``policy`` (its LoRA adapters) on the expert's actions, by ``config.objective``: the completion
+    tokens of :func:`policy_examples`, or the policy's own action distribution on :func:`choice_examples`.
 
-    ``checkpoint_dir``: checkpoints, and resuming from them, as in :func:`train_completions`.
+    ``checkpoint_dir``: checkpoints, and resuming from them, as in :func:`train_examples`.
     """
-    examples = policy_examples(policy, records, reflection_prob=config.reflection_prob, seed=config.seed)
-    return train_completions(
-        policy.model, policy.tokenizer, examples, config, checkpoint_dir=checkpoint_dir, progress=progress
+    options = {"reflection_prob": config.reflection_prob, "seed": config.seed}
+    if config.objective == "completion":
+        examples = policy_examples(policy, records, **options)
+        return train_completions(
+            policy.model, policy.tokenizer, examples, config, checkpoint_dir=checkpoint_dir, progress=progress
+        )
+    return train_examples(
+        policy.model,
+        choice_examples(policy, records, **options),
+        config,
+        PolicyObjectiveTrainer,
+        collate_choices,
+        checkpoint_dir=checkpoint_dir,
+        progress=progress,
+        policy=policy,
     )
 
 

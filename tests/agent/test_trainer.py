@@ -27,6 +27,8 @@ from reflect_agent.sft import (
     CompletionOnlyTrainer,
     SFTConfig,
     SFTResult,
+    choice_examples,
+    collate_choices,
     last_complete_checkpoint,
     policy_examples,
     reflector_examples,
@@ -431,7 +433,7 @@ def test_an_interrupted_sft_resumes_from_its_last_complete_checkpoint(tmp_path, 
         sft_policy(resumed, records, dataclasses.replace(config, learning_rate=1e-3), checkpoint_dir=tmp_path)
 
 
-def test_a_scoring_policy_learns_the_action_text_and_cannot_do_online_rl(tmp_path):
+def test_a_scoring_policy_learns_the_action_text_by_sft():
     policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", temperature=0.2, decider="scoring"))
     records = expert_records(BANDIT, range(16), perturb_prob=0.0)
     completion = [t for t in policy_examples(policy, records[:1])[0]["labels"] if t != IGNORE_INDEX]
@@ -444,8 +446,39 @@ def test_a_scoring_policy_learns_the_action_text_and_cannot_do_online_rl(tmp_pat
     scorer = CandidateScoringDecider(policy)
     assert policy.act(states, actions, greedy=True) == scorer.act(states, actions, greedy=True) == [2, 2, 2, 2]
     assert evaluate(policy, None, BANDIT, range(4), num_envs=2).successes == 4
-    with pytest.raises(ValueError, match="decider='labels'"):
-        ReflectRLTrainer(tiny_config(tmp_path), policy=policy)
+
+
+@pytest.mark.parametrize("decider", ["labels", "scoring"])
+def test_the_policy_objective_clones_the_expert_under_the_policys_own_distribution(decider):
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", temperature=0.2, decider=decider))
+    records = expert_records(BANDIT, range(16), perturb_prob=0.0)
+    examples = choice_examples(policy, records[:2])
+    batch = collate_choices(examples)["batch"]
+    assert batch.has_candidates == (decider == "scoring") and examples[0]["action"] == 2
+    states, actions = [r.state for r in records[:4]], [r.actions for r in records[:4]]
+
+    def expert_logprob() -> float:
+        with torch.no_grad():
+            return float(policy(policy.encode(states, actions))[0][:, 2].mean())
+
+    before = expert_logprob()
+    config = SFTConfig(max_steps=8, batch_size=8, learning_rate=1e-2, logging_steps=1, objective="policy")
+    result = sft_policy(policy, records, config, progress=False)
+    assert result.steps == 8 and result.losses[0] == pytest.approx(-before, abs=0.3)  # the policy's own NLL
+    assert result.losses[-1] < result.losses[0] and expert_logprob() > before
+    assert policy.act(states, actions, greedy=True) == [2, 2, 2, 2]
+    with pytest.raises(ValueError, match="objective must be"):
+        SFTConfig(objective="contrastive")
+
+
+def test_a_scoring_policy_learns_the_tiny_task_online(tmp_path):
+    policy = PolicyConfig(model="tiny", device="cpu", temperature=0.2, decider="scoring")
+    trainer = ReflectRLTrainer(tiny_config(tmp_path, policy=policy, iterations=5))
+    rows = trainer.train()
+    success = [row["env/success_rate"] for row in rows]
+    assert success[0] < 0.5 and np.mean(success[-2:]) >= 0.8, success
+    assert all(np.isfinite(row["losses/pg_loss"]) for row in rows)
+    assert trainer.evaluate(8).success_rate == 1.0
 
 
 def test_top_layers_lora_targets_adapt_only_the_last_blocks():
