@@ -215,10 +215,17 @@ def trained_reflector(args: MainArgs, records: list, artifacts: Path, timings: d
 
 
 def warmed_up_policy(args: MainArgs, records: list, artifacts: Path, timings: dict[str, float]) -> LMPolicy:
-    """The policy after SFT (with reflections in its prompts for ``reflect-rl``), reused once trained."""
-    folder = artifacts / ("sft_policy_reflect" if args.reflects else "sft_policy")
+    """The policy after SFT (with reflections in its prompts for ``reflect-rl``), reused once trained.
+
+    Its folder is named after what sets it apart: ``sft_policy``, then ``_reflect``, the decider when it is not
+    ``labels`` and the SFT objective when it is not ``completion`` (``sft_policy_scoring_policy-objective``).
+    """
+    name = "sft_policy_reflect" if args.reflects else "sft_policy"
     if args.decider != "labels":
-        folder = folder.with_name(f"{folder.name}_{args.decider}")
+        name += f"_{args.decider}"
+    if args.policy_sft.objective != "completion":
+        name += f"_{args.policy_sft.objective}-objective"
+    folder = artifacts / name
     if folder.is_dir():
         return LMPolicy.load(folder, trainable=True)
     policy = LMPolicy.from_config(policy_config(args))

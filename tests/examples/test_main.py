@@ -69,8 +69,10 @@ def test_zero_iterations_stop_after_the_warm_up(tmp_path):
 
 
 def test_the_main_job_runs_reflect_rl_with_a_scoring_policy(tmp_path):
-    results = run(small_run(tmp_path, "scoring", variant="reflect-rl", decider="scoring"))
-    assert (tmp_path / "scoring" / "sft_policy_reflect_scoring").is_dir()
+    args = small_run(tmp_path, "scoring", variant="reflect-rl", decider="scoring")
+    args.policy_sft.objective = "policy"
+    results = run(args)
+    assert (tmp_path / "scoring" / "sft_policy_reflect_scoring_policy-objective").is_dir()
     assert results["evaluations"]["after RL"]["episodes"] == 2
     rows = [json.loads(line) for line in (tmp_path / "scoring" / "metrics.jsonl").read_text().splitlines()]
     assert len(rows) == 1 and all(value == value for value in rows[0].values() if isinstance(value, float))
