@@ -398,6 +398,25 @@ def test_expert_reads_before_identifying_when_asked(hostile):
     assert taken == ["cd widgets", "cat slider.py", "id slider.py"] and info["success"]
 
 
+def test_a_searching_expert_reads_the_folder_in_listing_order_up_to_the_answer(hostile):
+    env = one_task_env(hostile["repo"], "widgets/slider.py", expert_search=True, max_actions=8)
+    _, info = env.reset(seed=0)
+    taken, listed = [], []
+    while True:
+        if info["state"].split("# Current directory\n")[1].startswith("repo/widgets/"):
+            listed += [a for a in info["actions"] if a.startswith("cat ") and a not in listed]
+        action = info["actions"][env.unwrapped.expert_action()]
+        taken.append(action)
+        _, _, terminated, truncated, info = env.step(info["actions"].index(action))
+        if terminated or truncated:
+            break
+    reads = [a for a in taken if a.startswith("cat ")]
+    assert taken[0] == "cd widgets" and taken[-1] == "id slider.py" and info["success"]
+    assert "next page" in taken  # max_actions=8 splits the folder into pages, which the expert turns
+    assert reads == listed[: listed.index("cat slider.py") + 1]  # every file listed before the answer, in order
+    assert env.unwrapped.expert_reads  # searching implies reading the answer before naming it
+
+
 def test_observation_shows_question_directory_entries_history_and_result(hostile):
     env = one_task_env(hostile["repo"], "widgets/slider.py")
     obs, info = env.reset(seed=0)

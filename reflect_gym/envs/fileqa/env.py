@@ -178,6 +178,10 @@ class FileQAEnv(TextEnv):
     - ``reward_scale``: divides every reward (default ``horizon``).
     - ``expert_reads``: the expert ``cat``\\ s the answer before ``id`` (the paper's demonstrations);
       default ``False``, the shortest command sequence.
+    - ``expert_search``: in the answer's folder the expert reads the files in listing order, from the
+      first it has not read, until it has read the answer, then names it (implies ``expert_reads``).
+      Whether it names the file it just read then depends only on what that file shows, so its
+      demonstrations hold the check an agent without the answer has to make. Default ``False``.
     - ``max_output_lines``, ``max_data_lines``, ``max_output_chars``, ``history_length``,
       ``max_length``: the observation's limits described above.
     - ``invalid_action``, ``invalid_action_penalty`` (default: one step's cost), ``render_mode``: see
@@ -208,6 +212,7 @@ class FileQAEnv(TextEnv):
         leaveout_prob: float = 0.0,
         reward_scale: float | None = None,
         expert_reads: bool = False,
+        expert_search: bool = False,
         max_output_lines: int = 100,
         max_data_lines: int = 5,
         max_output_chars: int = 1200,
@@ -244,7 +249,8 @@ class FileQAEnv(TextEnv):
         )
         self.leaveout_prob = float(leaveout_prob)
         self.reward_scale = scale
-        self.expert_reads = bool(expert_reads)
+        self.expert_search = bool(expert_search)
+        self.expert_reads = bool(expert_reads) or self.expert_search
         self.history_length = history_length
         self._limits = {"max_lines": max_output_lines, "max_data_lines": max_data_lines, "max_chars": max_output_chars}
 
@@ -479,7 +485,8 @@ class FileQAEnv(TextEnv):
 
         The sequence goes up to the common ancestor, down to the answer's folder, turns pages where the
         next entry is on another page, optionally ``cat``\\ s the answer (``expert_reads``) and ends with
-        ``id``. Among several answers the cheapest is taken, the first on ties.
+        ``id``. With ``expert_search`` it ``cat``\\ s, in the answer's folder, every unread file listed before
+        the answer first. Among several answers the cheapest is taken, the first on ties.
         """
         snapshot = self._snapshot
         here = [*snapshot.ancestors(snapshot.nodes[self._cwd]), self._cwd]
@@ -507,6 +514,17 @@ class FileQAEnv(TextEnv):
         parents = [there[common - 1], *there[common:]]
         reads = self.expert_reads and answer not in self._catted
         cost, first = ups + len(steps) + int(reads), None
+        if self.expert_search and reads:
+            # Files listed before the answer and not read yet are read first, in listing order.
+            view = self._view(parents[-1])
+            files = [target for page in view.pages for op, target in page.ops if op == "cat"]
+            unread = [f for f in files[: files.index(answer)] if f not in self._catted]
+            if unread:
+                cost += len(unread)
+                if ups == 0 and len(steps) == 1:  # in the answer's folder: the first unread file is next
+                    turns = view.page_of[unread[0]] - self._page
+                    first = ("next" if turns > 0 else "previous", parents[-1]) if turns else ("cat", unread[0])
+                    return cost + abs(turns), first
         for position, (parent, entry) in enumerate(zip(parents, steps, strict=True)):
             start = self._page if ups == 0 and position == 0 else 0
             turns = self._view(parent).page_of[entry] - start
