@@ -27,8 +27,10 @@ visited state kept until there are enough). All deciders use the same model, the
 
 Each decider makes one untimed warm-up decision first; then the timed passes go round-robin over the deciders
 (``--repeats`` rounds) and each decider's fastest pass counts; decisions per second = states / seconds (greedy
-decisions, no gradients). On a busy CPU, ``--threads 1`` avoids thread oversubscription. The goal: enumeration at least ``0.8 x N`` times faster than scoring (N: mean admissible
-actions), and faster than generate-then-parse. Peak memory: CUDA's max allocated (reset per measurement), or
+decisions, no gradients). On a busy CPU, ``--threads 1`` avoids thread oversubscription. Scoring costs about
+one prompt pass plus the candidates' tokens; scoring each ``prompt + candidate`` as a sequence of its own would
+cost about N prompt passes (N: mean admissible actions), and did before scoring shared its prompt (28x slower
+than enumeration on FileQA in ``benchmarks/results/speed_decide_smollm2_cpu.json``). Peak memory: CUDA's max allocated (reset per measurement), or
 on CPU the process's peak resident set (monotone over the run, so read it as an upper bound).
 """
 
@@ -239,7 +241,7 @@ def main() -> None:
         mean_tokens = float(np.mean([len(policy.tokenizer(p).input_ids) for p in prompts]))
         print(
             f"\n{env_id}: {len(states)} states, mean admissible actions N = {mean_actions:.1f}, "
-            f"mean prompt tokens {mean_tokens:.0f}; goal: enumeration >= {0.8 * mean_actions:.1f}x scoring"
+            f"mean prompt tokens {mean_tokens:.0f}"
         )
         print(f"{'env':<18} {'decider':<20} {'batch':>5} {'dec/s':>8} {'peak MB':>8} {'vs scoring':>10}")
         for batch_size in args.batch_sizes:
@@ -248,9 +250,7 @@ def main() -> None:
                 row.update(mean_actions=mean_actions, mean_prompt_tokens=mean_tokens)
             rows += new_rows
             if "enumeration" in rates and "scoring" in rates:
-                speedup = rates["enumeration"] / rates["scoring"]
-                verdict = "met" if speedup >= 0.8 * mean_actions else "NOT met"
-                print(f"  enumeration / scoring = {speedup:.1f}x (goal {0.8 * mean_actions:.1f}x: {verdict})")
+                print(f"  enumeration / scoring = {rates['enumeration'] / rates['scoring']:.1f}x")
             if "enumeration" in rates and "generate" in rates:
                 parsed = np.mean([d >= 0 for d in decisions["generate"]])
                 print(
