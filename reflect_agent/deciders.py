@@ -95,10 +95,10 @@ class CandidateScoringDecider:
         self, states: list[str], actions: list[list[str]], reflections: list[str | None] | None = None
     ) -> PolicyBatch:
         """Encode each state's prompt and its admissible actions' candidate tokens, on CPU."""
-        return self.with_candidates(self.policy.encode(states, actions, reflections), actions)
+        return self.with_candidates(self.policy.encode_prompts(states, actions, reflections), actions)
 
     def with_candidates(self, prompts: PolicyBatch, actions: list[list[str]]) -> PolicyBatch:
-        """``prompts`` (from :meth:`LMPolicy.encode`) with the candidate tokens of ``actions`` added (on CPU)."""
+        """``prompts`` (from :meth:`LMPolicy.encode_prompts`) with the candidate tokens of ``actions`` (on CPU)."""
         labels = self.policy.labels
         rows = [
             [

@@ -381,7 +381,19 @@ class LMPolicy(nn.Module):
     ) -> PolicyBatch:
         """Encode states (``info["state"]``), their admissible actions and optional reflections (on CPU).
 
-        A ``"scoring"`` policy's batch also holds every action's candidate tokens.
+        A ``"scoring"`` policy's batch also holds every action's candidate tokens; see :meth:`encode_prompts`.
+        """
+        batch = self.encode_prompts(states, actions, reflections)
+        if self.config.decider == "scoring":
+            from reflect_agent.deciders import CandidateScoringDecider
+
+            batch = CandidateScoringDecider(self).with_candidates(batch, actions)
+        return batch
+
+    def encode_prompts(
+        self, states: list[str], actions: list[list[str]], reflections: list[str | None] | None = None
+    ) -> PolicyBatch:
+        """The prompts and labels of :meth:`encode`, without candidate tokens whatever the decider.
 
         Raises:
             ValueError: A state offers no action or more actions than there are labels.
@@ -404,12 +416,7 @@ class LMPolicy(nn.Module):
         for row, acts in enumerate(actions):
             label_ids[row, : len(acts)] = torch.tensor(self.label_token_ids[: len(acts)])
             action_mask[row, : len(acts)] = True
-        batch = PolicyBatch(input_ids, attention_mask, label_ids, action_mask)
-        if self.config.decider == "scoring":
-            from reflect_agent.deciders import CandidateScoringDecider
-
-            batch = CandidateScoringDecider(self).with_candidates(batch, actions)
-        return batch
+        return PolicyBatch(input_ids, attention_mask, label_ids, action_mask)
 
     # ----------------------------------------------------------------------------------------------
     # Forward pass.
