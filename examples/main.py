@@ -25,7 +25,9 @@ between runs (``examples.ablation`` uses it), reusing whatever is already there.
 
 Run an interrupted command again to continue it: the warm-up data and finished SFT results are reused,
 and an unfinished SFT resumes from its last checkpoint (``<folder>.checkpoints``, every
-``--policy-sft.save-steps`` / ``--reflector-sft.save-steps`` steps). Evaluations and RL start over.
+``--policy-sft.save-steps`` / ``--reflector-sft.save-steps`` steps). RL saves a checkpoint after every
+iteration (``<run>/checkpoints/``) and continues from the newest one; with a larger ``--iterations`` the same
+command trains a finished run on. Evaluations start over.
 """
 
 from __future__ import annotations
@@ -88,7 +90,8 @@ class MainArgs:
         temperature: Softmax temperature of the policy's actions in RL (sampling and the PPO update);
             below 1, rollouts stay closer to the warm-up's greedy choices. Evaluations are greedy.
         curriculum: RL stages (warm-up data comes from each of them); none: ``env_id`` alone.
-        iterations: RL iterations (0: stop after the warm-up and evaluate it, as ``sft`` does).
+        iterations: RL iterations (0: stop after the warm-up and evaluate it, as ``sft`` does). A run folder
+            with RL checkpoints continues from the newest; its other settings must be the same.
         num_envs: Episodes per RL iteration (and evaluation batch size).
         replay_episodes: Successful episodes replayed per iteration.
         eval_episodes: Held-out episodes per evaluation.
@@ -324,7 +327,8 @@ def run(args: MainArgs) -> dict[str, Any]:
             rl=args.rl,
             curriculum=args.curriculum,
             replay_episodes=args.replay_episodes,
-            checkpoint_every=0,
+            checkpoint_every=1,
+            resume=True,
             progress=args.progress,
             threads=args.threads,
         )

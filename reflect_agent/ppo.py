@@ -47,6 +47,34 @@ _OPTIMIZER = "optimizer.pt"
 _RNG = "rng.pt"
 _POLICY = "policy"
 
+#: Settings a resumed run may change: how long it trains, how it reports and checkpoints, and the device.
+RESUMABLE_CHANGES = frozenset(
+    {
+        "iterations",
+        "resume",
+        "checkpoint_every",
+        "keep_checkpoints",
+        "eval_every",
+        "eval_episodes",
+        "wandb_project",
+        "progress",
+        "threads",
+        "policy.device",
+    }
+)
+
+
+def changed_settings(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
+    """``"key: saved -> current"`` for every setting (dotted, nested) that differs between two config dicts."""
+    changes = []
+    for key in sorted(saved.keys() | current.keys()):
+        old, new = saved.get(key), current.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changes += changed_settings(old, new, f"{prefix}{key}.")
+        elif old != new:
+            changes.append(f"{prefix}{key}: {old!r} -> {new!r}")
+    return changes
+
 
 class NonFiniteLossError(FloatingPointError):
     """A loss or gradient became NaN or infinite during an update."""
@@ -208,6 +236,7 @@ class ReflectRLTrainer:
         if config.resume:
             latest = self.checkpoints.latest()
             if latest is not None:
+                self._check_resumable(latest)
                 self.load_checkpoint(latest)
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
@@ -377,6 +406,17 @@ class ReflectRLTrainer:
             )
 
         return self.checkpoints.save(self.iteration_count, write)
+
+    def _check_resumable(self, folder: Path) -> None:
+        """Refuse to continue a checkpoint trained with other settings than those in :data:`RESUMABLE_CHANGES`."""
+        saved = json.loads((folder / _TRAINER_STATE).read_text())["config"]
+        current = json.loads(json.dumps(self.config.to_dict()))  # tuples become lists, as in the saved copy
+        changes = [c for c in changed_settings(saved, current) if c.split(":")[0] not in RESUMABLE_CHANGES]
+        if changes:
+            raise ValueError(
+                f"Cannot resume {folder}: it was trained with other settings ({'; '.join(changes)}). Run again with "
+                f"the same settings to continue it, or give the new run another name (or output_dir)."
+            )
 
     def load_checkpoint(self, folder: str | Path) -> None:
         """Restore the state saved by :meth:`save_checkpoint` (the policy is rebuilt from its folder)."""

@@ -184,6 +184,19 @@ def test_resume_reproduces_the_same_state(tmp_path):
     assert resumed.train()[-1]["iteration"] == 2  # the earlier rows are kept, none added
 
 
+def test_resume_trains_on_and_refuses_other_settings(tmp_path):
+    config = tiny_config(tmp_path, iterations=1, num_envs=4)
+    ReflectRLTrainer(config).train()
+
+    longer = ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True, progress=True))
+    assert longer.iteration_count == 1
+    assert [row["iteration"] for row in longer.train()] == [1, 2]
+
+    changed = dataclasses.replace(config, iterations=3, resume=True, rl=dataclasses.replace(config.rl, clip_coef=0.1))
+    with pytest.raises(ValueError, match=r"other settings \(rl\.clip_coef: 0\.2 -> 0\.1\)\. Run again with the same"):
+        ReflectRLTrainer(changed)
+
+
 def test_nan_loss_is_an_error_with_context(tmp_path):
     trainer = ReflectRLTrainer(tiny_config(tmp_path))
     rollout = collect_rollout(trainer.envs(), trainer.policy, None, list(range(16)))

@@ -78,6 +78,17 @@ def test_the_main_job_runs_reflect_rl_with_a_scoring_policy(tmp_path):
     assert len(rows) == 1 and all(value == value for value in rows[0].values() if isinstance(value, float))
 
 
+def test_running_the_command_again_continues_rl(tmp_path):
+    args = small_run(tmp_path, "again", variant="sft-rl")
+    run(args)
+    first = (tmp_path / "again" / "metrics.jsonl").read_text().splitlines()
+    run(dataclasses.replace(args, iterations=2))
+    rows = (tmp_path / "again" / "metrics.jsonl").read_text().splitlines()
+    assert rows[:1] == first and [json.loads(row)["iteration"] for row in rows] == [1, 2]
+    with pytest.raises(ValueError, match=r"Cannot resume .*num_envs: 2 -> 3"):
+        run(dataclasses.replace(args, iterations=3, num_envs=3))
+
+
 def test_rl_samples_at_the_temperature_asked_for(tmp_path, monkeypatch):
     import examples.main as main
 
