@@ -47,7 +47,8 @@ _OPTIMIZER = "optimizer.pt"
 _RNG = "rng.pt"
 _POLICY = "policy"
 
-#: Settings a resumed run may change: how long it trains, how it reports and checkpoints, and the device.
+#: Settings a resumed run may change (a name also covers the keys inside it): how long it trains, how it
+#: evaluates, reports and checkpoints, and the device.
 RESUMABLE_CHANGES = frozenset(
     {
         "iterations",
@@ -56,6 +57,7 @@ RESUMABLE_CHANGES = frozenset(
         "keep_checkpoints",
         "eval_every",
         "eval_episodes",
+        "eval_env_kwargs",
         "wandb_project",
         "progress",
         "threads",
@@ -411,7 +413,11 @@ class ReflectRLTrainer:
         """Refuse to continue a checkpoint trained with other settings than those in :data:`RESUMABLE_CHANGES`."""
         saved = json.loads((folder / _TRAINER_STATE).read_text())["config"]
         current = json.loads(json.dumps(self.config.to_dict()))  # tuples become lists, as in the saved copy
-        changes = [c for c in changed_settings(saved, current) if c.split(":")[0] not in RESUMABLE_CHANGES]
+        changes = [
+            change
+            for change in changed_settings(saved, current)
+            if not any(change.startswith((f"{name}:", f"{name}.")) for name in RESUMABLE_CHANGES)
+        ]
         if changes:
             raise ValueError(
                 f"Cannot resume {folder}: it was trained with other settings ({'; '.join(changes)}). Run again with "

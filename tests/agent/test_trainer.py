@@ -188,7 +188,9 @@ def test_resume_trains_on_and_refuses_other_settings(tmp_path):
     config = tiny_config(tmp_path, iterations=1, num_envs=4)
     ReflectRLTrainer(config).train()
 
-    longer = ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True, progress=True))
+    longer = ReflectRLTrainer(
+        dataclasses.replace(config, iterations=2, resume=True, progress=True, eval_env_kwargs={"horizon": 3})
+    )
     assert longer.iteration_count == 1
     assert [row["iteration"] for row in longer.train()] == [1, 2]
 
