@@ -30,8 +30,9 @@ Each decider makes one untimed warm-up decision first; then the timed passes go 
 decisions, no gradients). On a busy CPU, ``--threads 1`` avoids thread oversubscription. Scoring costs about
 one prompt pass plus the candidates' tokens; scoring each ``prompt + candidate`` as a sequence of its own would
 cost about N prompt passes (N: mean admissible actions), and did before scoring shared its prompt (28x slower
-than enumeration on FileQA in ``benchmarks/results/speed_decide_smollm2_cpu.json``). Peak memory: CUDA's max allocated (reset per measurement), or
-on CPU the process's peak resident set (monotone over the run, so read it as an upper bound).
+than enumeration on FileQA in ``benchmarks/results/speed_decide_smollm2_cpu.json``). Peak memory: CUDA's max
+allocated (reset per measurement), or on CPU the process's peak resident set (monotone over the run, so read it
+as an upper bound).
 """
 
 from __future__ import annotations

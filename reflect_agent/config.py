@@ -142,9 +142,9 @@ class TrainConfig:
         replay_episodes: Replayed episodes added to each iteration's batch (one extra batch).
         checkpoint_every: Save a checkpoint every this many iterations (0: only at the end).
         keep_checkpoints: Newest checkpoints kept on disk.
-        resume: Continue from the newest checkpoint in the run's folder, if there is one. Only the settings in
-            :data:`reflect_agent.ppo.RESUMABLE_CHANGES` (``iterations``, evaluation, logging, checkpointing, the device) may
-            differ from the checkpoint's; any other change is an error.
+        resume: Continue from the newest checkpoint in the run's folder, if there is one. Only the settings
+            in :data:`reflect_agent.ppo.RESUMABLE_CHANGES` (``iterations``, evaluation, logging, checkpointing,
+            the device) may differ from the checkpoint's; any other change is an error.
         eval_every: Evaluate on held-out seeds every this many iterations (0: never during training).
         eval_episodes: Episodes per evaluation.
         wandb_project: Also log to this wandb project (offline unless ``WANDB_API_KEY`` is set).

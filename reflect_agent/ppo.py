@@ -66,15 +66,15 @@ RESUMABLE_CHANGES = frozenset(
 )
 
 
-def changed_settings(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
-    """``"key: saved -> current"`` for every setting (dotted, nested) that differs between two config dicts."""
+def changed_settings(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """``(dotted key, saved value, current value)`` for every setting that differs between two nested config dicts."""
     changes = []
     for key in sorted(saved.keys() | current.keys()):
         old, new = saved.get(key), current.get(key)
         if isinstance(old, dict) and isinstance(new, dict):
             changes += changed_settings(old, new, f"{prefix}{key}.")
         elif old != new:
-            changes.append(f"{prefix}{key}: {old!r} -> {new!r}")
+            changes.append((f"{prefix}{key}", old, new))
     return changes
 
 
@@ -414,9 +414,9 @@ class ReflectRLTrainer:
         saved = json.loads((folder / _TRAINER_STATE).read_text())["config"]
         current = json.loads(json.dumps(self.config.to_dict()))  # tuples become lists, as in the saved copy
         changes = [
-            change
-            for change in changed_settings(saved, current)
-            if not any(change.startswith((f"{name}:", f"{name}.")) for name in RESUMABLE_CHANGES)
+            f"{key}: {old!r} -> {new!r}"
+            for key, old, new in changed_settings(saved, current)
+            if not any(key == name or key.startswith(f"{name}.") for name in RESUMABLE_CHANGES)
         ]
         if changes:
             raise ValueError(
