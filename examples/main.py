@@ -42,7 +42,7 @@ from typing import Any, Literal
 import torch
 
 from reflect_agent.checkpoint import atomic_write_json
-from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, top_layers_lora_targets
+from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, evaluation_kwargs, top_layers_lora_targets
 from reflect_agent.curriculum import CurriculumConfig
 from reflect_agent.data import expert_records, read_jsonl, write_jsonl
 from reflect_agent.policy import LMPolicy, PolicyConfig
@@ -68,7 +68,8 @@ class MainArgs:
         model: Base model of the policy and the reflector (``"smollm2"``, ``"tiny"``, ...).
         variant: ``reflect-rl`` | ``sft-rl`` | ``sft`` | ``rl`` (see the module docstring).
         env_kwargs: Extra ``gym.make`` arguments of training envs and warm-up data.
-        eval_env_kwargs: Extra ``gym.make`` arguments of evaluation envs (``split test`` for FileQA).
+        eval_env_kwargs: Extra ``gym.make`` arguments of evaluation envs (``split test`` for FileQA); ``None``
+            drops an argument of ``env_kwargs`` (``tasks None``: evaluate on FileQA's default corpus).
         data_episodes: Expert episodes of warm-up data (per curriculum stage).
         perturb_prob: Chance per step of a wrong step followed by the expert's recovery.
         look_ahead: Replay states to learn what each action does, for the analyses (turn off for envs
@@ -110,7 +111,7 @@ class MainArgs:
     model: str = "smollm2"
     variant: Variant = "reflect-rl"
     env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
-    eval_env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
+    eval_env_kwargs: dict[str, int | float | str | None] = field(default_factory=dict)
     data_episodes: int = 40
     perturb_prob: float = 0.25
     look_ahead: bool = True
@@ -250,7 +251,7 @@ def held_out(args: MainArgs, policy: LMPolicy, reflector: Reflector | None) -> E
         args.env_id,
         range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.eval_episodes),
         num_envs=args.num_envs,
-        env_kwargs={**args.env_kwargs, **args.eval_env_kwargs},
+        env_kwargs=evaluation_kwargs(args.env_kwargs, args.eval_env_kwargs),
     )
 
 
@@ -260,7 +261,7 @@ def reference_success(args: MainArgs, spec: str) -> tuple[int, int]:
 
     from reflect_agent.agents import count_successes, make_agent
 
-    env = gym.make(args.env_id, **{**args.env_kwargs, **args.eval_env_kwargs})
+    env = gym.make(args.env_id, **evaluation_kwargs(args.env_kwargs, args.eval_env_kwargs))
     seeds = range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.eval_episodes)
     successes = count_successes(env, make_agent(spec, env), seeds)
     env.close()

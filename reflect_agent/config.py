@@ -49,6 +49,13 @@ def top_layers_lora_targets(model_spec: str, layers: int) -> list[str]:
     return [name for name, block in blocks.items() if block >= first]
 
 
+def evaluation_kwargs(env_kwargs: dict[str, Any], eval_env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The ``gym.make`` arguments of evaluation envs: ``env_kwargs`` updated by ``eval_env_kwargs``, whose ``None``
+    values drop the argument, so the env takes its default."""
+    merged = {**env_kwargs, **eval_env_kwargs}
+    return {key: value for key, value in merged.items() if value is not None}
+
+
 @dataclass
 class RLConfig:
     """The policy update: returns, advantages and the loss.
@@ -126,7 +133,9 @@ class TrainConfig:
         env_id: The env trained on (the curriculum's stages replace it when given).
         env_kwargs: Extra ``gym.make`` arguments of the training envs (e.g. ``leaveout_prob 0.5``).
         eval_env_kwargs: Extra ``gym.make`` arguments of evaluation envs (e.g. ``split test`` for
-            FileQA's held-out tasks); evaluation also uses seeds from :data:`EVAL_SEED_OFFSET` up.
+            FileQA's held-out tasks), over ``env_kwargs``; ``None`` drops an argument of ``env_kwargs``
+            (``tasks None``: train on a tasks file, evaluate on the default corpus). Evaluation also uses
+            seeds from :data:`EVAL_SEED_OFFSET` up.
         horizon: Override the env's horizon (``None``: the registered default, 15 in the paper's envs).
         num_envs: Envs in the vector env; each plays one episode per iteration.
         vectorization: ``"sync"`` or ``"async"`` (one process per env).
@@ -157,7 +166,7 @@ class TrainConfig:
     output_dir: str = "runs"
     env_id: str = "ReflectRL/DangerousTaxi-Dropoff-v0"
     env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
-    eval_env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
+    eval_env_kwargs: dict[str, int | float | str | None] = field(default_factory=dict)
     horizon: int | None = None
     num_envs: int = 8
     vectorization: Literal["sync", "async"] = "sync"
@@ -207,9 +216,7 @@ class TrainConfig:
 
     def make_kwargs(self, *, evaluation: bool = False) -> dict[str, Any]:
         """The ``gym.make`` keyword arguments of training (or evaluation) envs."""
-        kwargs: dict[str, Any] = dict(self.env_kwargs)
-        if evaluation:
-            kwargs.update(self.eval_env_kwargs)
+        kwargs = evaluation_kwargs(self.env_kwargs, self.eval_env_kwargs) if evaluation else dict(self.env_kwargs)
         if self.horizon is not None:
             kwargs["horizon"] = self.horizon
         return kwargs

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from reflect_agent.checkpoint import CheckpointManager, atomic_directory, rng_state, set_rng_state
-from reflect_agent.config import RLConfig, TrainConfig, top_layers_lora_targets
+from reflect_agent.config import RLConfig, TrainConfig, evaluation_kwargs, top_layers_lora_targets
 from reflect_agent.curriculum import CURRICULA, Curriculum, CurriculumConfig
 from reflect_agent.data import expert_records
 from reflect_agent.deciders import CandidateScoringDecider
@@ -519,3 +519,14 @@ def test_wilson_interval():
     low, high = wilson_interval(0, 40)
     assert low == 0 and 0.08 < high < 0.09
     assert wilson_interval(20, 40)[0] < 0.5 < wilson_interval(20, 40)[1]
+
+
+def test_evaluation_arguments_update_the_training_ones_and_none_drops_one():
+    train = {"tasks": "named.jsonl", "leaveout_prob": 0.5}
+    assert evaluation_kwargs(train, {"tasks": None, "split": "test", "leaveout_prob": 0.0}) == {
+        "split": "test",
+        "leaveout_prob": 0.0,
+    }
+    config = TrainConfig(env_kwargs=train, eval_env_kwargs={"tasks": None}, horizon=4)
+    assert config.make_kwargs() == {**train, "horizon": 4}
+    assert config.make_kwargs(evaluation=True) == {"leaveout_prob": 0.5, "horizon": 4}

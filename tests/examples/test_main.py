@@ -142,3 +142,15 @@ def test_an_interrupted_warm_up_resumes_from_its_checkpoint(tmp_path, monkeypatc
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("policy SFT:"))
     assert line.startswith("policy SFT: 3 steps") and "resumed at step 2" in line
     assert (tmp_path / "cut" / "sft_policy").is_dir() and not checkpoints.exists()
+
+
+def test_none_on_the_command_line_drops_a_training_argument_from_evaluation():
+    import tyro
+
+    from reflect_agent.config import evaluation_kwargs
+
+    args = tyro.cli(
+        MainArgs, args=["--env-kwargs", "tasks", "named.jsonl", "--eval-env-kwargs", "tasks", "None", "split", "test"]
+    )
+    assert args.eval_env_kwargs == {"tasks": None, "split": "test"}
+    assert evaluation_kwargs(args.env_kwargs, args.eval_env_kwargs) == {"split": "test"}
