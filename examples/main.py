@@ -21,7 +21,8 @@ after. ``benchmarks/results/train_taxi_dropoff/`` has longer runs and what they 
 
 ``--variant`` picks the ablation's arms: ``reflect-rl`` (the above), ``sft-rl`` (no reflector),
 ``sft`` (warm-up only) and ``rl`` (no warm-up). ``--artifacts-dir`` shares data and SFT results
-between runs (``examples.ablation`` uses it), reusing whatever is already there.
+between runs (``examples.ablation`` uses it), reusing whatever is already there. ``--variant rl
+--init-policy FOLDER`` trains on from a saved policy (another run's, e.g. on other tasks) instead of the base model.
 
 Run an interrupted command again to continue it: the warm-up data and finished SFT results are reused,
 and an unfinished SFT resumes from its last checkpoint (``<folder>.checkpoints``, every
@@ -65,6 +66,10 @@ class MainArgs:
         name: The run's folder under ``output_dir``.
         output_dir: Parent folder of runs.
         artifacts_dir: Where warm-up data and SFT results are kept and reused (default: the run's folder).
+        init_policy: With ``variant="rl"``, start RL from this saved policy (a folder written by ``LMPolicy.save``,
+            such as ``runs/<name>/checkpoints/iter_000028/policy``) instead of the base model. Its own model, decider,
+            template and prompt limit are used; ``model``, ``decider``, ``template``, ``max_prompt_tokens`` and the
+            LoRA settings then apply only to the zero-shot evaluation.
         model: Base model of the policy and the reflector (``"smollm2"``, ``"tiny"``, ...).
         variant: ``reflect-rl`` | ``sft-rl`` | ``sft`` | ``rl`` (see the module docstring).
         env_kwargs: Extra ``gym.make`` arguments of training envs and warm-up data.
@@ -108,6 +113,7 @@ class MainArgs:
     name: str = "main"
     output_dir: str = "runs"
     artifacts_dir: str | None = None
+    init_policy: str | None = None
     model: str = "smollm2"
     variant: Variant = "reflect-rl"
     env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
@@ -274,6 +280,11 @@ def run(args: MainArgs) -> dict[str, Any]:
         raise ValueError(
             "variant 'rl' with iterations=0 trains nothing; set --iterations >= 1 or pick another variant."
         )
+    if args.init_policy is not None and args.variant != "rl":
+        raise ValueError(
+            f"init_policy starts RL from a saved policy instead of a warm-up, so it takes --variant rl, not "
+            f"{args.variant!r}."
+        )
     if args.temperature <= 0:
         raise ValueError(f"temperature must be positive, got {args.temperature}; evaluations are greedy already.")
     if args.threads is not None:
@@ -298,12 +309,14 @@ def run(args: MainArgs) -> dict[str, Any]:
             f"{spec:>10}: success {100 * successes / episodes:.1f}% ({successes}/{episodes}) on the held-out episodes"
         )
 
-    records = warmup_records(args, artifacts)
+    records = [] if args.variant == "rl" else warmup_records(args, artifacts)  # "rl" warms nothing up
     if args.eval_zero_shot:
         record("zero-shot", held_out(args, LMPolicy.from_config(policy_config(args)), None))
 
     reflector = trained_reflector(args, records, artifacts, timings) if args.reflects else None
-    if args.variant == "rl":
+    if args.init_policy is not None:
+        policy = LMPolicy.load(args.init_policy, trainable=True)
+    elif args.variant == "rl":
         policy = LMPolicy.from_config(policy_config(args))
     else:
         policy = warmed_up_policy(args, records, artifacts, timings)

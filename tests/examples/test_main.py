@@ -89,6 +89,21 @@ def test_running_the_command_again_continues_rl(tmp_path):
         run(dataclasses.replace(args, iterations=3, num_envs=3))
 
 
+def test_rl_can_start_from_a_policy_another_run_saved(tmp_path):
+    run(small_run(tmp_path, "source", variant="sft-rl", decider="scoring"))
+    saved = tmp_path / "source" / "checkpoints" / "iter_000001" / "policy"
+    args = small_run(tmp_path, "next", variant="rl", init_policy=str(saved))
+    results = run(args)
+    assert results["evaluations"]["after RL"]["episodes"] == 2
+    assert not (tmp_path / "next" / "warmup.jsonl").exists()  # nothing warmed up
+    trained = json.loads(
+        (tmp_path / "next" / "checkpoints" / "iter_000001" / "policy" / "policy_config.json").read_text()
+    )
+    assert trained["decider"] == "scoring"  # the saved policy's settings, not the run's default (labels)
+    with pytest.raises(ValueError, match="takes --variant rl, not 'sft-rl'"):
+        run(dataclasses.replace(args, variant="sft-rl"))
+
+
 def test_rl_samples_at_the_temperature_asked_for(tmp_path, monkeypatch):
     import examples.main as main
 
