@@ -1,6 +1,6 @@
 """A FileQA training corpus whose questions name the answer's folder, from installed Python packages.
 
-    python -m examples.fileqa_named_corpus --out runs/fileqa-named       # about a minute
+    python -m examples.fileqa_named_corpus --out runs/fileqa-named       # about 10 seconds
     python -m examples.main --env-id ReflectRL/FileQA-Depth1-v0 \\
         --env-kwargs tasks runs/fileqa-named/tasks.jsonl leaveout_prob 0.5 \\
         --eval-env-kwargs tasks None split test leaveout_prob 0.0 ...
