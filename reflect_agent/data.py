@@ -693,6 +693,57 @@ def expert_records(
     """
     if not 0.0 <= perturb_prob <= 1.0:
         raise ValueError(f"perturb_prob must lie in [0, 1], got {perturb_prob}.")
+    return _records(env_id, seeds, env_kwargs, writer, rng_seed, look_ahead, agent=None, mix_prob=perturb_prob)
+
+
+def policy_records(
+    env_id: str,
+    seeds: Iterable[int],
+    agent: Any,
+    *,
+    expert_prob: float = 0.5,
+    env_kwargs: dict[str, Any] | None = None,
+    writer: ReflectionWriter | None = None,
+    rng_seed: int = 0,
+    look_ahead: bool = True,
+) -> list[StepRecord]:
+    """The states an agent visits, each labelled with the expert's action: DAgger's data (Ross et al., 2011).
+
+    Expert data shows few of the states a trained policy gets itself into, such as a wrong folder it
+    entered with confidence, or the root again after leaving one. Here the agent plays each seed, and at
+    every step the expert's action is taken instead with probability ``expert_prob`` (DAgger's beta),
+    so that the states after a recovery are visited too. Every visited state is recorded with the
+    expert's action as its label; a state reached by a non-expert action is a ``"recovery"`` record.
+
+    Args:
+        env_id: A registered env id.
+        seeds: Reset seeds, one episode each.
+        agent: Any :class:`reflect_agent.agents.Agent` built for ``env_id`` (e.g. an ``LMAgent``).
+        expert_prob: Chance per step of taking the expert's action instead of the agent's.
+        env_kwargs: Extra ``gym.make`` arguments (recorded in each record).
+        writer: Writes the reflections (default :class:`TemplateWriter`).
+        rng_seed: Seeds the choice between expert and agent, and template wordings.
+        look_ahead: As in :func:`expert_records`.
+
+    Returns:
+        The records, episode by episode.
+    """
+    if not 0.0 <= expert_prob <= 1.0:
+        raise ValueError(f"expert_prob must lie in [0, 1], got {expert_prob}.")
+    return _records(env_id, seeds, env_kwargs, writer, rng_seed, look_ahead, agent=agent, mix_prob=expert_prob)
+
+
+def _records(
+    env_id: str,
+    seeds: Iterable[int],
+    env_kwargs: dict[str, Any] | None,
+    writer: ReflectionWriter | None,
+    rng_seed: int,
+    look_ahead: bool,
+    *,
+    agent: Any | None,
+    mix_prob: float,
+) -> list[StepRecord]:
     env_kwargs = dict(env_kwargs or {})
     writer = writer or TemplateWriter()
     rng = np.random.default_rng(rng_seed)
@@ -701,7 +752,9 @@ def expert_records(
     records: list[StepRecord] = []
     try:
         for seed in seeds:
-            records.extend(_episode_records(env, spare, env_id, int(seed), perturb_prob, env_kwargs, writer, rng))
+            records.extend(
+                _episode_records(env, spare, env_id, int(seed), env_kwargs, writer, rng, agent=agent, mix_prob=mix_prob)
+            )
     finally:
         env.close()
         if spare is not None:
@@ -714,12 +767,18 @@ def _episode_records(
     spare: gym.Env | None,
     env_id: str,
     seed: int,
-    perturb_prob: float,
     env_kwargs: dict[str, Any],
     writer: ReflectionWriter,
     rng: np.random.Generator,
+    *,
+    agent: Any | None,
+    mix_prob: float,
 ) -> list[StepRecord]:
-    _, info = env.reset(seed=seed)
+    """One episode's records. Without ``agent`` the expert plays and takes a wrong step with probability
+    ``mix_prob``; with one the agent plays and the expert takes over a step with probability ``mix_prob``."""
+    obs, info = env.reset(seed=seed)
+    if agent is not None:
+        agent.reset(seed)
     records = []
     previous_action: str | None = None
     previous_wrong = False
@@ -753,14 +812,24 @@ def _episode_records(
                 env_kwargs=env_kwargs,
             )
         )
-        action, previous_wrong, previous_steps = expert, False, None
-        wrong = _wrong_actions(expert, lookahead, len(info["actions"]))
-        if wrong and rng.random() < perturb_prob:
-            action = int(rng.choice(wrong))
-            previous_wrong = True
-            previous_steps = lookahead.expert_steps if lookahead is not None else None
+        action = expert
+        if agent is not None:
+            if rng.random() >= mix_prob:
+                action = int(agent.act(obs, info))
+                if not 0 <= action < len(info["actions"]):
+                    raise ValueError(
+                        f"agent {getattr(agent, 'name', agent)!r} chose no admissible action ({action}) on seed "
+                        f"{seed}, step {step}; policy_records needs an agent that always picks one of "
+                        f'info["actions"].'
+                    )
+        else:
+            wrong = _wrong_actions(expert, lookahead, len(info["actions"]))
+            if wrong and rng.random() < mix_prob:
+                action = int(rng.choice(wrong))
+        previous_wrong = action != expert
+        previous_steps = lookahead.expert_steps if previous_wrong and lookahead is not None else None
         previous_action = info["actions"][action]
-        _, _, terminated, truncated, info = env.step(action)
+        obs, _, terminated, truncated, info = env.step(action)
         taken.append(action)
         if terminated or truncated:
             break
@@ -810,6 +879,11 @@ class DataArgs:
         openai_model: Have this model write the reflections through an OpenAI-compatible endpoint
             (``$OPENAI_BASE_URL``, ``$OPENAI_API_KEY``); the templates cover replies that name a label.
         openai_base_url: The endpoint (default ``$OPENAI_BASE_URL``).
+        env_kwargs: Extra ``gym.make`` arguments (``tasks runs/named/tasks.jsonl leaveout_prob 0.5``).
+        agent: Record the states this agent visits, labelled by the expert (:func:`policy_records`, DAgger):
+            an agent spec of :func:`reflect_agent.agents.make_agent`, e.g. ``lm:runs/x/policy``. ``None``:
+            the expert plays, with wrong steps (:func:`expert_records`).
+        expert_prob: With ``agent``, the chance per step of taking the expert's action instead.
     """
 
     env_id: str = "ReflectRL/DangerousTaxi-Dropoff-v0"
@@ -822,11 +896,14 @@ class DataArgs:
     look_ahead: bool = True
     openai_model: str | None = None
     openai_base_url: str | None = None
+    env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
+    agent: str | None = None
+    expert_prob: float = 0.5
 
 
 def main(args: DataArgs) -> None:
     """Write the records of ``args`` and print a summary."""
-    kwargs = {} if args.horizon is None else {"horizon": args.horizon}
+    kwargs = dict(args.env_kwargs) | ({} if args.horizon is None else {"horizon": args.horizon})
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     writer: ReflectionWriter = TemplateWriter()
     if args.openai_model is not None:
@@ -840,15 +917,18 @@ def main(args: DataArgs) -> None:
             system_prompt="You write short, concrete analyses of game states for an agent learning to play.",
         )
         writer = LMReflectionWriter(agent.complete, args.openai_model)
-    records = expert_records(
-        args.env_id,
-        seeds,
-        perturb_prob=args.perturb_prob,
-        env_kwargs=kwargs,
-        writer=writer,
-        rng_seed=args.rng_seed,
-        look_ahead=args.look_ahead,
-    )
+    common = {"env_kwargs": kwargs, "writer": writer, "rng_seed": args.rng_seed, "look_ahead": args.look_ahead}
+    if args.agent is None:
+        records = expert_records(args.env_id, seeds, perturb_prob=args.perturb_prob, **common)
+    else:
+        from reflect_agent.agents import make_agent
+
+        env = gym.make(args.env_id, **kwargs)
+        try:
+            agent = make_agent(args.agent, env)
+            records = policy_records(args.env_id, seeds, agent, expert_prob=args.expert_prob, **common)
+        finally:
+            env.close()
     write_jsonl(records, args.out)
     recoveries = sum(r.kind == "recovery" for r in records)
     print(f"wrote {len(records)} records ({recoveries} after a wrong step) from {args.seeds} episodes to {args.out}")

@@ -563,6 +563,9 @@ class SFTArgs:
         out: Output folder. Checkpoints go to ``<out>.checkpoints`` until it is saved; run the same
             command again after an interruption to resume from them.
         sft: Training settings.
+        init_policy: With ``role="policy"``, train on from this saved policy (a folder written by
+            :meth:`LMPolicy.save`, e.g. an RL checkpoint's ``policy``), keeping its settings, instead of new
+            adapters on ``model``: e.g. on :func:`reflect_agent.data.policy_records` of that policy (DAgger).
     """
 
     data: str
@@ -570,14 +573,22 @@ class SFTArgs:
     model: str = "smollm2"
     out: str = "runs/sft"
     sft: SFTConfig = field(default_factory=SFTConfig)
+    init_policy: str | None = None
 
 
 def main(args: SFTArgs) -> None:
     """Run the warm-up described by ``args`` and print a summary."""
+    if args.init_policy is not None and args.role != "policy":
+        raise ValueError(
+            f"init_policy starts a policy's SFT from a saved policy; it takes --role policy, not {args.role!r}."
+        )
     records = read_jsonl(args.data)
     checkpoints = checkpoints_next_to(args.out)
     if args.role == "policy":
-        policy = LMPolicy.from_config(PolicyConfig(model=args.model, autocast=args.sft.autocast))
+        if args.init_policy is not None:
+            policy = LMPolicy.load(args.init_policy, trainable=True)
+        else:
+            policy = LMPolicy.from_config(PolicyConfig(model=args.model, autocast=args.sft.autocast))
         result = sft_policy(policy, records, args.sft, checkpoint_dir=checkpoints)
         policy.save(args.out)
     else:

@@ -7,14 +7,18 @@ import re
 import gymnasium as gym
 import pytest
 
+from reflect_agent.agents import RandomAgent
 from reflect_agent.data import (
     LETTER_LABELS,
     TEMPLATE_VERSION,
+    DataArgs,
     LMReflectionWriter,
     _question_subject,
     check_reflection,
     contains_label,
     expert_records,
+    main,
+    policy_records,
     read_jsonl,
     reflector_state,
     write_jsonl,
@@ -118,6 +122,69 @@ def test_fileqa_reflection_names_the_subject_and_the_place():
 )
 def test_fileqa_subject_reads_as_a_noun_phrase_for_every_question_kind(question, subject):
     assert _question_subject(question) == subject
+
+
+class _RecordingAgent(RandomAgent):
+    """A random agent that remembers the actions it chose."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chosen: list[str] = []
+
+    def act(self, obs, info):
+        action = super().act(obs, info)
+        self.chosen.append(info["actions"][action])
+        return action
+
+
+def test_policy_records_visit_the_agents_states_and_label_them_with_the_expert():
+    agent = _RecordingAgent()
+    records = policy_records(FULL_TAXI, range(6), agent, expert_prob=0.0)
+    env = gym.make(FULL_TAXI)
+    taken: list[str] = []
+    for seed in range(6):
+        episode = [r for r in records if r.seed == seed]
+        _, info = env.reset(seed=seed)
+        for record in episode:
+            assert record.state == info["state"] and record.expert_action == env.unwrapped.expert_action()
+            action = info["actions"].index(agent.chosen[len(taken)])
+            taken.append(info["actions"][action])
+            _, _, terminated, truncated, info = env.step(action)
+        assert terminated or truncated
+    assert taken == agent.chosen  # every step was the agent's
+    by_key = {(r.seed, r.step): r for r in records}
+    for record in records:
+        if record.step > 0:
+            before = by_key[(record.seed, record.step - 1)]
+            wrong = record.previous_action != before.actions[before.expert_action]
+            assert record.kind == ("recovery" if wrong else "expert")
+    assert any(r.kind == "recovery" for r in records), "a random agent in Taxi should leave the expert's path"
+
+
+def test_policy_records_with_the_expert_always_in_charge_are_the_experts_records():
+    expert = expert_records(TAXI, range(3), perturb_prob=0.0)
+    mixed = policy_records(TAXI, range(3), RandomAgent(seed=0), expert_prob=1.0)
+    assert [(r.state, r.expert_action, r.kind) for r in mixed] == [(r.state, r.expert_action, r.kind) for r in expert]
+
+
+def test_policy_records_reject_an_agent_that_picks_no_action():
+    class Silent(RandomAgent):
+        def act(self, obs, info):
+            return -1
+
+    with pytest.raises(ValueError, match="chose no admissible action"):
+        policy_records(TAXI, [0], Silent(), expert_prob=0.0)
+    with pytest.raises(ValueError, match="expert_prob"):
+        policy_records(TAXI, [0], RandomAgent(), expert_prob=1.5)
+
+
+def test_the_data_command_records_an_agents_states(tmp_path, capsys):
+    out = tmp_path / "dagger.jsonl"
+    main(DataArgs(env_id=TAXI, out=str(out), seeds=3, agent="random", expert_prob=0.5, env_kwargs={"horizon": 9}))
+    records = read_jsonl(out)
+    assert {r.seed for r in records} == {0, 1, 2}
+    assert {r.env_kwargs["horizon"] for r in records} == {9}
+    assert "records" in capsys.readouterr().out
 
 
 def test_jsonl_round_trip_keeps_env_seed_and_template(tmp_path, taxi_records):

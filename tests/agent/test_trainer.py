@@ -14,7 +14,7 @@ import torch
 from reflect_agent.checkpoint import CheckpointManager, atomic_directory, rng_state, set_rng_state
 from reflect_agent.config import RLConfig, TrainConfig, evaluation_kwargs, top_layers_lora_targets
 from reflect_agent.curriculum import CURRICULA, Curriculum, CurriculumConfig
-from reflect_agent.data import expert_records
+from reflect_agent.data import expert_records, read_jsonl, write_jsonl
 from reflect_agent.deciders import CandidateScoringDecider
 from reflect_agent.metrics import MetricsLogger
 from reflect_agent.policy import LMPolicy, PolicyConfig
@@ -25,6 +25,7 @@ from reflect_agent.sft import (
     IGNORE_INDEX,
     CompletionCollator,
     CompletionOnlyTrainer,
+    SFTArgs,
     SFTConfig,
     SFTResult,
     choice_examples,
@@ -36,6 +37,7 @@ from reflect_agent.sft import (
     summary,
     train_completions,
 )
+from reflect_agent.sft import main as sft_main
 from reflect_gym.core import TextEnv
 
 BANDIT = "ReflectRLTest/ColorBandit-v0"
@@ -446,6 +448,22 @@ def test_an_interrupted_sft_resumes_from_its_last_complete_checkpoint(tmp_path, 
     assert "resumed at step 2" in summary(result)
     with pytest.raises(ValueError, match="other learning_rate. Run with the same"):
         sft_policy(resumed, records, dataclasses.replace(config, learning_rate=1e-3), checkpoint_dir=tmp_path)
+
+
+def test_the_sft_command_trains_on_from_a_saved_policy_and_keeps_its_settings(tmp_path):
+    torch.manual_seed(0)
+    start = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", decider="scoring", temperature=0.3))
+    start.save(tmp_path / "start")
+    data = write_jsonl(expert_records(BANDIT, range(16), perturb_prob=0.0), tmp_path / "data.jsonl")
+    sft = SFTConfig(max_steps=6, batch_size=8, learning_rate=1e-2, objective="policy")
+    sft_main(SFTArgs(data=str(data), out=str(tmp_path / "after"), sft=sft, init_policy=str(tmp_path / "start")))
+
+    after = LMPolicy.load(tmp_path / "after", trainable=False)
+    assert after.config.decider == "scoring" and after.config.temperature == 0.3
+    records = read_jsonl(data)[:4]
+    assert after.act([r.state for r in records], [r.actions for r in records], greedy=True) == [2, 2, 2, 2]
+    with pytest.raises(ValueError, match="takes --role policy"):
+        sft_main(SFTArgs(data=str(data), role="reflector", init_policy=str(tmp_path / "start")))
 
 
 def test_a_scoring_policy_learns_the_action_text_by_sft():
