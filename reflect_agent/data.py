@@ -260,8 +260,8 @@ def check_reflection(text: str, index: int, actions: Iterable[str] = ()) -> str:
     """Return ``text`` with its whitespace collapsed, or raise ``ValueError`` when it is empty or names the
     label of action ``index``: the env's label (the index itself) or the policy's default letter label.
 
-    Action texts in ``actions`` are names, not labels: a digit inside one (``'go to cabinet 1'``) does not
-    count.
+    Texts in ``actions`` are quoted names, not labels: a digit inside an action (``'go to cabinet 1'``) or
+    inside a question the reflection quotes does not count.
     """
     text = " ".join(text.split())
     if not text:
@@ -297,13 +297,15 @@ class TemplateWriter:
     def write(self, context: ReflectionContext, rng: np.random.Generator) -> str:
         taxi = _TaxiState.parse(context.state)
         question = _FILEQA_QUESTION.search(context.state)
+        quoted = action_names(context)
         if taxi is not None:
             sentences = _taxi_sentences(context, taxi, rng)
         elif question is not None:
             sentences = _fileqa_sentences(context, question.group(1), rng)
+            quoted.append(_question_subject(question.group(1)))  # the question's words, e.g. "(4 spaces"
         else:
             sentences = _generic_sentences(context, rng)
-        return check_reflection(" ".join(sentences), context.expert_action, action_names(context))
+        return check_reflection(" ".join(sentences), context.expert_action, quoted)
 
 
 def _danger_sentence(

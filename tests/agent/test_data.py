@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 from reflect_agent.agents import RandomAgent
@@ -13,6 +14,8 @@ from reflect_agent.data import (
     TEMPLATE_VERSION,
     DataArgs,
     LMReflectionWriter,
+    ReflectionContext,
+    TemplateWriter,
     _question_subject,
     check_reflection,
     contains_label,
@@ -97,6 +100,17 @@ def test_fileqa_reflection_names_the_subject_and_the_place():
     assert "the file that defines" in first.reflection or "file that" in first.reflection
     for record in records:
         assert not contains_label(record.reflection, str(record.expert_action))
+
+
+def test_a_digit_in_the_quoted_question_is_not_a_label():
+    question = 'Which file is the Python module whose docstring begins "Code block (4 spaces of indent)."?'
+    state = f"# Task\nFind the file.\nQuestion: {question}\n\n# Current directory\nrepo/\n"
+    actions = ["cd ..", "cat a.py", "id a.py", "cat code.py", "id code.py"]
+    context = ReflectionContext("ReflectRL/FileQA-Depth1-v0", state, actions, 4, None, None, False, None)
+    reflection = TemplateWriter().write(context, np.random.default_rng(0))
+    assert "(4 spaces" in reflection and "code.py" in reflection
+    with pytest.raises(ValueError, match="names the label '4'"):
+        check_reflection(reflection + " Take (4).", 4, actions + [_question_subject(question)])
 
 
 @pytest.mark.parametrize(
