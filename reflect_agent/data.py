@@ -19,6 +19,9 @@ the expert's action, and look-ahead by replaying the episode from its seed on a 
 are deterministic given the seed and the actions, by the env contract). Envs with slow resets, like
 ALFWorld, can skip the look-ahead (``look_ahead=False``) and get analyses without its facts.
 
+:func:`policy_records` records the states a trained agent visits instead, each labelled with the expert's
+action (DAgger): the states expert data never shows, such as the agent's own wrong turns.
+
 Optionally a language model writes the reflections instead (:class:`LMReflectionWriter`, any
 OpenAI-compatible chat endpoint); replies that leak the label fall back to the templates.
 
@@ -83,7 +86,8 @@ class StepRecord:
         env_id: The registered env id.
         seed: The reset seed of the episode.
         step: The step index within the episode (0 = the reset state).
-        kind: ``"expert"`` on the expert's path, ``"recovery"`` right after a wrong action.
+        kind: ``"recovery"`` right after a non-expert action (a wrong step, or the agent's own in
+            :func:`policy_records`), ``"expert"`` otherwise.
         state: ``info["state"]``: the observation without the action list.
         actions: ``info["actions"]``: the admissible action strings.
         expert_action: The expert's index: the policy's target.
