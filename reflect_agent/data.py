@@ -697,8 +697,6 @@ def expert_records(
     Returns:
         The records, episode by episode.
     """
-    if not 0.0 <= perturb_prob <= 1.0:
-        raise ValueError(f"perturb_prob must lie in [0, 1], got {perturb_prob}.")
     return _records(env_id, seeds, env_kwargs, writer, rng_seed, look_ahead, agent=None, mix_prob=perturb_prob)
 
 
@@ -734,8 +732,6 @@ def policy_records(
     Returns:
         The records, episode by episode.
     """
-    if not 0.0 <= expert_prob <= 1.0:
-        raise ValueError(f"expert_prob must lie in [0, 1], got {expert_prob}.")
     return _records(env_id, seeds, env_kwargs, writer, rng_seed, look_ahead, agent=agent, mix_prob=expert_prob)
 
 
@@ -750,6 +746,9 @@ def _records(
     agent: Any | None,
     mix_prob: float,
 ) -> list[StepRecord]:
+    if not 0.0 <= mix_prob <= 1.0:
+        name = "perturb_prob" if agent is None else "expert_prob"
+        raise ValueError(f"{name} must lie in [0, 1], got {mix_prob}.")
     env_kwargs = dict(env_kwargs or {})
     writer = writer or TemplateWriter()
     rng = np.random.default_rng(rng_seed)

