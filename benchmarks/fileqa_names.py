@@ -28,10 +28,10 @@ import gymnasium as gym
 import reflect_gym  # noqa: F401  (registers the envs)
 from benchmarks.stats import wilson_interval
 from reflect_agent.agents import count_successes
+from reflect_gym.envs.fileqa import command_history, last_result
 
 _QUESTION = re.compile(r"^Question: (.+)$", re.MULTILINE)
 _DIRECTORY = re.compile(r"^# Current directory\n(.+)$", re.MULTILINE)
-_HISTORY = re.compile(r"^# Command history\n(.*?)\n\n# Result of the last command\n(.*)", re.MULTILINE | re.DOTALL)
 #: What a question names or quotes (``reflect_gym.envs.fileqa.tasks``' templates): a defined name, a quoted
 #: sentence, the first column of a data file.
 _KEY = re.compile(r'(?:class|function) (\w+)|"([^"]+)"|columns? (\w+)')
@@ -123,8 +123,7 @@ class NameMatchAgent:
         file. Without (or when every file here was read): ``id`` the best-scoring file."""
         if not self.reads:
             return ranked[0]
-        log = _HISTORY.search(obs)
-        history, result = (log.group(1).splitlines(), log.group(2)) if log else ([], "")
+        history, result = command_history(obs), last_result(obs)
         keys = question_keys(question)
         if history and history[-1].startswith("cat ") and any(key in result for key in keys):
             name = history[-1].split(" ", 1)[1]

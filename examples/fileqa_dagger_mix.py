@@ -25,19 +25,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reflect_agent.data import StepRecord, read_jsonl, write_jsonl
-
-HISTORY_HEADER = "# Command history\n"
+from reflect_gym.envs.fileqa import command_history
 
 
 def history(record: StepRecord) -> list[str]:
-    """The commands of the record's ``# Command history`` section (empty before the first command)."""
-    if HISTORY_HEADER not in record.state:
+    """The commands of the record's history (:func:`reflect_gym.envs.fileqa.command_history`)."""
+    try:
+        return command_history(record.state)
+    except ValueError:
         raise ValueError(
             f"Record of {record.env_id} (seed {record.seed}, step {record.step}) has no '# Command history' "
             "section: these filters read FileQA records only."
-        )
-    section = record.state.split(HISTORY_HEADER, 1)[1].split("\n\n", 1)[0]
-    return [] if section == "(none)" else section.split("\n")
+        ) from None
 
 
 def label(record: StepRecord) -> str:

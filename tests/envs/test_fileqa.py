@@ -20,9 +20,11 @@ from reflect_gym.envs.fileqa import (
     Task,
     TaskError,
     build_tasks,
+    command_history,
     corpus_version,
     default_tasks_path,
     import_reflect_rl,
+    last_result,
     load_tasks,
     save_tasks,
 )
@@ -430,6 +432,18 @@ def test_observation_shows_question_directory_entries_history_and_result(hostile
     ):
         assert part in obs
     assert info["actions"][0] == "cd .." and info["task"]["answers"] == ("widgets/slider.py",)
+
+
+def test_the_history_and_the_last_result_read_back_from_a_state(hostile):
+    env = one_task_env(hostile["repo"], "widgets/slider.py", history_length=2)
+    _, info = env.reset(seed=0)
+    assert command_history(info["state"]) == [] and last_result(info["state"]) == "(no command yet)"
+    for command in ("cd widgets", "cd ..", "cd widgets", "cat slider.py"):
+        *_, info = env.step(info["actions"].index(command))
+    assert command_history(info["state"]) == ["cd widgets", "cat slider.py"]  # the last history_length commands
+    assert last_result(info["state"]).startswith("Content of slider.py:\nclass Slider:")
+    with pytest.raises(ValueError, match="Not a FileQA state"):
+        command_history("Taxi at (0, 1).")
 
 
 def test_paging_keeps_every_entry_reachable_and_the_expert_turns_pages(tmp_path):

@@ -16,6 +16,9 @@ from reflect_gym.envs.fileqa.filesystem import DIR, FILE, LINK, Node, Repository
 from reflect_gym.envs.fileqa.tasks import KINDS, Task, TaskError, build_tasks, count_tasks, load_tasks_cached
 
 _INSTRUCTION = "Find the file that answers the question: move with cd, read with cat, then name the file with id."
+_HISTORY_HEADER = "# Command history\n"
+_RESULT_HEADER = "# Result of the last command\n"
+_NO_HISTORY = "(none)"
 _NEXT, _PREVIOUS = "next page", "previous page"
 
 
@@ -83,6 +86,26 @@ def _resolve(task: Task, snapshot: Snapshot, repo: int) -> _ResolvedTask:
         "split": task.split,
     }
     return _ResolvedTask(task, repo, tuple(answers), frozenset(keep), info)
+
+
+def command_history(state: str) -> list[str]:
+    """The commands a FileQA state's ``# Command history`` section shows, oldest first (empty before the first).
+
+    The section holds the episode's last ``history_length`` commands.
+
+    Raises:
+        ValueError: ``state`` has no such section (it is not a FileQA state).
+    """
+    _, found, rest = state.partition(_HISTORY_HEADER)
+    if not found:
+        raise ValueError("Not a FileQA state: it has no '# Command history' section.")
+    section = rest.split("\n\n", 1)[0]
+    return [] if section == _NO_HISTORY else section.split("\n")
+
+
+def last_result(state: str) -> str:
+    """The text of a FileQA state's ``# Result of the last command`` section ("" in a state without one)."""
+    return state.partition(_RESULT_HEADER)[2]
 
 
 def _entry_line(node: Node) -> str:
@@ -438,14 +461,14 @@ class FileQAEnv(TextEnv):
     def _state_text(self) -> str:
         view = self._view(self._cwd)
         history = (
-            "\n".join(self._history[-self.history_length :]) if self._history and self.history_length else "(none)"
+            "\n".join(self._history[-self.history_length :]) if self._history and self.history_length else _NO_HISTORY
         )
         return (
             f"# Task\n{_INSTRUCTION}\nQuestion: {self._task.task.question}\n\n"
             f"# Current directory\n{view.location}\n\n"
             f"# Entries\n{view.pages[self._page].listing}\n\n"
-            f"# Command history\n{history}\n\n"
-            f"# Result of the last command\n{self._last_result}"
+            f"{_HISTORY_HEADER}{history}\n\n"
+            f"{_RESULT_HEADER}{self._last_result}"
         )
 
     def _apply(self, index: int) -> tuple[float, bool, bool]:
