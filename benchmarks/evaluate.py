@@ -23,7 +23,8 @@ cell's env arguments are part of its settings.
 
 ``--decider scoring`` makes LM agents score each admissible action's text as a continuation of the prompt
 (:class:`reflect_agent.deciders.CandidateScoringDecider`) instead of reading one label per action; a checkpoint
-keeps the decider it was trained with unless this is given.
+keeps the decider it was trained with unless this is given. ``--repeat-penalty X`` takes X nats off an LM
+agent's score of an action for each time its episode already took it (``PolicyConfig.repeat_penalty``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,12 @@ class _Episode:
     steps: int = 0
     success: bool = False
     previous_action: str | None = None
+    taken: list[str] = field(default_factory=list)
 
     def agent_info(self) -> dict[str, Any]:
-        """The info the agent sees: the env's, plus the text of the previous action (for reflectors)."""
-        return {**self.info, "previous_action": self.previous_action}
+        """The info the agent sees: the env's, plus the text of the previous action (for reflectors) and of all
+        the episode's actions so far (for a policy's ``repeat_penalty``)."""
+        return {**self.info, "previous_action": self.previous_action, "taken": list(self.taken)}
 
 
 def registered_env_ids() -> list[str]:
@@ -167,6 +170,8 @@ def cell_settings(env_id: str, spec: str, episodes: int, seed: int, options: dic
     }
     if spec.startswith("lm:"):
         settings.update(autocast=options["lm"]["autocast"], decider=options["lm"]["decider"])
+        if options["lm"].get("repeat_penalty") is not None:
+            settings.update(repeat_penalty=options["lm"]["repeat_penalty"])
         if spec.endswith("+reflect"):
             settings.update(max_new_tokens=options["lm"]["max_new_tokens"])
     if spec.startswith("sb3:"):
@@ -182,7 +187,8 @@ def run_episodes(
     Up to ``len(envs)`` episodes run at once, one per env; each decision round asks the agent for the
     actions of every running episode in one ``act_batch`` call. An action of ``-1`` (the agent named no
     admissible action) is stepped as an invalid action with ``env.unwrapped.step_invalid``. The agent's
-    ``info`` also holds ``previous_action``, the text of the episode's last admissible action taken.
+    ``info`` also holds ``previous_action``, the text of the episode's last admissible action taken, and
+    ``taken``, the texts of all its admissible actions so far.
 
     Args:
         envs: The envs to run episodes in; an agent built for one env must be given just that env.
@@ -224,6 +230,8 @@ def run_episodes(
                 step = env.step(action)
             admissible = 0 <= action < len(episode.info["actions"])
             episode.previous_action = episode.info["actions"][action] if admissible else None
+            if admissible:
+                episode.taken.append(episode.previous_action)
             episode.obs, reward, terminated, truncated, episode.info = step
             episode.total_reward += reward
             episode.steps += 1
@@ -434,6 +442,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "prompt); default: a checkpoint's own, labels for a base model",
     )
     parser.add_argument(
+        "--repeat-penalty",
+        type=float,
+        default=None,
+        help="nats off an LM agent's score of an action for each time its episode already took it "
+        "(PolicyConfig.repeat_penalty); default: a checkpoint's own, 0 for a base model",
+    )
+    parser.add_argument(
         "--max-new-tokens", type=int, default=100, help="token limit of a reflection (default 100, the paper's)"
     )
     parser.add_argument(
@@ -460,6 +475,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--episodes must be at least 1, got {args.episodes}")
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.repeat_penalty is not None and not 0 <= args.repeat_penalty < float("inf"):
+        parser.error(f"--repeat-penalty must be a finite number >= 0, got {args.repeat_penalty}")
     if args.max_new_tokens < 1:
         parser.error(f"--max-new-tokens must be at least 1, got {args.max_new_tokens}")
     try:
@@ -488,6 +505,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "device": args.device,
             "autocast": args.autocast,
             "decider": args.decider,
+            "repeat_penalty": args.repeat_penalty,
             "max_new_tokens": args.max_new_tokens,
         },
         "sb3_timesteps": args.sb3_timesteps,

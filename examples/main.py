@@ -95,6 +95,8 @@ class MainArgs:
         rl: The online update.
         temperature: Softmax temperature of the policy's actions in RL (sampling and the PPO update);
             below 1, rollouts stay closer to the warm-up's greedy choices. Evaluations are greedy.
+        repeat_penalty: ``PolicyConfig.repeat_penalty`` of every policy of the run, the zero-shot one
+            included: nats taken off an action's score for each time the episode already took it.
         curriculum: RL stages (warm-up data comes from each of them); none: ``env_id`` alone.
         iterations: RL iterations (0: stop after the warm-up and evaluate it, as ``sft`` does). A run folder
             with RL checkpoints continues from the newest; its other settings must be the same.
@@ -139,6 +141,7 @@ class MainArgs:
         default_factory=lambda: RLConfig(learning_rate=2e-4, minibatch_size=16, micro_batch_size=8, update_epochs=1)
     )
     temperature: float = 1.0
+    repeat_penalty: float = 0.0
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     iterations: int = 4
     num_envs: int = 8
@@ -189,6 +192,7 @@ def policy_config(args: MainArgs) -> PolicyConfig:
         max_prompt_tokens=args.max_prompt_tokens,
         template=args.template,
         decider=args.decider,
+        repeat_penalty=args.repeat_penalty,
         lora=args.policy_lora,
         lora_target_modules=lora_targets(args) if args.policy_lora else None,
     )
@@ -320,6 +324,7 @@ def run(args: MainArgs) -> dict[str, Any]:
         policy = LMPolicy.from_config(policy_config(args))
     else:
         policy = warmed_up_policy(args, records, artifacts, timings)
+    policy.config = dataclasses.replace(policy.config, repeat_penalty=args.repeat_penalty)
     trains_online = args.variant != "sft" and args.iterations > 0
     if args.eval_after_sft or not trains_online:
         record("after SFT", held_out(args, policy, reflector))

@@ -127,7 +127,8 @@ class LMAgent:
     The policy scores every admissible action's label in one forward pass and only ever picks an
     admissible one. With a reflector, each decision first generates an analysis of the state (with
     ``info["previous_action"]`` when given, as in the trainer's rollouts), which the policy's prompt
-    includes.
+    includes. ``info["taken"]``, the episode's past actions when the harness gives them, is what the
+    policy's ``repeat_penalty`` counts.
 
     Args:
         policy: The policy (:class:`reflect_agent.policy.LMPolicy`).
@@ -172,7 +173,8 @@ class LMAgent:
 
             seen = [reflector_state(info["state"], info.get("previous_action")) for info in infos]
             reflections = self.reflector.reflect(seen, actions)
-        return [int(a) for a in self.policy.act(states, actions, reflections, greedy=self.greedy)]
+        taken = [list(info["taken"]) for info in infos] if all("taken" in info for info in infos) else None
+        return [int(a) for a in self.policy.act(states, actions, reflections, greedy=self.greedy, taken=taken)]
 
 
 class OpenAIChatError(RuntimeError):
@@ -376,8 +378,9 @@ def make_agent(spec: str, env: gym.Env, **options: Any) -> Agent:
           by ``LMPolicy.save``; ``+reflect`` adds a reflector on the same, frozen, base model.
           Options: ``greedy``, ``batch_size``, ``device``, ``autocast`` (bf16 forward passes; ``None`` keeps a
           checkpoint's setting, off for a base model), ``decider`` (``"labels"`` or ``"scoring"``, see
-          :class:`reflect_agent.policy.PolicyConfig`; ``None`` keeps a checkpoint's, labels for a base model) and
-          ``max_new_tokens`` (the reflection's token limit, 100 by default as in the paper).
+          :class:`reflect_agent.policy.PolicyConfig`; ``None`` keeps a checkpoint's, labels for a base model),
+          ``repeat_penalty`` (``PolicyConfig.repeat_penalty``; ``None`` keeps a checkpoint's, 0 for a base model)
+          and ``max_new_tokens`` (the reflection's token limit, 100 by default as in the paper).
         * ``"openai"`` / ``"openai:MODEL"``: :class:`OpenAIChatAgent`; options are its arguments.
 
     Stable-baselines3 baselines (``"sb3:ppo"``, ``"sb3:dqn"``) are trained by :mod:`benchmarks.baselines`
@@ -420,6 +423,7 @@ def _make_lm_agent(
     device: str | None = None,
     autocast: bool | None = None,
     decider: str | None = None,
+    repeat_penalty: float | None = None,
     max_new_tokens: int = 100,
 ) -> LMAgent:
     """The :class:`LMAgent` of ``lm:MODEL[+reflect]``; see :func:`make_agent`."""
@@ -439,9 +443,16 @@ def _make_lm_agent(
             policy.config.autocast = autocast
         if decider is not None:
             policy.config = dataclasses.replace(policy.config, decider=decider)
+        if repeat_penalty is not None:
+            policy.config = dataclasses.replace(policy.config, repeat_penalty=repeat_penalty)
     else:
         config = PolicyConfig(
-            model=model, device=device, lora=False, autocast=bool(autocast), decider=decider or "labels"
+            model=model,
+            device=device,
+            lora=False,
+            autocast=bool(autocast),
+            decider=decider or "labels",
+            repeat_penalty=repeat_penalty or 0.0,
         )
         policy = LMPolicy.from_config(config)
         policy.model.requires_grad_(False)

@@ -718,6 +718,8 @@ def policy_records(
     every step the expert's action is taken instead with probability ``expert_prob`` (DAgger's beta),
     so that the states after a recovery are visited too. Every visited state is recorded with the
     expert's action as its label; a state reached by a non-expert action is a ``"recovery"`` record.
+    The agent's ``info`` also holds ``previous_action`` and ``taken`` (the texts of the episode's actions
+    so far, whoever chose them), as in ``benchmarks.evaluate``.
 
     Args:
         env_id: A registered env id.
@@ -789,6 +791,7 @@ def _episode_records(
     previous_wrong = False
     previous_steps: int | None = None
     taken: list[int] = []
+    past: list[str] = []  # the texts of the actions taken, for the agent's info
     for step in range(10_000):
         expert = env.unwrapped.expert_action()
         lookahead = None if spare is None else look_ahead(spare, seed, taken, info["state"])
@@ -820,7 +823,8 @@ def _episode_records(
         action = expert
         if agent is not None:
             if rng.random() >= mix_prob:
-                action = int(agent.act(obs, info))
+                seen = {**info, "previous_action": previous_action, "taken": list(past)}
+                action = int(agent.act(obs, seen))
                 if not 0 <= action < len(info["actions"]):
                     raise ValueError(
                         f"agent {getattr(agent, 'name', agent)!r} chose no admissible action ({action}) on seed "
@@ -836,6 +840,7 @@ def _episode_records(
         previous_action = info["actions"][action]
         obs, _, terminated, truncated, info = env.step(action)
         taken.append(action)
+        past.append(previous_action)
         if terminated or truncated:
             break
     return records
@@ -889,6 +894,7 @@ class DataArgs:
             an agent spec of :func:`reflect_agent.agents.make_agent`, e.g. ``lm:runs/x/policy``. ``None``:
             the expert plays, with wrong steps (:func:`expert_records`).
         expert_prob: With ``agent``, the chance per step of taking the expert's action instead.
+        repeat_penalty: With an ``lm:`` agent, its ``PolicyConfig.repeat_penalty`` (``None``: a checkpoint's own).
     """
 
     env_id: str = "ReflectRL/DangerousTaxi-Dropoff-v0"
@@ -904,6 +910,7 @@ class DataArgs:
     env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
     agent: str | None = None
     expert_prob: float = 0.5
+    repeat_penalty: float | None = None
 
 
 def main(args: DataArgs) -> None:
@@ -930,7 +937,8 @@ def main(args: DataArgs) -> None:
 
         env = gym.make(args.env_id, **kwargs)
         try:
-            agent = make_agent(args.agent, env)
+            options = {} if args.repeat_penalty is None else {"repeat_penalty": args.repeat_penalty}
+            agent = make_agent(args.agent, env, **options)
             records = policy_records(args.env_id, seeds, agent, expert_prob=args.expert_prob, **common)
         finally:
             env.close()

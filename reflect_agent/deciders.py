@@ -17,6 +17,7 @@ Both use a policy's model, tokenizer, prompts and value head, and offer the poli
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -116,14 +117,7 @@ class CandidateScoringDecider:
                 candidate_ids[b, column : column + len(ids)] = torch.tensor(ids)
                 candidate_actions[b, column : column + len(ids)] = a
                 column += len(ids)
-        return PolicyBatch(
-            prompts.input_ids,
-            prompts.attention_mask,
-            prompts.label_ids,
-            prompts.action_mask,
-            candidate_ids,
-            candidate_actions,
-        )
+        return dataclasses.replace(prompts, candidate_ids=candidate_ids, candidate_actions=candidate_actions)
 
     def forward(self, batch: PolicyBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``, from one forward pass."""
@@ -173,7 +167,7 @@ class CandidateScoringDecider:
                 (rows, actions), torch.ones_like(token_logprobs), accumulate=True
             )
             scores = scores / counts.clamp(min=1)
-        logprobs = masked_log_softmax(scores / policy.config.temperature, batch.action_mask)  # (B, A)
+        logprobs = masked_log_softmax(policy.tempered(scores, batch), batch.action_mask)  # (B, A)
         value = policy.value_head(hidden[:, width - 1].float()).squeeze(-1)  # (B,)
         return logprobs, value
 

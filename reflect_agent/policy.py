@@ -59,6 +59,12 @@ class PolicyConfig:
             then trains the expert action's text instead of its label. Both work in SFT, evaluation and
             online RL.
         temperature: Softmax temperature of the action distribution (sampling, log-probabilities, entropy).
+        repeat_penalty: Subtracted from an action's score (in nats, before the temperature) once for every time
+            the episode has already taken that action, where the caller passes the episode's past actions
+            (:meth:`LMPolicy.encode`'s ``taken``; rollouts and :func:`reflect_agent.rollout.evaluate` do). Like
+            generation's repetition penalty, it works against the LM's prior for copying a command it already
+            ran. 0 (the default) leaves the scores as they are; keep it 0 in envs that repeat moves by design
+            (Taxi, BabyAI).
         value_head: ``"linear"`` or ``"mlp"`` (one hidden layer of ``value_hidden_size`` with tanh).
         value_hidden_size: Hidden width of the ``"mlp"`` value head.
         max_prompt_tokens: Prompts longer than this lose part of their state (see :func:`fit_state`).
@@ -77,6 +83,7 @@ class PolicyConfig:
     template: PromptTemplate = field(default_factory=PromptTemplate)
     decider: Literal["labels", "scoring"] = "labels"
     temperature: float = 1.0
+    repeat_penalty: float = 0.0
     value_head: Literal["linear", "mlp"] = "linear"
     value_hidden_size: int = 256
     max_prompt_tokens: int = 1024
@@ -101,6 +108,8 @@ class PolicyConfig:
             raise ValueError(f"decider must be 'labels' or 'scoring', got {self.decider!r}.")
         if self.temperature <= 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}; use greedy=True for argmax.")
+        if not 0 <= self.repeat_penalty < float("inf"):
+            raise ValueError(f"repeat_penalty must be a finite number >= 0, got {self.repeat_penalty}; 0 turns it off.")
         if self.value_head not in ("linear", "mlp"):
             raise ValueError(f"value_head must be 'linear' or 'mlp', got {self.value_head!r}.")
         if self.max_prompt_tokens < 16:
@@ -123,6 +132,8 @@ class PolicyBatch:
         candidate_ids: ``(B, L)`` long or ``None``: the tokens of every admissible action's candidate text, one
             candidate after another, right-padded; read by :class:`reflect_agent.deciders.CandidateScoringDecider`.
         candidate_actions: ``(B, L)`` long or ``None``: the action each candidate token belongs to, -1 on padding.
+        repeats: ``(B, A)`` long or ``None``: how many times the episode had already taken each action, for
+            :attr:`PolicyConfig.repeat_penalty` (``None``: encoded without the episode's past actions).
     """
 
     input_ids: torch.Tensor
@@ -131,6 +142,7 @@ class PolicyBatch:
     action_mask: torch.Tensor
     candidate_ids: torch.Tensor | None = None
     candidate_actions: torch.Tensor | None = None
+    repeats: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if (self.candidate_ids is None) != (self.candidate_actions is None):
@@ -144,32 +156,33 @@ class PolicyBatch:
         """Whether the batch holds the actions' candidate tokens (a scoring policy's encoding)."""
         return self.candidate_ids is not None
 
-    def tensors(self) -> tuple[torch.Tensor, ...]:
-        """``(input_ids, attention_mask, label_ids, action_mask)``, then the candidate tensors when present."""
-        base = (self.input_ids, self.attention_mask, self.label_ids, self.action_mask)
-        return (*base, self.candidate_ids, self.candidate_actions) if self.has_candidates else base
+    def _map(self, function) -> PolicyBatch:
+        """A batch of ``function(tensor)`` for every tensor field, keeping absent fields ``None``."""
+        return PolicyBatch(
+            **{f.name: None if (t := getattr(self, f.name)) is None else function(t) for f in dataclasses.fields(self)}
+        )
 
     def to(self, device: str | torch.device) -> PolicyBatch:
         """This batch on ``device`` (the same object's tensors when they are there already)."""
-        return PolicyBatch(*(t.to(device) for t in self.tensors()))
+        return self._map(lambda t: t.to(device))
 
     def __getitem__(self, index: torch.Tensor | slice | list[int] | int) -> PolicyBatch:
         """The sub-batch of rows ``index`` (an int gives a one-row batch), without padding no row needs."""
         if isinstance(index, int):
             index = [index]
-        rows = PolicyBatch(*(t[index] for t in self.tensors()))
+        rows = self._map(lambda t: t[index])
         keep_t = int(rows.attention_mask.sum(-1).max()) if len(rows) else 0
         keep_a = int(rows.action_mask.sum(-1).max()) if len(rows) else 0
-        candidates = ()
-        if rows.has_candidates:
-            keep_l = int((rows.candidate_actions >= 0).sum(-1).max()) if len(rows) else 0
-            candidates = (rows.candidate_ids[:, :keep_l], rows.candidate_actions[:, :keep_l])
+        keep_l = int((rows.candidate_actions >= 0).sum(-1).max()) if rows.has_candidates and len(rows) else 0
+        width = rows.input_ids.shape[1]
         return PolicyBatch(
-            rows.input_ids[:, rows.input_ids.shape[1] - keep_t :],
-            rows.attention_mask[:, rows.attention_mask.shape[1] - keep_t :],
+            rows.input_ids[:, width - keep_t :],
+            rows.attention_mask[:, width - keep_t :],
             rows.label_ids[:, :keep_a],
             rows.action_mask[:, :keep_a],
-            *candidates,
+            None if rows.candidate_ids is None else rows.candidate_ids[:, :keep_l],
+            None if rows.candidate_actions is None else rows.candidate_actions[:, :keep_l],
+            None if rows.repeats is None else rows.repeats[:, :keep_a],
         )
 
     @staticmethod
@@ -179,23 +192,41 @@ class PolicyBatch:
             raise ValueError("PolicyBatch.cat needs at least one batch.")
         if len({b.has_candidates for b in batches}) > 1:
             raise ValueError("PolicyBatch.cat got batches with and without candidates; encode them with one policy.")
+        if len({b.repeats is None for b in batches}) > 1:
+            raise ValueError(
+                "PolicyBatch.cat got batches with and without repeat counts; encode all of them with or without "
+                "the episodes' past actions (LMPolicy.encode's taken)."
+            )
 
-        def joined(field: str, *, left: bool, value: int = 0) -> torch.Tensor:
+        def joined(field: str, *, left: bool, value: int = 0) -> torch.Tensor | None:
             parts = [getattr(b, field) for b in batches]
+            if parts[0] is None:
+                return None
             width = max(t.shape[1] for t in parts)
             padding = [(width - t.shape[1], 0) if left else (0, width - t.shape[1]) for t in parts]
             return torch.cat([nn.functional.pad(t, pad, value=value) for t, pad in zip(parts, padding, strict=True)])
 
-        candidates = ()
-        if batches[0].has_candidates:
-            candidates = (joined("candidate_ids", left=False), joined("candidate_actions", left=False, value=-1))
         return PolicyBatch(
             joined("input_ids", left=True),
             joined("attention_mask", left=True),
             joined("label_ids", left=False),
             joined("action_mask", left=False),
-            *candidates,
+            joined("candidate_ids", left=False),
+            joined("candidate_actions", left=False, value=-1),
+            joined("repeats", left=False),
         )
+
+
+def repeat_counts(actions: list[list[str]], taken: list[list[str]]) -> torch.Tensor:
+    """``(B, A)`` long: how many times ``taken[b]`` (an episode's past actions) holds each of ``actions[b]``."""
+    if len(actions) != len(taken):
+        raise ValueError(
+            f"Got {len(actions)} action lists and {len(taken)} lists of taken actions; pass one per state."
+        )
+    counts = torch.zeros((len(actions), max(len(a) for a in actions)), dtype=torch.long)
+    for row, (acts, past) in enumerate(zip(actions, taken, strict=True)):
+        counts[row, : len(acts)] = torch.tensor([past.count(a) for a in acts], dtype=torch.long)
+    return counts
 
 
 def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -377,17 +408,25 @@ class LMPolicy(nn.Module):
         return [self.fit_prompt(s, a, r)[0] for s, a, r in zip(states, actions, reflections, strict=True)]
 
     def encode(
-        self, states: list[str], actions: list[list[str]], reflections: list[str | None] | None = None
+        self,
+        states: list[str],
+        actions: list[list[str]],
+        reflections: list[str | None] | None = None,
+        taken: list[list[str]] | None = None,
     ) -> PolicyBatch:
         """Encode states (``info["state"]``), their admissible actions and optional reflections (on CPU).
 
         A ``"scoring"`` policy's batch also holds every action's candidate tokens; see :meth:`encode_prompts`.
+        ``taken`` (each state's episode's past actions, as strings) adds the repeat counts that
+        ``config.repeat_penalty`` acts on.
         """
         batch = self.encode_prompts(states, actions, reflections)
         if self.config.decider == "scoring":
             from reflect_agent.deciders import CandidateScoringDecider
 
             batch = CandidateScoringDecider(self).with_candidates(batch, actions)
+        if taken is not None:
+            batch = dataclasses.replace(batch, repeats=repeat_counts(actions, taken))
         return batch
 
     def encode_prompts(
@@ -465,10 +504,17 @@ class LMPolicy(nn.Module):
             return CandidateScoringDecider(self).forward(batch)
         batch = batch.to(self.device)
         hidden = self.last_hidden_state(batch.input_ids, batch.attention_mask)  # (B, H)
-        logits = self.label_logits(hidden, batch.label_ids) / self.config.temperature  # (B, A)
-        logprobs = masked_log_softmax(logits, batch.action_mask)  # (B, A)
+        logits = self.label_logits(hidden, batch.label_ids)  # (B, A)
+        logprobs = masked_log_softmax(self.tempered(logits, batch), batch.action_mask)  # (B, A)
         value = self.value_head(hidden.float()).squeeze(-1)  # (B,)
         return logprobs, value
+
+    def tempered(self, scores: torch.Tensor, batch: PolicyBatch) -> torch.Tensor:
+        """Action scores ``(B, A)`` less ``config.repeat_penalty`` per past use (when ``batch`` counts them), over the
+        temperature: the logits of the action distribution."""
+        if batch.repeats is not None and self.config.repeat_penalty:
+            scores = scores - self.config.repeat_penalty * batch.repeats.to(scores.device, scores.dtype)
+        return scores / self.config.temperature
 
     def get_action_and_value(
         self, batch: PolicyBatch, action: torch.Tensor | None = None, *, greedy: bool = False
@@ -495,9 +541,10 @@ class LMPolicy(nn.Module):
         reflections: list[str | None] | None = None,
         *,
         greedy: bool = False,
+        taken: list[list[str]] | None = None,
     ) -> list[int]:
-        """Choose one action index per state (no gradients), by ``config.decider``."""
-        batch = self.encode(states, actions, reflections)
+        """Choose one action index per state (no gradients), by ``config.decider``; ``taken`` as in :meth:`encode`."""
+        batch = self.encode(states, actions, reflections, taken)
         action, _, _, _ = self.get_action_and_value(batch, greedy=greedy)
         return action.tolist()
 

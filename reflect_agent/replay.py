@@ -51,6 +51,10 @@ class Episode:
     def __len__(self) -> int:
         return len(self.states)
 
+    def taken(self, step: int | None = None) -> list[str]:
+        """The action strings taken before ``step`` (``None``: all of them), in order."""
+        return [acts[i] for acts, i in zip(self.actions[:step], self.chosen[:step], strict=True)]
+
 
 class SuccessReplay:
     """First-in first-out buffer of the most recent successful episodes.

@@ -3,8 +3,9 @@
 Each env of the vector env plays exactly one episode per rollout, from a reset with a given seed, so a
 rollout is a function of the seeds and the random state alone: a resumed run replays the very same
 episodes. At every step the envs still playing form one batch: the reflector writes their analyses
-(with the last action, :func:`reflect_agent.data.reflector_state`), the policy encodes state, actions
-and analysis and takes one forward pass for action, log-probability and value, and the vector env steps.
+(with the last action, :func:`reflect_agent.data.reflector_state`), the policy encodes state, actions,
+analysis and the episode's past actions (for :attr:`reflect_agent.policy.PolicyConfig.repeat_penalty`) and
+takes one forward pass for action, log-probability and value, and the vector env steps.
 
 The vector env keeps Gymnasium's default ``NEXT_STEP`` autoreset: the step that ends an episode
 returns that episode's own last observation and info (its ``success``, and the observation to
@@ -188,7 +189,7 @@ def collect_rollout(
         timings["reflect_s"] += time.perf_counter() - start
 
         start = time.perf_counter()
-        batch = policy.encode(states, admissible, reflections)
+        batch = policy.encode(states, admissible, reflections, [episodes[i].taken() for i in playing])
         with torch.no_grad():
             action, logprob, _, value = policy.get_action_and_value(batch, greedy=greedy)
         action, logprob, value = action.cpu(), logprob.float().cpu(), value.float().cpu()
@@ -278,12 +279,13 @@ def score_episodes(policy: LMPolicy, episodes: Sequence[Episode], *, chunk: int 
     states = [s for e in episodes for s in e.states]
     admissible = [a for e in episodes for a in e.actions]
     reflections = [r for e in episodes for r in e.reflections]
+    taken = [e.taken(t) for e in episodes for t in range(len(e))]
     actions = torch.tensor([a for e in episodes for a in e.chosen], dtype=torch.long)
     batches, logprobs, values = [], [], []
     start = time.perf_counter()
     for first in range(0, len(states), chunk):
         part = slice(first, first + chunk)
-        batch = policy.encode(states[part], admissible[part], reflections[part])
+        batch = policy.encode(states[part], admissible[part], reflections[part], taken[part])
         with torch.no_grad():
             _, logprob, _, value = policy.get_action_and_value(batch, actions[part])
         batches.append(batch)

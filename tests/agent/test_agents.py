@@ -83,8 +83,8 @@ class RecordingPolicy:
     def __init__(self):
         self.calls: list[tuple] = []
 
-    def act(self, states, actions, reflections=None, *, greedy=False):
-        self.calls.append((states, actions, reflections, greedy))
+    def act(self, states, actions, reflections=None, *, greedy=False, taken=None):
+        self.calls.append((states, actions, reflections, greedy, taken))
         return [len(a) - 1 for a in actions]
 
 
@@ -105,9 +105,24 @@ def test_lm_agent_gives_the_policy_states_actions_and_reflections():
         {"state": "s1", "actions": ["a", "b", "c"], "previous_action": "b"},
     ]
     assert agent.act_batch(["o0", "o1"], infos) == [1, 2]
-    assert policy.calls == [(["s0", "s1"], [["a", "b"], ["a", "b", "c"]], ["analysis 0", "analysis 1"], True)]
+    assert policy.calls == [(["s0", "s1"], [["a", "b"], ["a", "b", "c"]], ["analysis 0", "analysis 1"], True, None)]
     # The reflector reads the previous action, as in the trainer's rollouts.
     assert reflector.seen == [["s0", "s1\nLast action: b."]]
+    # The episodes' past actions, when the harness gives them, reach the policy for its repeat penalty.
+    agent.act_batch(["o0", "o1"], [{**infos[0], "taken": []}, {**infos[1], "taken": ["a", "b"]}])
+    assert policy.calls[-1][-1] == [[], ["a", "b"]]
+
+
+def test_an_lm_agents_repeat_penalty_steers_it_off_the_actions_its_episode_took(taxi):
+    plain = make_agent("lm:tiny", taxi, device="cpu")
+    assert plain.policy.config.repeat_penalty == 0.0
+    agent = make_agent("lm:tiny", taxi, device="cpu", repeat_penalty=100.0)
+    assert agent.policy.config.repeat_penalty == 100.0
+    _, info = taxi.reset(seed=0)
+    first = plain.act("unused", info)
+    assert plain.act("unused", {**info, "taken": [TAXI_ACTIONS[first]] * 3}) == first  # no penalty: no change
+    assert agent.act("unused", info) == first  # nothing taken yet
+    assert agent.act("unused", {**info, "taken": [TAXI_ACTIONS[first]]}) != first
 
 
 def test_lm_tiny_agent_acts_admissibly(taxi):

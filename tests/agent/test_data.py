@@ -144,9 +144,11 @@ class _RecordingAgent(RandomAgent):
     def __init__(self) -> None:
         super().__init__()
         self.chosen: list[str] = []
+        self.infos: list[dict] = []
 
     def act(self, obs, info):
         action = super().act(obs, info)
+        self.infos.append(info)
         self.chosen.append(info["actions"][action])
         return action
 
@@ -166,6 +168,12 @@ def test_policy_records_visit_the_agents_states_and_label_them_with_the_expert()
             _, _, terminated, truncated, info = env.step(action)
         assert terminated or truncated
     assert len(taken) == len(agent.chosen)  # the agent chose every step, and no other
+    # It saw its episode's actions so far (all its own here), as benchmarks.evaluate shows them.
+    for info in agent.infos:
+        assert info["previous_action"] == (info["taken"][-1] if info["taken"] else None)
+    assert agent.infos[0]["taken"] == [] and any(info["taken"] for info in agent.infos)
+    for before, chosen, after in zip(agent.infos, agent.chosen, agent.infos[1:], strict=False):
+        assert after["taken"] in ([], [*before["taken"], chosen])  # a new episode, or one more action
     by_key = {(r.seed, r.step): r for r in records}
     for record in records:
         if record.step > 0:

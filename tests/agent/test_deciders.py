@@ -121,6 +121,18 @@ def test_scoring_mean_reduction_and_gradients(policy):
         CandidateScoringDecider(policy, reduction="max")
 
 
+def test_scoring_takes_the_repeat_penalty_off_the_action_scores(policy):
+    policy.config.repeat_penalty = 0.75
+    decider = CandidateScoringDecider(policy)
+    taken = [["open the fridge"], ["go west", "look around the corridor", "go west"]]
+    batch = decider.with_candidates(policy.encode(STATES, ACTIONS, taken=taken), ACTIONS)
+    with torch.no_grad():
+        logprobs, _ = decider(batch)
+    for row, (state, actions) in enumerate(zip(STATES, ACTIONS, strict=True)):
+        scores = torch.tensor(reference_scores(policy, state, actions)) - 0.75 * batch.repeats[row, : len(actions)]
+        torch.testing.assert_close(logprobs[row, : len(actions)], scores.log_softmax(-1), atol=1e-4, rtol=1e-4)
+
+
 def test_generate_then_parse_reads_labels_and_action_strings(policy):
     decider = GenerateParseDecider(policy)
     assert decider.parse(" B", ACTIONS[0]) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -132,6 +134,39 @@ def test_temperature_scales_the_label_logits(tiny):
     for row, actions in enumerate(ACTIONS):
         n = len(actions)
         torch.testing.assert_close(logprobs_t2[row, :n], (logprobs_t1[row, :n] / 2).log_softmax(-1))
+
+
+def test_the_repeat_penalty_lowers_each_actions_logit_once_per_past_use(tiny):
+    plain = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", lora=False, temperature=2.0))
+    penalised = LMPolicy(plain.model, plain.tokenizer, dataclasses.replace(plain.config, repeat_penalty=1.5))
+    taken = [["open fridge", "go north", "open fridge"], ["look"]]
+    batch = plain.encode(STATES, ACTIONS, taken=taken)
+    assert batch.repeats.tolist() == [[1, 2, 0, 0], [0, 0, 0, 1]]
+    with torch.no_grad():
+        before, value_before = plain(batch)
+        after, value_after = penalised(batch)
+        untouched, _ = penalised(plain.encode(STATES, ACTIONS))  # no past actions given: nothing to penalise
+    torch.testing.assert_close(untouched, before)
+    torch.testing.assert_close(value_after, value_before)
+    for row, actions in enumerate(ACTIONS):
+        n = len(actions)
+        logits = before[row, :n] * 2.0  # the untempered scores, up to a constant
+        expected = ((logits - 1.5 * batch.repeats[row, :n]) / 2.0).log_softmax(-1)
+        torch.testing.assert_close(after[row, :n], expected, atol=1e-5, rtol=1e-5)
+    assert penalised.act(STATES[:1], ACTIONS[:1], greedy=True, taken=[["go north"] * 50]) == [1]
+    with pytest.raises(ValueError, match="repeat_penalty"):
+        PolicyConfig(model="tiny", repeat_penalty=-1.0)
+
+
+def test_repeat_counts_follow_rows_through_cat_and_indexing(tiny_policy):
+    first = tiny_policy.encode(STATES[:1], ACTIONS[:1], taken=[["go north"]])
+    second = tiny_policy.encode(STATES[1:], ACTIONS[1:], taken=[["look", "look"]])
+    both = PolicyBatch.cat([first, second])
+    assert both.repeats.tolist() == [[1, 0, 0, 0], [0, 0, 0, 2]]
+    assert both[1].repeats.tolist() == [[0, 0, 0, 2]] and both[0].repeats.tolist() == [[1, 0]]
+    assert both.to("cpu").repeats is both.repeats
+    with pytest.raises(ValueError, match="repeat counts"):
+        PolicyBatch.cat([first, tiny_policy.encode(STATES[1:], ACTIONS[1:])])
 
 
 @pytest.mark.parametrize("head", ["linear", "mlp"])

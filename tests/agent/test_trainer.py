@@ -20,7 +20,7 @@ from reflect_agent.metrics import MetricsLogger
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import NonFiniteLossError, ReflectRLTrainer, update_policy
 from reflect_agent.replay import Episode, SuccessReplay
-from reflect_agent.rollout import collect_rollout, evaluate, make_envs, wilson_interval
+from reflect_agent.rollout import collect_rollout, evaluate, make_envs, score_episodes, wilson_interval
 from reflect_agent.sft import (
     IGNORE_INDEX,
     CompletionCollator,
@@ -240,6 +240,36 @@ def test_rollout_layout_and_truncation_bootstrap():
     assert rollout.grid(rollout.actions).dtype == torch.long
     torch.testing.assert_close(rollout.flat(rollout.grid(rollout.logprobs)), rollout.logprobs)
     assert any(not rollout.terminations[len(e) - 1, c] for c, e in enumerate(rollout.episodes)), "no truncation seen"
+
+
+def test_rollouts_penalise_the_episodes_own_repeats_and_replays_score_them_alike():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+
+    def rollout(penalty: float):
+        policy.config.repeat_penalty = penalty
+        envs = make_envs(WALK, 4, env_kwargs={"horizon": 3, "length": 5})
+        try:
+            return collect_rollout(envs, policy, None, list(range(4)), greedy=True)
+        finally:
+            envs.close()
+
+    def repeats(episode: Episode) -> bool:
+        return len(set(episode.chosen)) < len(episode.chosen)
+
+    assert any(repeats(e) for e in rollout(0.0).episodes), "the tiny model repeats itself unpenalised"
+    penalised = rollout(100.0)
+    assert not any(repeats(e) for e in penalised.episodes)
+    for row, (step, column) in enumerate(zip(penalised.steps.tolist(), penalised.columns.tolist(), strict=True)):
+        episode = penalised.episodes[column]
+        taken = episode.taken(step)
+        assert penalised.batch.repeats[row, :3].tolist() == [taken.count(a) for a in episode.actions[step]]
+    # A replayed episode is scored with its own past actions, so PPO ratios start at one as for fresh ones.
+    replayed = score_episodes(policy, penalised.episodes)
+
+    def by_decision(r) -> dict[tuple[int, int], float]:
+        return dict(zip(zip(r.columns.tolist(), r.steps.tolist(), strict=True), r.logprobs.tolist(), strict=True))
+
+    assert by_decision(replayed) == pytest.approx(by_decision(penalised), abs=1e-5)
 
 
 def test_sync_and_async_vector_envs_give_the_same_rollout():

@@ -133,7 +133,7 @@ def test_batched_episodes_give_the_same_results_as_one_at_a_time():
         assert batched[key] == pytest.approx(one[key]), key
 
 
-def test_the_agent_sees_the_previous_action():
+def test_the_agent_sees_the_previous_action_and_all_the_episodes_actions():
     class RecordingExpert(ExpertAgent):
         def act(self, obs, info):
             action = super().act(obs, info)
@@ -143,9 +143,10 @@ def test_the_agent_sees_the_previous_action():
     seen: list[tuple[dict, int]] = []
     env = gym.make(TAXI)
     evaluate.run_episodes([env], RecordingExpert(env), episodes=1, seed=0)
-    assert len(seen) > 2 and seen[0][0]["previous_action"] is None
+    assert len(seen) > 2 and seen[0][0]["previous_action"] is None and seen[0][0]["taken"] == []
     for (before, action), (after, _) in zip(seen, seen[1:], strict=False):
         assert after["previous_action"] == before["actions"][action]
+        assert after["taken"] == [*before["taken"], before["actions"][action]]
 
 
 def test_an_agent_that_names_no_action_steps_an_invalid_action():
@@ -311,6 +312,12 @@ def test_lm_agents_decide_by_the_decider_asked_for_and_it_belongs_to_the_cell_se
     (cell,) = json.loads(out.read_text())["results"]
     assert cell["decider"] == "scoring" and cell["episodes"] == 2
     assert evaluate.cell_settings(PICKUP, "lm:tiny", 2, 0, options())["decider"] is None  # labels, or the checkpoint's
+    assert "repeat_penalty" not in cell
+    assert evaluate.main([*argv, "--decider", "scoring", "--repeat-penalty", "2", "--no-progress"]) == 0
+    (cell,) = json.loads(out.read_text())["results"]  # another setting: the cell ran again
+    assert cell["repeat_penalty"] == 2.0 and cell["decider"] == "scoring"
+    with pytest.raises(SystemExit):
+        evaluate.parse_args([*argv, "--repeat-penalty", "-1"])
 
 
 def test_env_ids_resolve_with_or_without_namespace():
