@@ -104,21 +104,24 @@ def test_rl_can_start_from_a_policy_another_run_saved(tmp_path):
         run(dataclasses.replace(args, variant="sft-rl"))
 
 
-def test_rl_samples_at_the_temperature_asked_for(tmp_path, monkeypatch):
+def test_rl_samples_at_the_temperature_and_repeat_penalty_asked_for(tmp_path, monkeypatch):
     import examples.main as main
 
-    temperatures = []
+    settings = []
 
     class Recording(main.ReflectRLTrainer):
         def __init__(self, config, policy=None, reflector=None):
-            temperatures.append((config.policy.temperature, policy.config.temperature))
+            settings.append((config.policy.temperature, policy.config.temperature, policy.config.repeat_penalty))
             super().__init__(config, policy=policy, reflector=reflector)
 
     monkeypatch.setattr(main, "ReflectRLTrainer", Recording)
-    run(small_run(tmp_path, "warm", variant="sft"))  # saves the warm-up policy, at temperature 1
-    args = small_run(tmp_path, "cool", variant="sft-rl", artifacts_dir=str(tmp_path / "warm"), temperature=0.25)
+    run(small_run(tmp_path, "warm", variant="sft"))  # saves the warm-up policy, at temperature 1, no penalty
+    args = small_run(
+        tmp_path, "cool", variant="sft-rl", artifacts_dir=str(tmp_path / "warm"), temperature=0.25, repeat_penalty=1.5
+    )
     run(args)
-    assert temperatures == [(0.25, 0.25)]
+    assert settings == [(0.25, 0.25, 1.5)]
+    assert main.policy_config(args).repeat_penalty == 1.5  # the zero-shot policy decides under the same rule
     with pytest.raises(ValueError, match="temperature must be positive, got 0"):
         run(dataclasses.replace(args, temperature=0.0))
 
