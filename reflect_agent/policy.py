@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -156,7 +157,7 @@ class PolicyBatch:
         """Whether the batch holds the actions' candidate tokens (a scoring policy's encoding)."""
         return self.candidate_ids is not None
 
-    def _map(self, function) -> PolicyBatch:
+    def _map(self, function: Callable[[torch.Tensor], torch.Tensor]) -> PolicyBatch:
         """A batch of ``function(tensor)`` for every tensor field, keeping absent fields ``None``."""
         return PolicyBatch(
             **{f.name: None if (t := getattr(self, f.name)) is None else function(t) for f in dataclasses.fields(self)}
@@ -510,8 +511,10 @@ class LMPolicy(nn.Module):
         return logprobs, value
 
     def tempered(self, scores: torch.Tensor, batch: PolicyBatch) -> torch.Tensor:
-        """Action scores ``(B, A)`` less ``config.repeat_penalty`` per past use (when ``batch`` counts them), over the
-        temperature: the logits of the action distribution."""
+        """The logits of the action distribution: ``scores`` ``(B, A)`` less the repeat penalty, over the temperature.
+
+        ``config.repeat_penalty`` comes off once per past use of an action where ``batch`` counts them.
+        """
         if batch.repeats is not None and self.config.repeat_penalty:
             scores = scores - self.config.repeat_penalty * batch.repeats.to(scores.device, scores.dtype)
         return scores / self.config.temperature
