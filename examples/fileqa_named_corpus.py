@@ -15,8 +15,9 @@ This script writes training tasks where the name does pick the folder. It copies
 (:data:`PACKAGES`, ``--packages``) into ``<out>/repos/``, generates their tasks
 (:func:`reflect_gym.envs.fileqa.tasks.repository_tasks`), adds the tasks of the default corpus's train split, and
 keeps those below the root whose first folder the question names (:func:`names_folder`: the answer's folder scores
-highest, alone, by :func:`benchmarks.fileqa_names.name_score`). Every task goes to the ``train`` split; the default
-corpus's test split is not read. ``<out>/tasks.jsonl`` is the tasks file, ``<out>/corpus.json`` records the
+highest, alone, by :func:`benchmarks.fileqa_names.name_score`). With ``--names-file`` it keeps, of those, the tasks
+whose answer is also the file its name picks (:func:`names_file`). Every task goes to the ``train`` split; the
+default corpus's test split is not read. ``<out>/tasks.jsonl`` is the tasks file, ``<out>/corpus.json`` records the
 package versions and the counts.
 
 The filter uses only the training repositories. Its criterion was chosen from a statistic of the test split (how
@@ -68,6 +69,21 @@ def names_folder(task: Task) -> bool:
     return best > 0 and scores.get(first) == best and list(scores.values()).count(best) == 1
 
 
+def names_file(task: Task) -> bool:
+    """Whether ``task``'s (first) answer is the file of its folder that a name matcher names: the one whose name
+    shares the most words with the question, or ``__init__.py`` when no name shares more than it, with no other
+    file tied (:class:`benchmarks.fileqa_names.NameMatchAgent`'s rule)."""
+    folder, _, answer = task.answers[0].rpartition("/")
+    files = [
+        entry.name
+        for entry in os.scandir(os.path.join(task.repo, folder))
+        if entry.is_file() and not entry.name.startswith(".")
+    ]
+    keys = {name: (name_score(name, task.question), name == "__init__.py") for name in files}
+    best = max(keys.values(), default=None)
+    return best is not None and keys.get(answer) == best and list(keys.values()).count(best) == 1
+
+
 def package_folder(name: str) -> Path | None:
     """The installed folder of the top-level package ``name`` (``None`` when it is not installed)."""
     for root in dict.fromkeys((sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], *sys.path)):
@@ -99,6 +115,8 @@ class Args:
     """Also keep the default corpus's train-split tasks that pass the filter."""
     all_tasks: bool = False
     """Keep every task, not only those whose folder the question names."""
+    names_file: bool = False
+    """Of those, keep only the tasks whose answer is also the file its name picks (:func:`names_file`)."""
 
 
 def main(args: Args) -> dict:
@@ -129,7 +147,7 @@ def main(args: Args) -> dict:
     kept = [
         Task(task.repo, task.question, task.answers, task.kind, task.depth, "train")
         for task in tasks
-        if args.all_tasks or names_folder(task)
+        if (args.all_tasks or names_folder(task)) and (not args.names_file or names_file(task))
     ]
     if not kept:
         raise SystemExit(f"No task passed the filter among {len(tasks)}; pass --all-tasks or other --packages.")
@@ -143,7 +161,12 @@ def main(args: Args) -> dict:
         "by_repository": dict(sorted(by_repo.items())),
         "packages": versions,
         "python": sys.version.split()[0],
-        "filter": "every task" if args.all_tasks else "the question names the answer's folder",
+        "filter": {
+            (False, False): "the question names the answer's folder",
+            (False, True): "the question names the answer's folder and file",
+            (True, False): "every task",
+            (True, True): "the question names the answer's file",
+        }[args.all_tasks, args.names_file],
     }
     atomic_write(out / "corpus.json", json.dumps(summary, indent=2) + "\n")
     print(

@@ -8,7 +8,7 @@ import sys
 import gymnasium as gym
 import pytest
 
-from examples.fileqa_named_corpus import Args, main, names_folder
+from examples.fileqa_named_corpus import Args, main, names_file, names_folder
 from reflect_gym.envs.fileqa.tasks import Task, load_tasks
 
 MODULES = {
@@ -41,6 +41,17 @@ def test_a_task_passes_when_its_folder_alone_scores_best(site):
     assert not names_folder(Task(repo, "Which file defines the function helper()?", ("core.py",), "code", 0))
 
 
+def test_a_task_passes_the_file_filter_when_a_name_matcher_names_its_answer(site):
+    repo = str(site / "webkit")
+    assert names_file(Task(repo, "Which file defines the class JSONDecoder?", ("json/decoder.py",), "code", 1))
+    # No file's name shares a word with the question: the matcher names __init__.py, and so must the task.
+    assert names_file(Task(repo, 'Which module begins "Cookie handling"?', ("http/__init__.py",), "code", 1))
+    assert not names_file(Task(repo, 'Which module begins "Cookie handling"?', ("http/cookies.py",), "code", 1))
+    # Another file's name matches better, or two tie: left out.
+    assert not names_file(Task(repo, "Which file defines the class JSONDecoder?", ("json/encoder.py",), "code", 1))
+    assert not names_file(Task(repo, "Which file defines the class DecoderEncoder?", ("json/decoder.py",), "code", 1))
+
+
 def test_the_corpus_keeps_named_folders_copies_its_packages_and_trains(site, tmp_path):
     out = tmp_path / "named"
     summary = main(Args(out=str(out), packages=["webkit", "not_installed"], default_train=False))
@@ -57,6 +68,12 @@ def test_the_corpus_keeps_named_folders_copies_its_packages_and_trains(site, tmp
     assert everything["tasks"] == everything["of"] > summary["tasks"]
     env = gym.make("ReflectRL/FileQA-Depth1-v0", tasks=str(out / "tasks.jsonl"))
     assert len(env.unwrapped.tasks) == everything["by_depth"]["1"]
+    # --names-file keeps, of the named folders' tasks, those whose file a name matcher names.
+    named_files = main(Args(out=str(out), packages=["webkit"], default_train=False, names_file=True))
+    tasks = load_tasks(out / "tasks.jsonl")
+    assert 0 < named_files["tasks"] < summary["tasks"]
+    assert all(names_folder(task) and names_file(task) for task in tasks)
+    assert named_files["filter"] == "the question names the answer's folder and file"
 
 
 def test_a_filter_that_keeps_nothing_says_what_to_do(site, tmp_path):
