@@ -71,8 +71,8 @@ def names_folder(task: Task) -> bool:
 
 def names_file(task: Task) -> bool:
     """Whether ``task``'s (first) answer is the file of its folder that a name matcher names: the one whose name
-    shares the most words with the question, or ``__init__.py`` when no name shares more than it, with no other
-    file tied (:class:`benchmarks.fileqa_names.NameMatchAgent`'s rule)."""
+    shares the most words with the question (``__init__.py`` among those tied, as when no name shares any), with no
+    other file tied (:class:`benchmarks.fileqa_names.NameMatchAgent`'s rule)."""
     folder, _, answer = task.answers[0].rpartition("/")
     files = [
         entry.name
