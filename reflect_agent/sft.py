@@ -90,6 +90,10 @@ class SFTConfig:
             shuffled, then sorted within chunks of ~50 batches) instead of uniformly at random. Batches
             are padded to their longest example: on FileQA's reading warm-up data, padding is 42% of the
             tokens of random batches of 8 and 3% of grouped ones.
+        gradient_checkpointing: Keep only each block's input during the forward pass and recompute the rest in
+            the backward pass (the ``Trainer``'s, non-reentrant): less memory for more compute. With LoRA on
+            every block of SmolLM2-135M and 1024-token prompts, a batch of 8 needs more than this machine's
+            24 GB without it.
     """
 
     epochs: float = 2.0
@@ -108,6 +112,7 @@ class SFTConfig:
     save_steps: int = 20
     objective: Literal["completion", "policy"] = "completion"
     group_by_length: bool = False
+    gradient_checkpointing: bool = False
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.gradient_accumulation_steps < 1:
@@ -462,6 +467,7 @@ def train_examples(
             save_steps=config.save_steps,
             save_total_limit=1,
             train_sampling_strategy="group_by_length" if config.group_by_length else "random",
+            **_checkpointing_arguments(config.gradient_checkpointing),
             report_to="none",
             seed=config.seed,
             data_seed=config.seed,
@@ -481,10 +487,24 @@ def train_examples(
         start = time.perf_counter()
         output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
         seconds = time.perf_counter() - start
+    if config.gradient_checkpointing:  # the Trainer leaves it on; RL after SFT decides for itself
+        disable = getattr(model, "activation_checkpointing_disable", None) or model.gradient_checkpointing_disable
+        disable()
     model.eval()
     losses = [row["loss"] for row in trainer.state.log_history if "loss" in row]
     resumed_from = int(resume.name.split("-")[-1]) if resume else 0
     return SFTResult(len(examples), output.global_step, float(output.training_loss), seconds, losses, resumed_from)
+
+
+def _checkpointing_arguments(enabled: bool) -> dict[str, Any]:
+    """``TrainingArguments`` for (non-reentrant) gradient checkpointing, by the names of the installed transformers
+    (``gradient_checkpointing`` became ``activation_checkpointing`` in 5.x)."""
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    prefix = "activation" if "activation_checkpointing" in names else "gradient"
+    return {
+        f"{prefix}_checkpointing": enabled,
+        f"{prefix}_checkpointing_kwargs": {"use_reentrant": False} if enabled else None,
+    }
 
 
 def sft_policy(

@@ -415,6 +415,22 @@ def test_sft_lowers_the_loss_of_the_expert_labels():
     assert after == [2, 2, 2, 2], (before, after)
 
 
+def test_sft_with_gradient_checkpointing_trains_the_same_weights_and_leaves_it_off():
+    records = expert_records(BANDIT, range(8), perturb_prob=0.0)
+    trained = []
+    for checkpointing in (False, True):
+        torch.manual_seed(0)  # the same LoRA initialisation each time
+        policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+        initial = trainable_state(policy)
+        config = SFTConfig(max_steps=3, batch_size=4, learning_rate=1e-2, gradient_checkpointing=checkpointing)
+        sft_policy(policy, records, config, progress=False)
+        assert not any(getattr(module, "gradient_checkpointing", False) for module in policy.model.modules())
+        trained.append(trainable_state(policy))
+        assert any(not torch.equal(trained[-1][name], initial[name]) for name in initial)
+    for name, weights in trained[0].items():
+        torch.testing.assert_close(trained[1][name], weights, rtol=1e-4, atol=1e-6)
+
+
 def test_sft_grouped_by_length_pads_less(monkeypatch):
     policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
     records = expert_records("ReflectRL/DangerousTaxi-Pickup-v0", range(8), perturb_prob=0.5)
