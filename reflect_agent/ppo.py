@@ -362,20 +362,15 @@ class ReflectRLTrainer:
 
     def evaluate(self, episodes: int, *, env_id: str | None = None) -> EvalResult:
         """Greedy success on held-out seeds (and ``eval_env_kwargs``, e.g. FileQA's test split)."""
-        was_training = self.policy.training
-        self.policy.eval()
-        try:
-            return evaluate(
-                self.policy,
-                self.reflector,
-                env_id or self.curriculum.stages[-1],
-                range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + episodes),
-                num_envs=self.config.num_envs,
-                vectorization=self.config.vectorization,
-                env_kwargs=self.config.make_kwargs(evaluation=True),
-            )
-        finally:
-            self.policy.train(was_training)
+        return evaluate(
+            self.policy,
+            self.reflector,
+            env_id or self.curriculum.stages[-1],
+            range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + episodes),
+            num_envs=self.config.num_envs,
+            vectorization=self.config.vectorization,
+            env_kwargs=self.config.make_kwargs(evaluation=True),
+        )
 
     def close(self) -> None:
         """Close the vector env."""

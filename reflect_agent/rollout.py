@@ -363,13 +363,19 @@ def evaluate(
     env_kwargs: dict[str, Any] | None = None,
     greedy: bool = True,
 ) -> EvalResult:
-    """Play one episode per seed (``num_envs`` at a time) and report success, return and length."""
+    """Play one episode per seed (``num_envs`` at a time) and report success, return and length.
+
+    The policy plays in eval mode (no dropout, also in modules added to it since it was built, such as a LoRA
+    adapter from peft's ``add_weighted_adapter``) and is left in the mode it was in.
+    """
     seeds = list(seeds)
     if not seeds:
         raise ValueError("evaluate needs at least one seed.")
     start = time.perf_counter()
     episodes: list[Episode] = []
     decisions = 0
+    was_training = policy.training
+    policy.eval()
     envs = make_envs(env_id, min(num_envs, len(seeds)), vectorization=vectorization, env_kwargs=env_kwargs)
     try:
         for first in range(0, len(seeds), envs.num_envs):
@@ -383,6 +389,7 @@ def evaluate(
             decisions += sum(len(e) for e in rollout.episodes[: len(chunk)])
     finally:
         envs.close()
+        policy.train(was_training)
     successes = sum(e.success for e in episodes)
     low, high = wilson_interval(successes, len(episodes))
     return EvalResult(

@@ -579,6 +579,18 @@ def test_config_errors_name_the_fix():
         PolicyConfig(decider="logits")
 
 
+def test_evaluation_plays_without_dropout_and_keeps_the_policys_mode():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", lora_dropout=0.5))
+    policy.train()
+    modes = []
+    for module in policy.modules():
+        if isinstance(module, torch.nn.Dropout):  # LoRA's
+            module.register_forward_pre_hook(lambda dropout, args: modes.append(dropout.training))
+    evaluate(policy, None, BANDIT, range(2), num_envs=2)
+    assert modes and not any(modes)
+    assert all(module.training for module in policy.modules())
+
+
 def test_wilson_interval():
     low, high = wilson_interval(0, 40)
     assert low == 0 and 0.08 < high < 0.09
