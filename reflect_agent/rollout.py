@@ -374,9 +374,9 @@ def evaluate(
     start = time.perf_counter()
     episodes: list[Episode] = []
     decisions = 0
+    envs = make_envs(env_id, min(num_envs, len(seeds)), vectorization=vectorization, env_kwargs=env_kwargs)
     was_training = policy.training
     policy.eval()
-    envs = make_envs(env_id, min(num_envs, len(seeds)), vectorization=vectorization, env_kwargs=env_kwargs)
     try:
         for first in range(0, len(seeds), envs.num_envs):
             chunk = seeds[first : first + envs.num_envs]
