@@ -1,7 +1,7 @@
 """A policy's greedy choice in every DangerousTaxi state of a stage, against the shortest paths.
 
-    python -m benchmarks.taxi_states --policy runs/taxi-long/sft_policy --data runs/taxi-long/warmup.jsonl
-    python -m benchmarks.taxi_states --policy runs/taxi-reflect/sft_policy_reflect \
+    python -m experiments.train_taxi_dropoff.states --policy runs/taxi-long/sft_policy --data runs/taxi-long/warmup.jsonl
+    python -m experiments.train_taxi_dropoff.states --policy runs/taxi-reflect/sft_policy_reflect \
         --reflector runs/taxi-reflect/reflector_adapter --data runs/taxi-reflect/warmup.jsonl
 
 Episode success hides where a policy goes wrong: one bad step ends a DangerousTaxi episode. This

@@ -1,10 +1,10 @@
 """Where a FileQA agent goes wrong: the folder it enters from the root, and the rest of the episode.
 
-    python -m benchmarks.fileqa_folders --agent lm:runs/<name>/sft_policy   # a saved policy
-    python -m benchmarks.fileqa_folders --agent lm:smollm2                  # the untouched model
-    python -m benchmarks.fileqa_folders --agent names                       # benchmarks.fileqa_names
-    python -m benchmarks.fileqa_folders --agent names+reads                 # the same, reading before naming
-    python -m benchmarks.fileqa_folders --agent lm:smollm2 --trace          # and each episode's commands
+    python -m experiments.fileqa_names.folders --agent lm:runs/<name>/sft_policy   # a saved policy
+    python -m experiments.fileqa_names.folders --agent lm:smollm2                  # the untouched model
+    python -m experiments.fileqa_names.folders --agent names                       # experiments.fileqa_names.matcher
+    python -m experiments.fileqa_names.folders --agent names+reads                 # the same, reading before naming
+    python -m experiments.fileqa_names.folders --agent lm:smollm2 --trace          # and each episode's commands
 
 On each held-out seed of :mod:`examples.main` (FileQA depth 1, test split by default) it asks the agent for
 its first command and checks it against the expert's (the folder that holds the answer). Then it takes the
@@ -21,7 +21,7 @@ from typing import Any
 import gymnasium as gym
 
 import reflect_gym  # noqa: F401  (registers the envs)
-from benchmarks.fileqa_names import NameMatchAgent
+from experiments.fileqa_names.matcher import NameMatchAgent
 from reflect_agent.agents import Agent, make_agent
 
 

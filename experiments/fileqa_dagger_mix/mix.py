@@ -1,6 +1,6 @@
 """The FileQA DAgger records of one SFT round: no label that repeats a move, extra returns to the root.
 
-    python -m examples.fileqa_dagger_mix --out runs/dagger/dagger-r5.jsonl \\
+    python -m experiments.fileqa_dagger_mix.mix --out runs/dagger/dagger-r5.jsonl \\
         --records runs/dagger/named-dagger-all.jsonl runs/dagger/named-dagger-r2.jsonl \\
         runs/dagger/named-dagger-r3.jsonl --returns runs/dagger/all-dagger-r4.jsonl --returns-repeat 3
 
@@ -13,7 +13,7 @@ folder, then enters the same folder again until the horizon. Two kinds of record
   from ``--records``.
 * On the training tasks the policy knows the answer's folder, so the records at the root after a ``cd ..`` never
   need the history: the expert's label is the policy's own choice anyway. Records from tasks the policy has not
-  learned (``--returns``: e.g. every depth-1 task of ``examples.fileqa_named_corpus --all-tasks``) do need it.
+  learned (``--returns``: e.g. every depth-1 task of ``experiments.fileqa_named_corpus.corpus --all-tasks``) do need it.
   :func:`returned` keeps the records at the root after a ``cd ..`` whose label is a folder not entered yet,
   and ``--returns-repeat`` repeats them.
 

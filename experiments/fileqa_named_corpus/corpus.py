@@ -1,6 +1,6 @@
 """A FileQA training corpus whose questions name the answer's folder, from installed Python packages.
 
-    python -m examples.fileqa_named_corpus --out runs/fileqa-named       # about 10 seconds
+    python -m experiments.fileqa_named_corpus.corpus --out runs/fileqa-named       # about 10 seconds
     python -m examples.main --env-id ReflectRL/FileQA-Depth1-v0 \\
         --env-kwargs tasks runs/fileqa-named/tasks.jsonl leaveout_prob 0.5 \\
         --eval-env-kwargs tasks None split test leaveout_prob 0.0 ...
@@ -15,7 +15,7 @@ This script writes training tasks where the name does pick the folder. It copies
 (:data:`PACKAGES`, ``--packages``) into ``<out>/repos/``, generates their tasks
 (:func:`reflect_gym.envs.fileqa.tasks.repository_tasks`), adds the tasks of the default corpus's train split, and
 keeps those below the root whose first folder the question names (:func:`names_folder`: the answer's folder scores
-highest, alone, by :func:`benchmarks.fileqa_names.name_score`). With ``--names-file`` it keeps, of those, the tasks
+highest, alone, by :func:`experiments.fileqa_names.matcher.name_score`). With ``--names-file`` it keeps, of those, the tasks
 whose answer is also the file its name picks (:func:`names_file`). Every task goes to the ``train`` split; the
 default corpus's test split is not read. ``<out>/tasks.jsonl`` is the tasks file, ``<out>/corpus.json`` records the
 package versions and the counts.
@@ -37,7 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.fileqa_names import name_score
+from experiments.fileqa_names.matcher import name_score
 from reflect_gym.envs.fileqa.corpus import default_tasks_path
 from reflect_gym.envs.fileqa.filesystem import RepositoryError
 from reflect_gym.envs.fileqa.tasks import Task, load_tasks, repository_tasks, save_tasks
@@ -48,7 +48,7 @@ from reflect_gym.files import atomic_write
 #: filter keeps at least 5 of, except eight: ``torch``, ``sympy``, ``transformers``, ``wandb``, ``spacy``,
 #: ``setuptools``, ``httpcore2`` and ``google`` (314 more such tasks; ``--packages`` adds them). A warm-up on all
 #: of them (480 episodes) solves as many held-out episodes as one on these (320 episodes); see
-#: ``benchmarks/results/ablation_fileqa_depth1/``.
+#: ``experiments/fileqa_named_corpus/``.
 PACKAGES: tuple[str, ...] = (
     "_pytest", "cloudpathlib", "dateutil", "filelock", "fontTools", "functorch", "gymnasium", "httpcore",
     "huggingface_hub", "markdown_it", "matplotlib", "mpl_toolkits", "networkx", "numpy", "opentelemetry",
@@ -72,7 +72,7 @@ def names_folder(task: Task) -> bool:
 def names_file(task: Task) -> bool:
     """Whether ``task``'s (first) answer is the file of its folder that a name matcher names: the one whose name
     shares the most words with the question (``__init__.py`` among those tied, as when no name shares any), with no
-    other file tied (:class:`benchmarks.fileqa_names.NameMatchAgent`'s rule)."""
+    other file tied (:class:`experiments.fileqa_names.matcher.NameMatchAgent`'s rule)."""
     folder, _, answer = task.answers[0].rpartition("/")
     files = [
         entry.name

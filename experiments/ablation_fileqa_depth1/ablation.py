@@ -1,12 +1,12 @@
 """The paper's ablation with one budget: SFT only, RL only, SFT + RL without reflection, Reflect-RL.
 
-    python -m examples.ablation                    # FileQA depth 1, SmolLM2: 69 minutes on 2 cores
+    python -m experiments.ablation_fileqa_depth1.ablation                    # FileQA depth 1, SmolLM2: 69 minutes on 2 cores
 
 Every arm runs :func:`examples.main.run` with the same settings: the same warm-up data and SFT steps
 (shared through one artifacts folder, so the policy without reflections is warmed up once for both arms
 that use it), the same RL iterations, and the same held-out episodes. The zero-shot model is evaluated
 once. Results: ``runs/<name>/ablation.md`` (table with 95% Wilson intervals), ``ablation.json`` and
-``ablation.png``, next to each arm's own run folder. Measured: ``benchmarks/results/ablation_fileqa_depth1/``.
+``ablation.png``, next to each arm's own run folder. Measured: ``experiments/ablation_fileqa_depth1/``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import sys
 import gymnasium as gym
 import pytest
 
-from examples.fileqa_named_corpus import Args, main, names_file, names_folder
+from experiments.fileqa_named_corpus.corpus import Args, main, names_file, names_folder
 from reflect_gym.envs.fileqa.tasks import Task, load_tasks
 
 MODULES = {

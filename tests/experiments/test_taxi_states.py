@@ -1,4 +1,4 @@
-"""benchmarks.taxi_states: shortest-path and wasted choices over every DangerousTaxi state."""
+"""experiments.train_taxi_dropoff.states: shortest-path and wasted choices over every DangerousTaxi state."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import gymnasium as gym
 import pytest
 
-from benchmarks.taxi_states import measure
+from experiments.train_taxi_dropoff.states import measure
 
 
 class TablePolicy:

@@ -1,7 +1,7 @@
 """How much of a FileQA split can be solved from entry names alone, and with reading: name-matching baselines.
 
-    python -m benchmarks.fileqa_names --env-id ReflectRL/FileQA-Depth1-v0 --episodes 400
-    python -m benchmarks.fileqa_names --env-id ReflectRL/FileQA-Depth1-v0 --episodes 400 --reads
+    python -m experiments.fileqa_names.matcher --env-id ReflectRL/FileQA-Depth1-v0 --episodes 400
+    python -m experiments.fileqa_names.matcher --env-id ReflectRL/FileQA-Depth1-v0 --episodes 400 --reads
 
 :class:`NameMatchAgent` scores every entry of a folder by the words its name shares with the question
 (``HTTPError`` counts as ``http`` and ``error``; a name that appears whole in the question counts more), enters

@@ -1,8 +1,8 @@
 """How often a policy picks the expert's action on warm-up records of seeds it was not trained on.
 
-    python -m benchmarks.label_accuracy --data runs/<name>/warmup.jsonl
-    python -m benchmarks.label_accuracy --data runs/<name>/warmup.jsonl --template.action-line "{action} -> {label}"
-    python -m benchmarks.label_accuracy --data runs/<name>/warmup.jsonl --decider scoring
+    python -m experiments.label_accuracy.accuracy --data runs/<name>/warmup.jsonl
+    python -m experiments.label_accuracy.accuracy --data runs/<name>/warmup.jsonl --template.action-line "{action} -> {label}"
+    python -m experiments.label_accuracy.accuracy --data runs/<name>/warmup.jsonl --decider scoring
 
 A cheap check of a prompt or an SFT recipe before a run of episodes. The records of every ``held_out_every``-th
 seed are held out; the policy is scored on their expert steps (greedy, prompts without reflections), warmed up on

@@ -7,8 +7,8 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-from benchmarks.fileqa_folders import count
-from benchmarks.fileqa_names import NameMatchAgent, name_score, name_words, question_keys
+from experiments.fileqa_names.folders import count
+from experiments.fileqa_names.matcher import NameMatchAgent, name_score, name_words, question_keys
 from reflect_agent.agents import count_successes, make_agent
 from reflect_gym.envs.fileqa.tasks import Task
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-pytest.importorskip("torch", reason="benchmarks.label_accuracy needs the 'agent' extra")
+pytest.importorskip("torch", reason="experiments.label_accuracy.accuracy needs the 'agent' extra")
 
-from benchmarks.label_accuracy import Args, label_accuracy, main, split_by_seed  # noqa: E402
+from experiments.label_accuracy.accuracy import Args, label_accuracy, main, split_by_seed  # noqa: E402
 from reflect_agent.data import StepRecord, expert_records, write_jsonl  # noqa: E402
 from reflect_agent.sft import SFTConfig  # noqa: E402
 
