@@ -1,14 +1,11 @@
-"""Two other ways for an LM to choose among admissible actions, for comparison with label enumeration.
+"""Other ways for an LM to choose among admissible actions, for comparison with the policy's own deciders.
 
 Both use a policy's model, tokenizer, prompts and value head, and offer the policy's interface (``encode``,
 ``get_action_and_value``, ``act``):
 
-* :class:`CandidateScoringDecider` scores every action string as a continuation of the prompt, the sum of its
-  tokens' log-probabilities (as in GLAM/Lamorel and TWOSOME), and takes a softmax over those scores. The
-  prompt and all candidates form one sequence whose attention mask keeps the candidates apart, so one
-  forward pass scores every action and the extra cost grows with the candidates' tokens, not with the
-  prompt's length times the number of actions. A ``"scoring"`` :class:`reflect_agent.policy.LMPolicy` decides
-  this way, in evaluation, SFT and online RL.
+* :class:`CandidateScoringDecider` scores every action string as a continuation of the prompt
+  (:mod:`reflect_agent.scoring`) with a chosen continuation format and reduction. A ``"scoring"``
+  :class:`reflect_agent.policy.LMPolicy` decides this way with the defaults, in evaluation, SFT and online RL.
 * :class:`GenerateParseDecider` lets the LM write a few tokens after the cue and parses them as a label or an
   action string; text that names no admissible action gives action ``-1``.
 
@@ -17,58 +14,24 @@ Both use a policy's model, tokenizer, prompts and value head, and offer the poli
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
 import torch
 from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCriteriaList
 
-from reflect_agent.policy import (
-    LMPolicy,
-    PolicyBatch,
-    causal_lm,
-    check_actions,
-    choose_actions,
-    masked_log_softmax,
-    position_ids_from,
-)
-
-
-def candidate_attention(prompt_mask: torch.Tensor, candidate_actions: torch.Tensor) -> torch.Tensor:
-    """The ``(B, 1, T, T)`` boolean attention mask (True: may attend) of prompts followed by their candidates.
-
-    Each row is a left-padded prompt (``prompt_mask`` ``(B, P)``) and then its candidates one after another
-    (``candidate_actions`` ``(B, L)``: the action of each token, -1 on padding). Prompt tokens see the prompt
-    causally; a candidate's token sees the whole prompt and its own candidate's earlier tokens, never another
-    candidate. Every position also sees itself, so padding rows stay finite.
-    """
-    # Groups: -2 a real prompt token, a >= 0 the candidate of action a, -1 padding.
-    groups = torch.cat([torch.where(prompt_mask.bool(), -2, -1), candidate_actions], dim=1)  # (B, T)
-    length = groups.shape[1]
-    causal = torch.ones(length, length, dtype=torch.bool, device=groups.device).tril()  # (T, T)
-    query, key = groups[:, :, None], groups[:, None, :]  # (B, T, 1), (B, 1, T)
-    sees = (key == -2) | ((query == key) & (query >= 0))  # (B, T, T)
-    itself = torch.eye(length, dtype=torch.bool, device=groups.device)
-    return ((sees & causal) | itself).unsqueeze(1)  # (B, 1, T, T)
-
-
-def offsets_within_candidates(candidate_actions: torch.Tensor) -> torch.Tensor:
-    """``(B, L)``: the index of each candidate token within its own candidate (0 at each candidate's start)."""
-    index = torch.arange(candidate_actions.shape[1], device=candidate_actions.device).expand_as(candidate_actions)
-    previous = torch.nn.functional.pad(candidate_actions[:, :-1], (1, 0), value=-2)  # (B, L): the token before
-    starts = torch.where(candidate_actions != previous, index, 0).cummax(dim=1).values  # (B, L)
-    return index - starts
+from reflect_agent.policy import LMPolicy, causal_lm
+from reflect_agent.scoring import candidate_scores, with_candidates
+from reflect_agent.tensors import PolicyBatch, check_actions, choose_actions, masked_log_softmax
 
 
 class CandidateScoringDecider:
-    """Per-candidate scoring: ``score(a) = sum_t log p(a_t | prompt, a_<t)``, then a softmax over actions.
+    """Per-candidate scoring with a chosen continuation and reduction, for comparing scoring variants.
 
-    Each state is one sequence: its prompt, then every admissible action's candidate tokens one after another,
-    with an attention mask that lets each candidate see the prompt and itself but no other candidate, and
-    positions that restart at the prompt's end for each candidate. One forward pass over that sequence scores
-    all actions, and the scores equal those of scoring each ``prompt + candidate`` sequence on its own. The cost
-    is about one prompt pass plus the candidates' tokens, whatever the number of actions.
+    A ``"scoring"`` :class:`~reflect_agent.policy.LMPolicy` scores ``" {action}"`` by the sum of its tokens'
+    log-probabilities; this decider scores any ``candidate_format`` (``"{label}"`` scores the label as text) with
+    the ``"sum"`` (GLAM) or ``"mean"`` (length-normalised, TWOSOME) reduction, through the same
+    :func:`reflect_agent.scoring.candidate_scores`.
 
     Args:
         policy: Supplies the model, tokenizer, prompts, temperature and value head.
@@ -96,79 +59,21 @@ class CandidateScoringDecider:
         self, states: list[str], actions: list[list[str]], reflections: list[str | None] | None = None
     ) -> PolicyBatch:
         """Encode each state's prompt and its admissible actions' candidate tokens, on CPU."""
-        return self.with_candidates(self.policy.encode_prompts(states, actions, reflections), actions)
-
-    def with_candidates(self, prompts: PolicyBatch, actions: list[list[str]]) -> PolicyBatch:
-        """``prompts`` (from :meth:`LMPolicy.encode_prompts`) with the candidate tokens of ``actions`` (on CPU)."""
+        prompts = self.policy.encode_prompts(states, actions, reflections)
         labels = self.policy.labels
-        rows = [
-            [
-                (a, self.candidate_tokens(action, label))
-                for a, (label, action) in enumerate(zip(labels, acts, strict=False))
-            ]
+        candidates = [
+            [self.candidate_tokens(action, label) for label, action in zip(labels, acts, strict=False)]
             for acts in actions
         ]
-        width = max(sum(len(ids) for _, ids in row) for row in rows)
-        candidate_ids = torch.full((len(rows), width), self.policy.tokenizer.pad_token_id, dtype=torch.long)
-        candidate_actions = torch.full((len(rows), width), -1, dtype=torch.long)
-        for b, row in enumerate(rows):
-            column = 0
-            for a, ids in row:
-                candidate_ids[b, column : column + len(ids)] = torch.tensor(ids)
-                candidate_actions[b, column : column + len(ids)] = a
-                column += len(ids)
-        return dataclasses.replace(prompts, candidate_ids=candidate_ids, candidate_actions=candidate_actions)
+        return with_candidates(prompts, candidates, self.policy.tokenizer.pad_token_id)
 
     def forward(self, batch: PolicyBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``, from one forward pass."""
-        if not batch.has_candidates:
-            raise ValueError("This batch has no candidate tokens; encode it with CandidateScoringDecider.encode.")
         policy = self.policy
         batch = batch.to(policy.device)
-        lm = causal_lm(policy.model)
-        if lm.config._attn_implementation not in ("sdpa", "eager"):
-            raise ValueError(
-                f"Candidate scoring needs an attention mask per sequence, which {lm.config._attn_implementation!r} "
-                "attention does not take; load the model with attn_implementation='sdpa'."
-            )
-        prompt_mask, owner = batch.attention_mask, batch.candidate_actions  # (B, P), (B, L)
-        width = prompt_mask.shape[1]
-        offsets = offsets_within_candidates(owner)  # (B, L)
-        tail_positions = torch.where(owner >= 0, prompt_mask.sum(-1, keepdim=True) + offsets, 0)  # (B, L)
-        limit = getattr(lm.config, "max_position_embeddings", None)
-        if limit is not None and int(tail_positions.max()) >= limit:
-            raise ValueError(
-                f"A prompt and its longest candidate need {int(tail_positions.max()) + 1} positions, more than the "
-                f"model's {limit}; lower PolicyConfig.max_prompt_tokens to leave room for the action texts."
-            )
-        positions = torch.cat([position_ids_from(prompt_mask), tail_positions], dim=1)  # (B, T)
-        mask = candidate_attention(prompt_mask, owner)  # (B, 1, T, T)
-        if lm.config._attn_implementation == "eager":  # eager attention adds its mask to the scores
-            mask = torch.zeros(mask.shape, device=mask.device).masked_fill(~mask, torch.finfo(torch.float32).min)
-        with policy.autocast():
-            hidden = lm.base_model(
-                input_ids=torch.cat([batch.input_ids, batch.candidate_ids], dim=1),
-                attention_mask=mask,
-                position_ids=positions,
-                use_cache=False,
-            ).last_hidden_state  # (B, T, H)
-            # A candidate's token is predicted by the position before it: the prompt's end for its first token.
-            tail = torch.arange(owner.shape[1], device=owner.device)  # (L,)
-            predictor = torch.where(offsets == 0, width - 1, width + tail - 1)  # (B, L)
-            rows, columns = torch.nonzero(owner >= 0, as_tuple=True)  # (K,), (K,): the real candidate tokens
-            logits = lm.get_output_embeddings()(hidden[rows, predictor[rows, columns]])  # (K, V)
-        targets = batch.candidate_ids[rows, columns]  # (K,)
-        token_logprobs = logits.float().log_softmax(-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (K,)
-        actions = owner[rows, columns]  # (K,)
-        scores = torch.zeros(batch.action_mask.shape, device=policy.device)  # (B, A)
-        scores = scores.index_put((rows, actions), token_logprobs, accumulate=True)
-        if self.reduction == "mean":
-            counts = torch.zeros_like(scores).index_put(
-                (rows, actions), torch.ones_like(token_logprobs), accumulate=True
-            )
-            scores = scores / counts.clamp(min=1)
+        scores, hidden = candidate_scores(causal_lm(policy.model), batch, policy.autocast, reduction=self.reduction)
         logprobs = masked_log_softmax(policy.tempered(scores, batch), batch.action_mask)  # (B, A)
-        value = policy.value_head(hidden[:, width - 1].float()).squeeze(-1)  # (B,)
+        value = policy.value_head(hidden.float()).squeeze(-1)  # (B,)
         return logprobs, value
 
     __call__ = forward

@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -37,6 +36,15 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from reflect_agent.models import apply_lora, load_lora, load_model
 from reflect_agent.prompts import LABEL_PRESETS, PromptTemplate, fit_state
+from reflect_agent.scoring import candidate_scores, label_logits, with_candidates
+from reflect_agent.tensors import (
+    PolicyBatch,
+    choose_actions,
+    left_pad,
+    masked_log_softmax,
+    position_ids_from,
+    repeat_counts,
+)
 
 _CONFIG_FILE = "policy_config.json"
 _VALUE_HEAD_FILE = "value_head.safetensors"
@@ -55,8 +63,8 @@ class PolicyConfig:
         template: The prompt template.
         decider: How the policy picks an action. ``"labels"``: single-prompt enumeration, the logit of each
             action's label token after the prompt. ``"scoring"``: the same prompt, then each action's text
-            scored as its continuation (:class:`reflect_agent.deciders.CandidateScoringDecider`, the sum of
-            its tokens' log-probabilities), every action in the same forward pass; SFT's completion objective
+            scored as its continuation (:func:`reflect_agent.scoring.candidate_scores`, the sum of its
+            tokens' log-probabilities), every action in the same forward pass; SFT's completion objective
             then trains the expert action's text instead of its label. Both work in SFT, evaluation and
             online RL.
         temperature: Softmax temperature of the action distribution (sampling, log-probabilities, entropy).
@@ -119,183 +127,6 @@ class PolicyConfig:
     def label_list(self) -> list[str]:
         """The label strings: the preset's, or :attr:`labels` itself."""
         return list(LABEL_PRESETS[self.labels]) if isinstance(self.labels, str) else list(self.labels)
-
-
-@dataclass
-class PolicyBatch:
-    """Encoded prompts and their labels (and, for the scoring decider, every action's text after the prompt).
-
-    Attributes:
-        input_ids: ``(B, T)`` long, left-padded prompt tokens.
-        attention_mask: ``(B, T)`` long, 1 on real tokens.
-        label_ids: ``(B, A)`` long, the token id of each action's label (0 where no action).
-        action_mask: ``(B, A)`` bool, True on the admissible actions (always a prefix of each row).
-        candidate_ids: ``(B, L)`` long or ``None``: the tokens of every admissible action's candidate text, one
-            candidate after another, right-padded; read by :class:`reflect_agent.deciders.CandidateScoringDecider`.
-        candidate_actions: ``(B, L)`` long or ``None``: the action each candidate token belongs to, -1 on padding.
-        repeats: ``(B, A)`` long or ``None``: how many times the episode had already taken each action, for
-            :attr:`PolicyConfig.repeat_penalty` (``None``: encoded without the episode's past actions).
-    """
-
-    input_ids: torch.Tensor
-    attention_mask: torch.Tensor
-    label_ids: torch.Tensor
-    action_mask: torch.Tensor
-    candidate_ids: torch.Tensor | None = None
-    candidate_actions: torch.Tensor | None = None
-    repeats: torch.Tensor | None = None
-
-    def __post_init__(self) -> None:
-        if (self.candidate_ids is None) != (self.candidate_actions is None):
-            raise ValueError("PolicyBatch needs both candidate_ids and candidate_actions, or neither.")
-
-    def __len__(self) -> int:
-        return self.input_ids.shape[0]
-
-    @property
-    def has_candidates(self) -> bool:
-        """Whether the batch holds the actions' candidate tokens (a scoring policy's encoding)."""
-        return self.candidate_ids is not None
-
-    def _map(self, function: Callable[[torch.Tensor], torch.Tensor]) -> PolicyBatch:
-        """A batch of ``function(tensor)`` for every tensor field, keeping absent fields ``None``."""
-        return PolicyBatch(
-            **{f.name: None if (t := getattr(self, f.name)) is None else function(t) for f in dataclasses.fields(self)}
-        )
-
-    def to(self, device: str | torch.device) -> PolicyBatch:
-        """This batch on ``device`` (the same object's tensors when they are there already)."""
-        return self._map(lambda t: t.to(device))
-
-    def __getitem__(self, index: torch.Tensor | slice | list[int] | int) -> PolicyBatch:
-        """The sub-batch of rows ``index`` (an int gives a one-row batch), without padding no row needs."""
-        if isinstance(index, int):
-            index = [index]
-        rows = self._map(lambda t: t[index])
-        keep_t = int(rows.attention_mask.sum(-1).max()) if len(rows) else 0
-        keep_a = int(rows.action_mask.sum(-1).max()) if len(rows) else 0
-        keep_l = int((rows.candidate_actions >= 0).sum(-1).max()) if rows.has_candidates and len(rows) else 0
-        width = rows.input_ids.shape[1]
-        return PolicyBatch(
-            rows.input_ids[:, width - keep_t :],
-            rows.attention_mask[:, width - keep_t :],
-            rows.label_ids[:, :keep_a],
-            rows.action_mask[:, :keep_a],
-            None if rows.candidate_ids is None else rows.candidate_ids[:, :keep_l],
-            None if rows.candidate_actions is None else rows.candidate_actions[:, :keep_l],
-            None if rows.repeats is None else rows.repeats[:, :keep_a],
-        )
-
-    @staticmethod
-    def cat(batches: list[PolicyBatch]) -> PolicyBatch:
-        """Concatenate batches along rows, left-padding tokens and right-padding actions and candidates."""
-        if not batches:
-            raise ValueError("PolicyBatch.cat needs at least one batch.")
-        if len({b.has_candidates for b in batches}) > 1:
-            raise ValueError("PolicyBatch.cat got batches with and without candidates; encode them with one policy.")
-        if len({b.repeats is None for b in batches}) > 1:
-            raise ValueError(
-                "PolicyBatch.cat got batches with and without repeat counts; encode all of them with or without "
-                "the episodes' past actions (LMPolicy.encode's taken)."
-            )
-
-        def joined(field: str, *, left: bool, value: int = 0) -> torch.Tensor | None:
-            parts = [getattr(b, field) for b in batches]
-            if parts[0] is None:
-                return None
-            width = max(t.shape[1] for t in parts)
-            padding = [(width - t.shape[1], 0) if left else (0, width - t.shape[1]) for t in parts]
-            return torch.cat([nn.functional.pad(t, pad, value=value) for t, pad in zip(parts, padding, strict=True)])
-
-        return PolicyBatch(
-            joined("input_ids", left=True),
-            joined("attention_mask", left=True),
-            joined("label_ids", left=False),
-            joined("action_mask", left=False),
-            joined("candidate_ids", left=False),
-            joined("candidate_actions", left=False, value=-1),
-            joined("repeats", left=False),
-        )
-
-
-def repeat_counts(actions: list[list[str]], taken: list[list[str]]) -> torch.Tensor:
-    """``(B, A)`` long: how many times ``taken[b]`` (an episode's past actions) holds each of ``actions[b]``."""
-    if len(actions) != len(taken):
-        raise ValueError(
-            f"Got {len(actions)} action lists and {len(taken)} lists of taken actions; pass one per state."
-        )
-    counts = torch.zeros((len(actions), max(len(a) for a in actions)), dtype=torch.long)
-    for row, (acts, past) in enumerate(zip(actions, taken, strict=True)):
-        counts[row, : len(acts)] = torch.tensor([past.count(a) for a in acts], dtype=torch.long)
-    return counts
-
-
-def masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Log-softmax over the entries of ``logits`` where ``mask`` is True; masked entries get ``-inf``-like values.
-
-    Args:
-        logits: ``(B, A)`` float scores.
-        mask: ``(B, A)`` bool; every row needs at least one True.
-    """
-    logits = torch.where(mask, logits, torch.finfo(logits.dtype).min)
-    return logits.log_softmax(dim=-1)
-
-
-def masked_entropy(logprobs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Entropy ``(B,)`` of the distributions ``logprobs`` ``(B, A)`` over their unmasked entries."""
-    return -torch.where(mask, logprobs.exp() * logprobs, 0.0).sum(dim=-1)
-
-
-def sample_actions(logprobs: torch.Tensor, *, greedy: bool) -> torch.Tensor:
-    """``(B,)`` actions drawn from ``logprobs`` ``(B, A)`` (masked entries have probability 0), or the argmax."""
-    if greedy:
-        return logprobs.argmax(dim=-1)
-    return torch.multinomial(logprobs.exp(), num_samples=1).squeeze(-1)
-
-
-def choose_actions(
-    logprobs: torch.Tensor, mask: torch.Tensor, action: torch.Tensor | None, *, greedy: bool
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(action, logprob, entropy)``, each ``(B,)``, from masked log-probabilities ``(B, A)``.
-
-    Samples the actions (or takes the argmax with ``greedy``) when ``action`` is ``None``; otherwise checks
-    that the given actions are admissible and scores them.
-    """
-    if action is None:
-        action = sample_actions(logprobs, greedy=greedy)
-    else:
-        action = action.to(logprobs.device, dtype=torch.long)
-        check_actions(action, mask)
-    logprob = logprobs.gather(1, action.unsqueeze(1)).squeeze(1)  # (B,)
-    return action, logprob, masked_entropy(logprobs, mask)
-
-
-def check_actions(action: torch.Tensor, mask: torch.Tensor) -> None:
-    """Raise ``ValueError`` when an action is out of range or masked out in its row."""
-    if action.shape != mask.shape[:1]:
-        raise ValueError(f"action must have shape ({mask.shape[0]},), got {tuple(action.shape)}.")
-    in_range = (action >= 0) & (action < mask.shape[1])
-    valid = in_range & mask.gather(1, action.clamp(0, mask.shape[1] - 1).unsqueeze(1)).squeeze(1)  # (B,)
-    if not bool(valid.all()):
-        bad = torch.nonzero(~valid).flatten().tolist()
-        raise ValueError(f"Actions {action[bad].tolist()} at rows {bad} are not admissible in their states.")
-
-
-def left_pad(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Left-pad token lists into ``(input_ids, attention_mask)``, both ``(B, T)`` long."""
-    width = max(len(s) for s in sequences)
-    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for row, seq in enumerate(sequences):
-        if seq:
-            input_ids[row, width - len(seq) :] = torch.tensor(seq, dtype=torch.long)
-            attention_mask[row, width - len(seq) :] = 1
-    return input_ids, attention_mask
-
-
-def position_ids_from(attention_mask: torch.Tensor) -> torch.Tensor:
-    """Position ids ``(B, T)`` that count real tokens only, so left padding does not shift positions."""
-    return (attention_mask.cumsum(dim=-1) - 1).clamp(min=0)
 
 
 def causal_lm(model: nn.Module) -> PreTrainedModel:
@@ -423,12 +254,19 @@ class LMPolicy(nn.Module):
         """
         batch = self.encode_prompts(states, actions, reflections)
         if self.config.decider == "scoring":
-            from reflect_agent.deciders import CandidateScoringDecider
-
-            batch = CandidateScoringDecider(self).with_candidates(batch, actions)
+            candidates = [[self.candidate_tokens(action) for action in acts] for acts in actions]
+            batch = with_candidates(batch, candidates, self.tokenizer.pad_token_id)
         if taken is not None:
             batch = dataclasses.replace(batch, repeats=repeat_counts(actions, taken))
         return batch
+
+    def candidate_tokens(self, action: str) -> list[int]:
+        """The token ids a ``"scoring"`` policy scores for ``action``: its text after a space, appended to the
+        prompt's ids (as SFT also appends them)."""
+        ids = self.tokenizer(f" {action}", add_special_tokens=False).input_ids
+        if not ids:
+            raise ValueError(f"Action {action!r} has no tokens; admissible actions must be non-empty text.")
+        return ids
 
     def encode_prompts(
         self, states: list[str], actions: list[list[str]], reflections: list[str | None] | None = None
@@ -483,30 +321,20 @@ class LMPolicy(nn.Module):
         """The final hidden state ``(B, H)`` at the last position of left-padded prompts."""
         return self.hidden_states(input_ids, attention_mask)[:, -1]  # (B, H)
 
-    def label_logits(self, hidden: torch.Tensor, label_ids: torch.Tensor) -> torch.Tensor:
-        """The LM-head logits ``(B, A)`` of tokens ``label_ids`` ``(B, A)`` from hidden states ``(B, H)``, in fp32."""
-        head = causal_lm(self.model).get_output_embeddings()
-        weight = head.weight[label_ids]  # (B, A, H)
-        with self.autocast():
-            logits = torch.einsum("bh,bah->ba", hidden.to(weight.dtype), weight)  # (B, A)
-        if getattr(head, "bias", None) is not None:
-            logits = logits + head.bias[label_ids]
-        return logits.float()
-
     def forward(self, batch: PolicyBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``, from one forward pass.
 
-        A batch with candidates (a ``"scoring"`` policy's) is scored by
-        :class:`reflect_agent.deciders.CandidateScoringDecider`; any other by the labels' logits.
+        A batch with candidates (a ``"scoring"`` policy's) is scored by :func:`reflect_agent.scoring.candidate_scores`;
+        any other by the labels' logits (:func:`reflect_agent.scoring.label_logits`).
         """
-        if batch.has_candidates:
-            from reflect_agent.deciders import CandidateScoringDecider
-
-            return CandidateScoringDecider(self).forward(batch)
         batch = batch.to(self.device)
-        hidden = self.last_hidden_state(batch.input_ids, batch.attention_mask)  # (B, H)
-        logits = self.label_logits(hidden, batch.label_ids)  # (B, A)
-        logprobs = masked_log_softmax(self.tempered(logits, batch), batch.action_mask)  # (B, A)
+        lm = causal_lm(self.model)
+        if batch.has_candidates:
+            scores, hidden = candidate_scores(lm, batch, self.autocast)  # (B, A), (B, H)
+        else:
+            hidden = self.last_hidden_state(batch.input_ids, batch.attention_mask)  # (B, H)
+            scores = label_logits(lm, hidden, batch.label_ids, self.autocast)  # (B, A)
+        logprobs = masked_log_softmax(self.tempered(scores, batch), batch.action_mask)  # (B, A)
         value = self.value_head(hidden.float()).squeeze(-1)  # (B,)
         return logprobs, value
 

@@ -20,8 +20,9 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCriteriaList
 
 from reflect_agent.models import load_lora, load_model
-from reflect_agent.policy import LMPolicy, left_pad
+from reflect_agent.policy import LMPolicy
 from reflect_agent.prompts import PromptTemplate, fit_state
+from reflect_agent.tensors import left_pad
 
 
 @dataclass

@@ -30,9 +30,10 @@ import torch
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.data import reflector_state
-from reflect_agent.policy import LMPolicy, PolicyBatch
+from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
 from reflect_agent.replay import Episode
+from reflect_agent.tensors import PolicyBatch
 
 #: The standard normal quantile of a two-sided 95% interval.
 Z_95 = 1.959963984540054

@@ -6,7 +6,7 @@ prompt's tokens are labelled ``-100`` and only the completion is learned.
 * **Policy**: prompt = the policy's own rendering (:meth:`LMPolicy.encode`, so SFT and RL read the
   very same tokens), with the record's reflection in the analysis section or without one; completion =
   the label token of the expert action, or the tokens of its text when the policy decides by
-  ``"scoring"`` (:class:`reflect_agent.deciders.CandidateScoringDecider`'s candidate tokens). With
+  ``"scoring"`` (:meth:`reflect_agent.policy.LMPolicy.candidate_tokens`). With
   ``SFTConfig.objective="policy"`` the loss is instead the expert action's negative log-likelihood under
   the policy's own action distribution (:class:`PolicyObjectiveTrainer`): the softmax over the admissible
   actions that RL samples from, so the other admissible actions of each state serve as negatives.
@@ -52,10 +52,10 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from reflect_agent.checkpoint import atomic_directory, atomic_write_json
 from reflect_agent.data import StepRecord, read_jsonl, reflector_state
-from reflect_agent.deciders import CandidateScoringDecider
 from reflect_agent.models import apply_lora, load_model
-from reflect_agent.policy import LMPolicy, PolicyBatch, PolicyConfig, causal_lm, left_pad, position_ids_from
+from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm
 from reflect_agent.prompts import PromptTemplate, fit_state
+from reflect_agent.tensors import PolicyBatch, left_pad, position_ids_from
 
 IGNORE_INDEX = -100
 
@@ -166,15 +166,12 @@ def policy_examples(
         ``-100`` except on the completion: the label token, or with ``policy.config.decider == "scoring"`` the
         tokens that decider scores for the action.
     """
-    scorer = CandidateScoringDecider(policy) if policy.config.decider == "scoring" else None
+    scoring = policy.config.decider == "scoring"
     examples = []
     for batch, record in encoded_records(policy, records, reflection_prob=reflection_prob, seed=seed):
         prompt = batch.input_ids[0].tolist()
         action = record.expert_action
-        if scorer is None:
-            completion = [int(batch.label_ids[0, action])]
-        else:
-            completion = scorer.candidate_tokens(record.actions[action], policy.labels[action])
+        completion = policy.candidate_tokens(record.actions[action]) if scoring else [int(batch.label_ids[0, action])]
         examples.append({"input_ids": prompt + completion, "labels": [IGNORE_INDEX] * len(prompt) + completion})
     return examples
 

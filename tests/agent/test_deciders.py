@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reflect_agent.deciders import (
-    CandidateScoringDecider,
-    GenerateParseDecider,
-    candidate_attention,
-    line_done,
-    offsets_within_candidates,
-)
+from reflect_agent.deciders import CandidateScoringDecider, GenerateParseDecider, line_done
 from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm
+from reflect_agent.scoring import candidate_attention, offsets_within_candidates
 from tests.agent.test_reflector import parrot
 
 STATES = ["You are in the kitchen. A fridge is here.", "A long corridor. " * 6 + "You see a door."]
@@ -123,11 +118,11 @@ def test_scoring_mean_reduction_and_gradients(policy):
 
 def test_scoring_takes_the_repeat_penalty_off_the_action_scores(policy):
     policy.config.repeat_penalty = 0.75
-    decider = CandidateScoringDecider(policy)
+    policy.config.decider = "scoring"
     taken = [["open the fridge"], ["go west", "look around the corridor", "go west"]]
-    batch = decider.with_candidates(policy.encode(STATES, ACTIONS, taken=taken), ACTIONS)
+    batch = policy.encode(STATES, ACTIONS, taken=taken)
     with torch.no_grad():
-        logprobs, _ = decider(batch)
+        logprobs, _ = policy(batch)
     for row, (state, actions) in enumerate(zip(STATES, ACTIONS, strict=True)):
         scores = torch.tensor(reference_scores(policy, state, actions)) - 0.75 * batch.repeats[row, : len(actions)]
         torch.testing.assert_close(logprobs[row, : len(actions)], scores.log_softmax(-1), atol=1e-4, rtol=1e-4)

@@ -7,15 +7,9 @@ import dataclasses
 import pytest
 import torch
 
-from reflect_agent.policy import (
-    LMPolicy,
-    PolicyBatch,
-    PolicyConfig,
-    causal_lm,
-    check_single_token_labels,
-    sample_actions,
-)
+from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm, check_single_token_labels
 from reflect_agent.prompts import LABEL_PRESETS, TRUNCATION_MARK, PromptTemplate
+from reflect_agent.tensors import PolicyBatch, sample_actions
 from tests.agent.conftest import perturb_lora
 
 STATES = ["You are in the kitchen. A fridge is here.", "A long corridor. " * 12 + "You see a door."]
