@@ -14,10 +14,17 @@ action is an index into the admissible actions of the current state:
   ``invalid_action="raise"`` it raises :class:`InvalidActionError`. An index outside the action space
   always raises ``ValueError``.
 * The env owns truncation: after ``horizon`` steps the episode is truncated (no ``TimeLimit``).
-* ``expert_action()`` returns an optimal (or documented near-optimal) admissible index.
+* ``expert_action()`` returns an optimal (or documented near-optimal) admissible index. It is a
+  capability of the unwrapped env; reach it through any wrappers with :func:`expert_action`.
+* ``state_facts()`` returns the facts fixed by the current state that a data writer may use (a
+  JSON-serialisable ``dict``: positions, the question, the goal), read from the env's own state, never
+  parsed from its text. The keys are env-specific and listed in each env's Information section; the
+  default is ``{}``. Reach it through any wrappers with :func:`state_facts`. A contract test pins each
+  env's facts, so the prompt's wording can change without changing what the facts say.
 
 Subclasses implement five hooks: :meth:`TextEnv._reset_state`, :meth:`TextEnv._admissible_actions`,
-:meth:`TextEnv._state_text`, :meth:`TextEnv._apply` and :meth:`TextEnv.expert_action`.
+:meth:`TextEnv._state_text`, :meth:`TextEnv._apply` and :meth:`TextEnv.expert_action`, and may
+override :meth:`TextEnv.state_facts`.
 """
 
 from __future__ import annotations
@@ -120,6 +127,11 @@ def normalize_action_text(text: str) -> str:
 class TextEnv(gym.Env[str, np.int64]):
     """Base class of the ReflectRL envs: builds observations and infos, and enforces the contract.
 
+    Information:
+        Every ``info`` holds the contract's keys (see the module docstring). Beyond ``info``, the
+        current state's facts come from :meth:`state_facts` (``{}`` unless a subclass lists them in its
+        own Information section), and the expert's action from :meth:`expert_action`.
+
     Args:
         max_actions: Size of the ``Discrete`` action space; no state may offer more actions.
         max_length: ``max_length`` of the observation space; longer states are cut with a note.
@@ -191,6 +203,14 @@ class TextEnv(gym.Env[str, np.int64]):
     def expert_action(self) -> int:
         """An optimal (or documented near-optimal) admissible action index for the current state."""
         raise NotImplementedError
+
+    def state_facts(self) -> dict[str, Any]:
+        """Facts fixed by the current state, for data writers: a JSON-serialisable ``dict`` (default ``{}``).
+
+        Subclasses read them from their own state, never from the state text, and list the keys in their
+        Information section.
+        """
+        return {}
 
     # ----------------------------------------------------------------------------------------------
     # The Gymnasium API.
@@ -290,3 +310,42 @@ class TextEnv(gym.Env[str, np.int64]):
             "invalid_action": invalid,
             "success": success,
         }
+
+
+# --------------------------------------------------------------------------------------------------
+# Capabilities beyond the Gymnasium API, reached through any wrappers.
+
+
+def expert_action(env: gym.Env) -> int:
+    """The expert's action in ``env``'s current state: ``env.unwrapped.expert_action()``.
+
+    Args:
+        env: A ReflectRL env, wrapped or not (``gym.make`` wraps it).
+
+    Raises:
+        TypeError: The unwrapped env has no ``expert_action()``.
+    """
+    return int(_capability(env, "expert_action")())
+
+
+def state_facts(env: gym.Env) -> dict[str, Any]:
+    """The facts of ``env``'s current state: ``env.unwrapped.state_facts()`` (see the module docstring).
+
+    Args:
+        env: A ReflectRL env, wrapped or not (``gym.make`` wraps it).
+
+    Raises:
+        TypeError: The unwrapped env has no ``state_facts()``.
+    """
+    return dict(_capability(env, "state_facts")())
+
+
+def _capability(env: gym.Env, name: str) -> Any:
+    base = env.unwrapped
+    method = getattr(base, name, None)
+    if not callable(method):
+        raise TypeError(
+            f"{type(base).__name__} ({env.spec.id if env.spec else 'no registered id'}) has no {name}() method; "
+            f"subclass reflect_gym.core.TextEnv, or define {name}() on the env as reflect_gym.core documents."
+        )
+    return method

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import pickle
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env, data_equivalence
 
 from reflect_gym import InvalidActionError, TextActions
+from reflect_gym.core import expert_action, state_facts
 from tests.utils import ENV_IDS, make_or_skip, random_admissible
 
 INFO_KEYS = {"actions", "action_mask", "state", "invalid_action", "success"}
@@ -72,6 +74,31 @@ def test_observation_and_info_follow_the_contract(env_id):
         if terminated or truncated:
             break
     env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_state_facts_are_json_and_both_capabilities_reach_through_the_wrappers(env_id):
+    env = make_or_skip(env_id)
+    env.reset(seed=0)
+    for _ in range(3):
+        facts = state_facts(env)
+        assert isinstance(facts, dict)
+        assert json.loads(json.dumps(facts)) == facts, "state_facts() must survive a JSON round trip"
+        assert facts == env.unwrapped.state_facts()
+        action = expert_action(env)
+        assert type(action) is int and action == env.unwrapped.expert_action()
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            break
+    env.close()
+
+
+def test_capability_helpers_name_the_env_and_the_fix():
+    env = gym.make("CartPole-v1")
+    with pytest.raises(TypeError, match=r"CartPoleEnv \(CartPole-v1\) has no expert_action\(\).*TextEnv"):
+        expert_action(env)
+    with pytest.raises(TypeError, match=r"has no state_facts\(\)"):
+        state_facts(env)
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

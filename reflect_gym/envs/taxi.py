@@ -172,7 +172,14 @@ class DangerousTaxiEnv(TextEnv):
 
     ## Information
     The ReflectRL contract's keys (``actions``, ``action_mask``, ``state``, ``invalid_action``,
-    ``success``).
+    ``success``). ``state_facts()`` (see :mod:`reflect_gym.core`) returns the positions the text
+    describes, cells as ``[row, column]`` with row 0 the top and column 0 the left:
+
+    - ``taxi``: the taxi's cell.
+    - ``passenger_aboard``: whether the passenger is in the taxi.
+    - ``passenger_depot``, ``passenger``: the name (``"red"``, ``"green"``, ``"yellow"``, ``"blue"``)
+      and cell of the depot where the passenger waits; ``None`` while aboard.
+    - ``destination_depot``, ``destination``: the destination depot's name and cell.
 
     ## Arguments
     - ``stage``: ``"pickup"`` (success once the passenger is in the taxi), ``"dropoff"`` (the episode
@@ -234,6 +241,20 @@ class DangerousTaxiEnv(TextEnv):
     def structured_observation(self) -> int:
         """Taxi's state index ``((row * 5 + column) * 5 + passenger) * 4 + destination``."""
         return self._taxi_state
+
+    def state_facts(self) -> dict[str, Any]:
+        """The taxi's, the passenger's and the destination's places (see the Information section)."""
+        row, column, passenger, destination = self._tables.decode[self._taxi_state]
+        locs = self._tables.locs
+        aboard = passenger == _IN_TAXI
+        return {
+            "taxi": [int(row), int(column)],
+            "passenger_aboard": bool(aboard),
+            "passenger_depot": None if aboard else _DEPOT_NAMES[passenger],
+            "passenger": None if aboard else [int(c) for c in locs[passenger]],
+            "destination_depot": _DEPOT_NAMES[destination],
+            "destination": [int(c) for c in locs[destination]],
+        }
 
     # -- TextEnv hooks --------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
+from reflect_gym.core import state_facts
 from reflect_gym.envs.fileqa import (
     RepositoryError,
     Task,
@@ -26,6 +27,7 @@ from reflect_gym.envs.fileqa import (
     import_reflect_rl,
     last_result,
     load_tasks,
+    question_subject,
     save_tasks,
 )
 from reflect_gym.envs.fileqa.__main__ import main as cli
@@ -432,6 +434,54 @@ def test_observation_shows_question_directory_entries_history_and_result(hostile
     ):
         assert part in obs
     assert info["actions"][0] == "cd .." and info["task"]["answers"] == ("widgets/slider.py",)
+
+
+def test_state_facts_give_the_tasks_question_and_subject_on_every_step(hostile):
+    question = 'Which file defines the class Slider, described as "A slider (0 to 10)"?'
+    task = Task(hostile["repo"], question, ("widgets/slider.py",), "code", 1)
+    env = gym.make("ReflectRL/FileQA-v0", tasks=[task])
+    _, info = env.reset(seed=0)
+    for command in ("cd widgets", "cat slider.py"):
+        assert state_facts(env) == {"question": question, "subject": "the file that defines the class Slider"}
+        assert state_facts(env)["question"] == info["task"]["question"]
+        _, _, _, _, info = env.step(info["actions"].index(command))
+
+
+def test_state_facts_show_the_question_as_the_observation_does(hostile):
+    task = Task(hostile["repo"], "Which file says\tcaf\u00e9 \u4e16\u754c?", ("widgets/slider.py",), "code", 1)
+    env = gym.make("ReflectRL/FileQA-v0", tasks=[task])
+    obs, _ = env.reset(seed=0)
+    question = state_facts(env)["question"]
+    assert question == "Which file says    caf\u00e9 \ufffd\ufffd?" and f"Question: {question}\n" in obs
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        (
+            'Which file defines the class Headers, described as "Manage headers"?',
+            "the file that defines the class Headers",
+        ),
+        (
+            'Which file is the Python module whose docstring begins "Logging package."?',
+            'the file that is the Python module whose docstring begins "Logging package."',
+        ),
+        (
+            'Which document has a section titled "Overview" that begins "The email package."?',
+            'the document that has a section titled "Overview"',
+        ),
+        (
+            'Which data file, with 6 rows, has the columns suffix and expands_to and the first row "a, b"?',
+            "the data file with 6 rows that has the columns suffix and expands_to",
+        ),
+        (
+            "Where does the code that reads the configuration file and checks every key it holds live?",
+            "Where does the code that reads the configuration file and checks every key it ...",
+        ),
+    ],
+)
+def test_the_subject_reads_as_a_noun_phrase_for_every_question_kind(question, subject):
+    assert question_subject(question) == subject
 
 
 def test_the_history_and_the_last_result_read_back_from_a_state(hostile):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.envs.toy_text.taxi import MAP, TaxiEnv
 
 import reflect_gym  # noqa: F401
+from reflect_gym.core import state_facts
 from reflect_gym.envs.taxi import ACTIONS, DangerousTaxiEnv
 
 SOUTH, NORTH, EAST, WEST, PICKUP, DROPOFF = range(6)
@@ -166,3 +168,62 @@ def test_start_states_are_where_drawn_episodes_begin():
     y_to_b = ((4 * 5 + 0) * 5 + 4) * 4 + 3
     assert y_to_b in starts and env.steps_to_goal(y_to_b) == 8  # 7 moves around the walls, then drop off
     assert set(DangerousTaxiEnv(stage="full", horizon=8).start_states()) < set(DangerousTaxiEnv().start_states())
+
+
+def test_state_facts_give_the_places_of_the_docstrings_example():
+    env = DangerousTaxiEnv(stage="full")
+    start(env, row=2, column=3, passenger=0, destination=1)
+    assert env.state_facts() == {
+        "taxi": [2, 3],
+        "passenger_aboard": False,
+        "passenger_depot": "red",
+        "passenger": [0, 0],
+        "destination_depot": "green",
+        "destination": [0, 4],
+    }
+    start(env, row=4, column=1, passenger=4, destination=3)
+    assert env.state_facts() == {
+        "taxi": [4, 1],
+        "passenger_aboard": True,
+        "passenger_depot": None,
+        "passenger": None,
+        "destination_depot": "blue",
+        "destination": [4, 3],
+    }
+
+
+def test_state_facts_follow_taxis_own_state_and_agree_with_the_text():
+    """Facts against Gymnasium's Taxi for all 500 states; the text must show the same places, so a
+    change of wording fails here instead of leaving the facts and the prompt apart."""
+    names = {"R": "red", "G": "green", "Y": "yellow", "B": "blue"}
+    taxi = TaxiEnv()
+    env = DangerousTaxiEnv(stage="full", render_mode="ansi")
+    for state in range(500):
+        row, column, passenger, destination = taxi.decode(state)
+        start(env, row, column, passenger, destination)
+        facts = env.state_facts()
+        assert facts["taxi"] == [row, column]
+        assert facts["passenger_aboard"] == (passenger == 4)
+        if passenger < 4:
+            cell = list(taxi.locs[passenger])
+            assert facts["passenger"] == cell
+            assert facts["passenger_depot"] == names[MAP[cell[0] + 1][2 * cell[1] + 1]]
+        cell = list(taxi.locs[destination])
+        assert facts["destination"] == cell
+        assert facts["destination_depot"] == names[MAP[cell[0] + 1][2 * cell[1] + 1]]
+        text = env.render()
+        assert f"Taxi: row {row}, column {column} " in text
+        assert f"Destination: the {facts['destination_depot']} depot" in text
+        if passenger < 4:
+            assert f"Passenger: waiting at the {facts['passenger_depot']} depot" in text
+        else:
+            assert "Passenger: in the taxi." in text
+
+
+def test_state_facts_reach_through_gym_make_and_change_with_the_step():
+    env = gym.make(STAGE_IDS["full"])
+    env.reset(seed=0)
+    before = state_facts(env)
+    env.step(env.unwrapped.expert_action())
+    after = state_facts(env)
+    assert before["taxi"] != after["taxi"] or before["passenger_aboard"] != after["passenger_aboard"]

@@ -11,7 +11,7 @@ Command line: ``python -m reflect_gym.envs.fileqa --help``.
 from __future__ import annotations
 
 from reflect_gym.envs.fileqa.corpus import corpus_version, default_tasks_path
-from reflect_gym.envs.fileqa.env import FileQAEnv, command_history, last_result
+from reflect_gym.envs.fileqa.env import FileQAEnv, command_history, last_result, question_subject
 from reflect_gym.envs.fileqa.filesystem import RepositoryError, Snapshot, load_snapshot
 from reflect_gym.envs.fileqa.tasks import Task, TaskError, build_tasks, import_reflect_rl, load_tasks, save_tasks
 
@@ -29,5 +29,6 @@ __all__ = [
     "last_result",
     "load_snapshot",
     "load_tasks",
+    "question_subject",
     "save_tasks",
 ]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from reflect_gym.core import InvalidActionMode, TextEnv
+from reflect_gym.core import InvalidActionMode, TextEnv, sanitize
 from reflect_gym.envs.fileqa.corpus import corpus_version, default_tasks_path
 from reflect_gym.envs.fileqa.filesystem import DIR, FILE, LINK, Node, RepositoryError, Snapshot, load_snapshot
 from reflect_gym.envs.fileqa.tasks import KINDS, Task, TaskError, build_tasks, count_tasks, load_tasks_cached
@@ -108,6 +109,21 @@ def last_result(state: str) -> str:
     return state.partition(_RESULT_HEADER)[2]
 
 
+def question_subject(question: str) -> str:
+    """The short subject of a FileQA question, as a noun phrase: ``"the file that defines the class TestSuite"``.
+
+    It reads the wordings :mod:`reflect_gym.envs.fileqa.tasks` writes (the part before a quoted
+    description, a first row or a section's first words); a question in other words keeps its first
+    fourteen words.
+    """
+    subject = question.strip().rstrip("?")
+    subject = re.split(r", described as| and the first row| that begins", subject)[0]
+    subject = re.sub(r"^Which data file, with (\d+ rows?), has ", r"the data file with \1 that has ", subject)
+    subject = re.sub(r"^Which (file|document) ", r"the \1 that ", subject)
+    words = subject.split()
+    return " ".join(words[:14]) + (" ..." if len(words) > 14 else "")
+
+
 def _entry_line(node: Node) -> str:
     if node.kind == DIR:
         return f"{node.display}/" + (" (unreadable)" if node.note else "")
@@ -183,7 +199,9 @@ class FileQAEnv(TextEnv):
 
     ## Information
     The ReflectRL contract's keys, plus ``task``: ``repo`` (folder name), ``question``, ``answers`` (a
-    tuple of paths), ``kind``, ``depth`` and ``split`` of the episode's task.
+    tuple of paths), ``kind``, ``depth`` and ``split`` of the episode's task. ``state_facts()`` (see
+    :mod:`reflect_gym.core`) returns ``question``, the task's question as the observation shows it, and
+    ``subject``, what it asks for as a noun phrase (:func:`question_subject`).
 
     ## Arguments
     - ``tasks``: a JSON-lines tasks file (see :mod:`reflect_gym.envs.fileqa.tasks`) or a sequence of
@@ -500,6 +518,11 @@ class FileQAEnv(TextEnv):
         info = super()._info(success=success, invalid=invalid)
         info["task"] = dict(self._task.info)
         return info
+
+    def state_facts(self) -> dict[str, Any]:
+        """The episode's question and its subject (see the Information section)."""
+        question = sanitize(self._task.task.question)
+        return {"question": question, "subject": question_subject(question)}
 
     # -- expert ---------------------------------------------------------------------------------
 
