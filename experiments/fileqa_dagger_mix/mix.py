@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reflect_agent.data import StepRecord, read_jsonl, write_jsonl
+from reflect_agent.warmup import StepRecord, read_jsonl, write_jsonl
 from reflect_gym.envs.fileqa import command_history
 
 

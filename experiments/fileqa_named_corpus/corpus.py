@@ -41,7 +41,7 @@ from experiments.fileqa_names.matcher import name_score
 from reflect_gym.envs.fileqa.corpus import default_tasks_path
 from reflect_gym.envs.fileqa.filesystem import RepositoryError
 from reflect_gym.envs.fileqa.tasks import Task, load_tasks, repository_tasks, save_tasks
-from reflect_gym.files import atomic_write
+from reflect_gym.files import atomic_write, make_folder
 
 # fmt: off
 #: Packages that ``make setup`` installs (the project's dependencies and theirs) and whose depth-1 tasks the
@@ -120,9 +120,9 @@ class Args:
 
 
 def main(args: Args) -> dict:
-    out = Path(args.out)
+    out = make_folder(args.out)  # the project's folder, so that a rerun may replace its tasks and summary
     repos = out / "repos"
-    repos.mkdir(parents=True, exist_ok=True)
+    repos.mkdir(exist_ok=True)
     tasks: list[Task] = []
     versions: dict[str, str | None] = {}
     for name in args.packages:

@@ -26,8 +26,8 @@ from typing import Any
 import gymnasium as gym
 
 import reflect_gym  # noqa: F401  (registers the envs)
-from reflect_agent.stats import wilson_interval
 from reflect_agent.agents import count_successes
+from reflect_agent.stats import wilson_interval
 from reflect_gym.envs.fileqa import command_history, last_result
 
 _QUESTION = re.compile(r"^Question: (.+)$", re.MULTILINE)

@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 import torch
 
-from reflect_agent.data import StepRecord, read_jsonl
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.prompts import PromptTemplate
 from reflect_agent.sft import SFTConfig, sft_policy
+from reflect_agent.warmup import StepRecord, read_jsonl
 
 
 @dataclass

@@ -8,7 +8,7 @@ import gymnasium as gym
 import pytest
 
 from experiments.fileqa_dagger_mix.mix import Args, history, main, repeats_a_move, returned
-from reflect_agent.data import expert_records, policy_records, read_jsonl, write_jsonl
+from reflect_agent.warmup import expert_records, policy_records, read_jsonl, write_jsonl
 
 ENV_ID = "ReflectRL/FileQA-Depth1-v0"
 

@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("torch", reason="experiments.label_accuracy.accuracy needs the 'agent' extra")
 
 from experiments.label_accuracy.accuracy import Args, label_accuracy, main, split_by_seed  # noqa: E402
-from reflect_agent.data import StepRecord, expert_records, write_jsonl  # noqa: E402
 from reflect_agent.sft import SFTConfig  # noqa: E402
+from reflect_agent.warmup import StepRecord, expert_records, write_jsonl  # noqa: E402
 
 
 def record(seed: int, step: int, expert_action: int = 0, kind: str = "expert") -> StepRecord:
