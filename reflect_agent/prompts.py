@@ -39,6 +39,20 @@ LABEL_PRESETS: dict[str, tuple[str, ...]] = {
     "numbers": tuple(f" {i}" for i in range(100)),
 }
 
+#: The policy's default labels (letters, in index order), also kept out of reflections.
+LETTER_LABELS: str = string.ascii_uppercase + string.ascii_lowercase
+
+
+def reflector_state(state: str, previous_action: str | None) -> str:
+    """The state text the reflector reads: the env's state, plus the last action when there was one.
+
+    Warm-up data and rollouts both pass the previous action of every step after the first, so the
+    reflector learns to tell a wrong last step (which the analysis discusses) from a good one.
+    """
+    if previous_action is None:
+        return state
+    return f"{state}\nLast action: {previous_action}."
+
 
 @dataclass
 class PromptTemplate:
