@@ -12,11 +12,6 @@ TAXI = "ReflectRL/DangerousTaxi-Dropoff-v0"
 FULL_TAXI = "ReflectRL/DangerousTaxi-v0"
 
 
-@pytest.fixture(scope="module")
-def taxi_records():
-    return expert_records(FULL_TAXI, range(12), perturb_prob=0.3, rng_seed=0)
-
-
 def test_expert_records_follow_the_expert_from_the_seed():
     records = expert_records(TAXI, range(4), perturb_prob=0.0)
     assert {r.kind for r in records} == {"expert"}

@@ -13,12 +13,6 @@ from reflect_agent.warmup import ReflectionContext, TemplateWriter, contains_lab
 from reflect_gym.core import state_facts
 
 TAXI = "ReflectRL/DangerousTaxi-Dropoff-v0"
-FULL_TAXI = "ReflectRL/DangerousTaxi-v0"
-
-
-@pytest.fixture(scope="module")
-def taxi_records():
-    return expert_records(FULL_TAXI, range(12), perturb_prob=0.3, rng_seed=0)
 
 
 def test_taxi_reflection_reads_like_analysis():
