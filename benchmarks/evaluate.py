@@ -49,7 +49,7 @@ from tqdm.auto import tqdm
 
 import reflect_gym
 from benchmarks.baselines import DEFAULT_TIMESTEPS
-from benchmarks.stats import wilson_interval
+from reflect_agent.stats import wilson_interval
 from reflect_gym.files import atomic_write
 
 NAMESPACE = "ReflectRL/"

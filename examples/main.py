@@ -45,14 +45,14 @@ import torch
 from reflect_agent.checkpoint import atomic_write_json
 from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, evaluation_kwargs, top_layers_lora_targets
 from reflect_agent.curriculum import CurriculumConfig
-from reflect_agent.data import expert_records, read_jsonl, write_jsonl
+from reflect_agent.evaluation import EvalResult, evaluate
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import ReflectRLTrainer, seed_everything
 from reflect_agent.prompts import PromptTemplate
 from reflect_agent.reflector import Reflector, ReflectorConfig
-from reflect_agent.rollout import EvalResult, evaluate
 from reflect_agent.sft import SFTConfig, checkpoints_next_to, sft_policy, sft_reflector, summary
-from reflect_gym.files import atomic_write
+from reflect_agent.warmup import expert_records, read_jsonl, write_jsonl
+from reflect_gym.files import atomic_write, make_folder
 
 Variant = Literal["reflect-rl", "sft-rl", "sft", "rl"]
 
@@ -296,8 +296,8 @@ def run(args: MainArgs) -> dict[str, Any]:
     seed_everything(args.seed)
     run_dir = Path(args.output_dir) / args.name
     artifacts = Path(args.artifacts_dir) if args.artifacts_dir else run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    artifacts.mkdir(parents=True, exist_ok=True)
+    make_folder(run_dir)
+    make_folder(artifacts)
     started = time.perf_counter()
     timings: dict[str, float] = {}
     evaluations: dict[str, EvalResult] = {}

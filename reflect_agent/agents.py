@@ -34,6 +34,7 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
+from reflect_agent.prompts import reflector_state
 from reflect_gym.core import format_actions, normalize_action_text
 from reflect_gym.wrappers import parse_action
 
@@ -169,8 +170,6 @@ class LMAgent:
         actions = [list(info["actions"]) for info in infos]
         reflections = None
         if self.reflector is not None:
-            from reflect_agent.data import reflector_state
-
             seen = [reflector_state(info["state"], info.get("previous_action")) for info in infos]
             reflections = self.reflector.reflect(seen, actions)
         taken = [list(info["taken"]) for info in infos] if all("taken" in info for info in infos) else None

@@ -1,26 +1,24 @@
-"""Atomic files and checkpoint directories, and the random states a resumed run must restore.
+"""Checkpoint directories, and the random states a resumed run must restore.
 
-A checkpoint is a directory ``<root>/iter_000010/`` filled in a temporary sibling and renamed into
-place with :func:`os.replace`, so a crash never leaves a half-written checkpoint under a final name;
-``<root>/latest`` (itself replaced atomically) names the newest one.
+A checkpoint is a directory ``<root>/iter_000010/`` written by the project's one atomic writer
+(:func:`reflect_gym.files.atomic_directory`), so a crash never leaves a half-written checkpoint under a final
+name; ``<root>/latest`` (itself replaced atomically) names the newest one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from reflect_gym.files import atomic_write
+from reflect_gym.files import atomic_directory, atomic_write, make_folder
 
 LATEST = "latest"
 
@@ -28,31 +26,6 @@ LATEST = "latest"
 def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
     """Write ``data`` as indented JSON to ``path`` atomically."""
     atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-@contextlib.contextmanager
-def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary directory that replaces ``path`` when the block exits without an error.
-
-    An existing ``path`` is moved aside first and deleted after the swap; on an error the temporary
-    directory is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-    try:
-        yield temporary
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    old = None
-    if path.exists():
-        old = path.with_name(f".{path.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(path, old)
-    os.replace(temporary, path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def rng_state(generator: np.random.Generator) -> dict[str, Any]:
@@ -90,7 +63,7 @@ class CheckpointManager:
 
     def save(self, iteration: int, write: Callable[[Path], None]) -> Path:
         """Call ``write(folder)`` to fill a temporary folder, then publish it as ``iter_{iteration:06d}``."""
-        final = self.root / f"iter_{iteration:06d}"
+        final = make_folder(self.root) / f"iter_{iteration:06d}"
         with atomic_directory(final) as folder:
             write(folder)
         atomic_write(self.root / LATEST, final.name + "\n")

@@ -19,7 +19,6 @@ import contextlib
 import importlib.util
 import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +34,8 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+
+from reflect_gym.files import atomic_directory
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 #: Specs that name a built-in model rather than a folder, file or hub id.
@@ -100,22 +101,12 @@ def _package_dir(package: str) -> Path:
 
 
 def _build_cached(name: str, build: Callable[[Path], None]) -> Path:
-    """The cache folder ``name``, built once by ``build(tmp_folder)`` in a temp folder and moved in atomically."""
+    """The cache folder ``name``, built once by ``build(folder)`` and published atomically (a process that loses
+    a race to build it keeps the winner's copy)."""
     target = cache_dir() / name
-    if target.is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
-    try:
-        build(tmp)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not target.is_dir():  # Not a concurrent build that got there first: a real failure.
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    if not target.is_dir():
+        with atomic_directory(target, keep_existing=True) as folder:
+            build(folder)
     return target
 
 

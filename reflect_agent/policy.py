@@ -22,8 +22,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -45,6 +43,7 @@ from reflect_agent.tensors import (
     position_ids_from,
     repeat_counts,
 )
+from reflect_gym.files import atomic_directory
 
 _CONFIG_FILE = "policy_config.json"
 _VALUE_HEAD_FILE = "value_head.safetensors"
@@ -70,7 +69,7 @@ class PolicyConfig:
         temperature: Softmax temperature of the action distribution (sampling, log-probabilities, entropy).
         repeat_penalty: Subtracted from an action's score (in nats, before the temperature) once for every time
             the episode has already taken that action, where the caller passes the episode's past actions
-            (:meth:`LMPolicy.encode`'s ``taken``; rollouts and :func:`reflect_agent.rollout.evaluate` do). Like
+            (:meth:`LMPolicy.encode`'s ``taken``; rollouts and :func:`reflect_agent.evaluation.evaluate` do). Like
             generation's repetition penalty, it works against the LM's prior for copying a command it already
             ran. 0 (the default) leaves the scores as they are; keep it 0 in envs that repeat moves by design
             (Taxi, BabyAI).
@@ -389,30 +388,19 @@ class LMPolicy(nn.Module):
     def save(self, path: str | os.PathLike) -> Path:
         """Write the config, the LoRA adapters (or the whole LM without LoRA) and the value head to folder ``path``.
 
-        The folder is built next to ``path`` and moved in place, replacing an older checkpoint there.
+        The folder is written atomically (:func:`reflect_gym.files.atomic_directory`) and replaces an earlier
+        policy saved there; any other existing file or folder at ``path`` is refused.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
-        try:
+        with atomic_directory(path, owned=lambda existing: (existing / _CONFIG_FILE).is_file()) as folder:
             config = dataclasses.asdict(self.config)
-            (tmp / _CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+            (folder / _CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
             if isinstance(self.model, PeftModel):
-                self.model.save_pretrained(tmp / _ADAPTER_DIR)
+                self.model.save_pretrained(folder / _ADAPTER_DIR)
             else:
-                self.model.save_pretrained(tmp / _MODEL_DIR)
-                self.tokenizer.save_pretrained(tmp / _MODEL_DIR)
-            save_file({k: v.contiguous() for k, v in self.value_head.state_dict().items()}, tmp / _VALUE_HEAD_FILE)
-            old = None
-            if path.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{path.name}-old-", dir=path.parent))
-                os.replace(path, old / path.name)
-            os.replace(tmp, path)
-            if old is not None:
-                shutil.rmtree(old)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+                self.model.save_pretrained(folder / _MODEL_DIR)
+                self.tokenizer.save_pretrained(folder / _MODEL_DIR)
+            save_file({k: v.contiguous() for k, v in self.value_head.state_dict().items()}, folder / _VALUE_HEAD_FILE)
         return path
 
     @classmethod

@@ -36,11 +36,14 @@ from reflect_agent.advantages import gae, monte_carlo_returns, next_state_values
 from reflect_agent.checkpoint import CheckpointManager, atomic_write_json, rng_state, set_rng_state
 from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, cpu_preset, paper_preset
 from reflect_agent.curriculum import Curriculum
+from reflect_agent.episodes import make_envs
+from reflect_agent.evaluation import EvalResult, evaluate
 from reflect_agent.metrics import MetricsLogger
 from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
 from reflect_agent.replay import SuccessReplay
-from reflect_agent.rollout import EvalResult, Rollout, collect_rollout, evaluate, make_envs, score_episodes
+from reflect_agent.rollout import Rollout, collect_rollout, score_episodes
+from reflect_gym.files import make_folder
 
 _TRAINER_STATE = "trainer_state.json"
 _OPTIMIZER = "optimizer.pt"
@@ -223,7 +226,7 @@ class ReflectRLTrainer:
         if config.threads is not None:
             torch.set_num_threads(config.threads)
         self.rng = seed_everything(config.seed)
-        self.run_dir = Path(config.output_dir) / config.name
+        self.run_dir = make_folder(Path(config.output_dir) / config.name)
         self.policy = policy if policy is not None else LMPolicy.from_config(config.policy)
         if reflector is None and config.use_reflector:
             reflector = Reflector.from_config(config.reflector, policy=self.policy)

@@ -9,51 +9,12 @@ rewards, actions and reflections come from the past.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
-
-@dataclass
-class Episode:
-    """One episode, step by step, as the policy saw it.
-
-    Attributes:
-        states: The state text at each step (``info["state"]``).
-        actions: The admissible action strings at each step (``info["actions"]``).
-        reflections: The reflection shown to the policy at each step (``None`` without a reflector).
-        chosen: The index taken at each step.
-        rewards: The reward of each step.
-        terminated: Whether the last step ended in a terminal state (``False``: truncated).
-        success: Whether the episode reached its goal.
-        env_id: The env it was played in.
-    """
-
-    states: list[str]
-    actions: list[list[str]]
-    reflections: list[str | None]
-    chosen: list[int]
-    rewards: list[float]
-    terminated: bool
-    success: bool
-    env_id: str = ""
-
-    def __post_init__(self) -> None:
-        lengths = {len(self.states), len(self.actions), len(self.reflections), len(self.chosen), len(self.rewards)}
-        if len(lengths) != 1:
-            raise ValueError(
-                f"An Episode needs the same number of states, actions, reflections, chosen and rewards; "
-                f"got {len(self.states)}, {len(self.actions)}, {len(self.reflections)}, {len(self.chosen)}, "
-                f"{len(self.rewards)}."
-            )
-
-    def __len__(self) -> int:
-        return len(self.states)
-
-    def taken(self, step: int | None = None) -> list[str]:
-        """The action strings taken before ``step`` (``None``: all of them), in order."""
-        return [acts[i] for acts, i in zip(self.actions[:step], self.chosen[:step], strict=True)]
+from reflect_agent.episodes import Episode
 
 
 class SuccessReplay:

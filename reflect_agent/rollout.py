@@ -1,42 +1,28 @@
-"""Rollouts: the policy (and the frozen reflector) play a Gymnasium vector env, batched.
+"""Rollouts: the policy (and the frozen reflector) play a Gymnasium vector env, batched, for RL.
 
 Each env of the vector env plays exactly one episode per rollout, from a reset with a given seed, so a
 rollout is a function of the seeds and the random state alone: a resumed run replays the very same
-episodes. At every step the envs still playing form one batch: the reflector writes their analyses
-(with the last action, :func:`reflect_agent.data.reflector_state`), the policy encodes state, actions,
-analysis and the episode's past actions (for :attr:`reflect_agent.policy.PolicyConfig.repeat_penalty`) and
-takes one forward pass for action, log-probability and value, and the vector env steps.
-
-The vector env keeps Gymnasium's default ``NEXT_STEP`` autoreset: the step that ends an episode
-returns that episode's own last observation and info (its ``success``, and the observation to
-bootstrap from on truncation), and an env that has finished is left out of every later batch; its
-next step (the autoreset) and any after it are ignored.
-
-Results are kept in two layouts: one row per decision (the encoded prompts and what the policy did),
-and ``(T, N)`` grids of rewards and episode ends for :mod:`reflect_agent.advantages`.
+episodes. The episodes are played by :func:`reflect_agent.episodes.play_episodes` with the LM's decision
+step (:func:`reflect_agent.episodes.decide`); this module keeps what RL needs of them in two layouts: one
+row per decision (the encoded prompts and what the policy did), and ``(T, N)`` grids of rewards and episode
+ends for :mod:`reflect_agent.advantages`. The value of the state a truncated episode was cut in is estimated
+for bootstrapping.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch
 
-import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
-from reflect_agent.data import reflector_state
+from reflect_agent.episodes import Episode, PolicyDecision, Turn, decide, play_episodes, reflect
 from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
-from reflect_agent.replay import Episode
 from reflect_agent.tensors import PolicyBatch
-
-#: The standard normal quantile of a two-sided 95% interval.
-Z_95 = 1.959963984540054
 
 
 @dataclass
@@ -117,22 +103,6 @@ class Rollout:
         )
 
 
-def make_envs(
-    env_id: str, num_envs: int, *, vectorization: str = "sync", env_kwargs: dict[str, Any] | None = None
-) -> gym.vector.VectorEnv:
-    """``gym.make_vec`` of a registered id (``"sync"`` or ``"async"``), with its default autoreset."""
-    return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=vectorization, **(env_kwargs or {}))
-
-
-def _reflect(
-    reflector: Reflector | None, states: list[str], actions: list[list[str]], previous: list[str | None]
-) -> list[str | None] | None:
-    if reflector is None:
-        return None
-    seen = [reflector_state(s, p) for s, p in zip(states, previous, strict=True)]
-    return list(reflector.reflect(seen, actions))
-
-
 def collect_rollout(
     envs: gym.vector.VectorEnv,
     policy: LMPolicy,
@@ -163,99 +133,52 @@ def collect_rollout(
     if len(seeds) != count:
         raise ValueError(f"Got {len(seeds)} seeds for {count} envs; pass one seed per env.")
     timings = {"reflect_s": 0.0, "policy_s": 0.0, "env_s": 0.0}
-    start = time.perf_counter()
-    _, infos = envs.reset(seed=[int(s) for s in seeds])
-    timings["env_s"] += time.perf_counter() - start
-
-    episodes = [Episode([], [], [], [], [], terminated=False, success=False, env_id=env_id) for _ in range(count)]
-    previous: list[str | None] = [None] * count
-    active = np.ones(count, dtype=bool)
-    rows: list[PolicyBatch] = []
+    decisions: list[PolicyDecision] = []
     steps: list[int] = []
     columns: list[int] = []
-    actions: list[torch.Tensor] = []
-    logprobs: list[torch.Tensor] = []
-    values: list[torch.Tensor] = []
-    step_rewards: list[float] = []
-    truncated_at: dict[int, tuple[int, str, list[str], str | None]] = {}  # column -> (step, state, actions, last)
 
-    for step in range(max_steps):
-        playing = np.flatnonzero(active)
-        if len(playing) == 0:
-            break
-        states = [str(infos["state"][i]) for i in playing]
-        admissible = [list(infos["actions"][i]) for i in playing]
-        start = time.perf_counter()
-        reflections = _reflect(reflector, states, admissible, [previous[i] for i in playing])
-        timings["reflect_s"] += time.perf_counter() - start
+    def act(turns: list[Turn]) -> PolicyDecision:
+        decision = decide(policy, reflector, turns, greedy=greedy, timings=timings)
+        decisions.append(decision)
+        steps.extend(t.step for t in turns)
+        columns.extend(t.index for t in turns)
+        return decision
 
-        start = time.perf_counter()
-        batch = policy.encode(states, admissible, reflections, [episodes[i].taken() for i in playing])
-        with torch.no_grad():
-            action, logprob, _, value = policy.get_action_and_value(batch, greedy=greedy)
-        action, logprob, value = action.cpu(), logprob.float().cpu(), value.float().cpu()
-        timings["policy_s"] += time.perf_counter() - start
-
-        chosen = np.zeros(count, dtype=np.int64)
-        chosen[playing] = action.numpy()
-        start = time.perf_counter()
-        _, reward, terminated, truncated, infos = envs.step(chosen)
-        timings["env_s"] += time.perf_counter() - start
-
-        rows.append(batch)
-        steps += [step] * len(playing)
-        columns += playing.tolist()
-        actions.append(action)
-        logprobs.append(logprob)
-        values.append(value)
-        for j, i in enumerate(playing):
-            episode = episodes[i]
-            episode.states.append(states[j])
-            episode.actions.append(admissible[j])
-            episode.reflections.append(reflections[j] if reflections is not None else None)
-            episode.chosen.append(int(action[j]))
-            episode.rewards.append(float(reward[i]))
-            step_rewards.append(float(reward[i]))
-            previous[i] = admissible[j][int(action[j])]
-            if terminated[i] or truncated[i]:
-                active[i] = False
-                episode.terminated = bool(terminated[i])
-                episode.success = bool(infos["success"][i])
-                if truncated[i] and not terminated[i]:
-                    truncated_at[int(i)] = (step, str(infos["state"][i]), list(infos["actions"][i]), previous[i])
-    else:
-        raise RuntimeError(f"Episodes of {env_id or 'the env'} ran past max_steps={max_steps}; does the env truncate?")
+    episodes = play_episodes(envs, seeds, act, env_id=env_id, max_steps=max_steps, timings=timings)
 
     height = max(len(e) for e in episodes)
     step_index, column_index = torch.tensor(steps), torch.tensor(columns)
     rewards = torch.zeros((height, count))
-    rewards[step_index, column_index] = torch.tensor(step_rewards, dtype=torch.float32)
     dones = torch.ones((height, count), dtype=torch.bool)
     terminations = torch.zeros((height, count), dtype=torch.bool)
     for column, episode in enumerate(episodes):
+        rewards[: len(episode), column] = torch.tensor(episode.rewards, dtype=torch.float32)
         dones[: len(episode) - 1, column] = False
         terminations[len(episode) - 1, column] = episode.terminated
 
     final_values = torch.zeros((height, count))
-    if bootstrap_truncation and truncated_at:
+    cut = [c for c, e in enumerate(episodes) if e.final_state is not None]
+    if bootstrap_truncation and cut:
         start = time.perf_counter()
-        order = sorted(truncated_at)
-        states = [truncated_at[c][1] for c in order]
-        admissible = [truncated_at[c][2] for c in order]
-        reflections = _reflect(reflector, states, admissible, [truncated_at[c][3] for c in order])
+        turns = [
+            Turn(c, "", {"state": e.final_state, "actions": e.final_actions}, e.last_action(), [], e.seed, len(e))
+            for c in cut
+            if (e := episodes[c]) is not None
+        ]
+        batch = policy.encode([t.state for t in turns], [t.actions for t in turns], reflect(reflector, turns))
         with torch.no_grad():
-            _, _, _, value = policy.get_action_and_value(policy.encode(states, admissible, reflections), greedy=True)
-        for column, estimate in zip(order, value.float().cpu(), strict=True):
-            final_values[truncated_at[column][0], column] = estimate
+            _, _, _, value = policy.get_action_and_value(batch, greedy=True)
+        for column, estimate in zip(cut, value.float().cpu(), strict=True):
+            final_values[len(episodes[column]) - 1, column] = estimate
         timings["policy_s"] += time.perf_counter() - start
 
     return Rollout(
-        batch=PolicyBatch.cat(rows),
+        batch=PolicyBatch.cat([d.batch for d in decisions]),
         steps=step_index,
         columns=column_index,
-        actions=torch.cat(actions),
-        logprobs=torch.cat(logprobs),
-        values=torch.cat(values),
+        actions=torch.cat([torch.tensor(d.actions, dtype=torch.long) for d in decisions]),
+        logprobs=torch.cat([d.logprobs for d in decisions]),
+        values=torch.cat([d.values for d in decisions]),
         rewards=rewards,
         dones=dones,
         terminations=terminations,
@@ -312,96 +235,4 @@ def score_episodes(policy: LMPolicy, episodes: Sequence[Episode], *, chunk: int 
         final_values=torch.zeros((height, len(episodes))),
         episodes=list(episodes),
         timings={"policy_s": time.perf_counter() - start},
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# Evaluation.
-
-
-def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
-    """The Wilson score interval of a binomial proportion (95% by default); ``(0, 1)`` without trials."""
-    if trials < 1:
-        return 0.0, 1.0
-    p = successes / trials
-    z2 = z * z
-    center = (p + z2 / (2 * trials)) / (1 + z2 / trials)
-    half = z / (1 + z2 / trials) * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
-    return max(0.0, center - half), min(1.0, center + half)
-
-
-@dataclass
-class EvalResult:
-    """Success and return over evaluation episodes, with a 95% Wilson interval on the success rate."""
-
-    env_id: str
-    episodes: int
-    successes: int
-    success_rate: float
-    ci_low: float
-    ci_high: float
-    mean_return: float
-    mean_length: float
-    decisions: int
-    seconds: float
-
-    def row(self) -> str:
-        """One line: ``success 62.5% [44.3, 77.7] over 32 episodes``."""
-        return (
-            f"success {100 * self.success_rate:.1f}% [{100 * self.ci_low:.1f}, {100 * self.ci_high:.1f}] "
-            f"over {self.episodes} episodes, return {self.mean_return:+.3f}, length {self.mean_length:.1f}"
-        )
-
-
-def evaluate(
-    policy: LMPolicy,
-    reflector: Reflector | None,
-    env_id: str,
-    seeds: Sequence[int],
-    *,
-    num_envs: int = 8,
-    vectorization: str = "sync",
-    env_kwargs: dict[str, Any] | None = None,
-    greedy: bool = True,
-) -> EvalResult:
-    """Play one episode per seed (``num_envs`` at a time) and report success, return and length.
-
-    The policy plays in eval mode (no dropout, also in modules added to it since it was built, such as a LoRA
-    adapter from peft's ``add_weighted_adapter``) and is left in the mode it was in.
-    """
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("evaluate needs at least one seed.")
-    start = time.perf_counter()
-    episodes: list[Episode] = []
-    decisions = 0
-    envs = make_envs(env_id, min(num_envs, len(seeds)), vectorization=vectorization, env_kwargs=env_kwargs)
-    was_training = policy.training
-    policy.eval()
-    try:
-        for first in range(0, len(seeds), envs.num_envs):
-            chunk = seeds[first : first + envs.num_envs]
-            # A last, smaller chunk reuses the vector env: surplus envs replay the chunk's first seed.
-            padded = chunk + [chunk[0]] * (envs.num_envs - len(chunk))
-            rollout = collect_rollout(
-                envs, policy, reflector, padded, greedy=greedy, bootstrap_truncation=False, env_id=env_id
-            )
-            episodes += rollout.episodes[: len(chunk)]
-            decisions += sum(len(e) for e in rollout.episodes[: len(chunk)])
-    finally:
-        envs.close()
-        policy.train(was_training)
-    successes = sum(e.success for e in episodes)
-    low, high = wilson_interval(successes, len(episodes))
-    return EvalResult(
-        env_id=env_id,
-        episodes=len(episodes),
-        successes=successes,
-        success_rate=successes / len(episodes),
-        ci_low=low,
-        ci_high=high,
-        mean_return=float(np.mean([sum(e.rewards) for e in episodes])),
-        mean_length=float(np.mean([len(e) for e in episodes])),
-        decisions=decisions,
-        seconds=time.perf_counter() - start,
     )

@@ -50,12 +50,13 @@ from transformers import PreTrainedTokenizerBase, Trainer, TrainingArguments
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from reflect_agent.checkpoint import atomic_directory, atomic_write_json
-from reflect_agent.data import StepRecord, read_jsonl, reflector_state
+from reflect_agent.checkpoint import atomic_write_json
 from reflect_agent.models import apply_lora, load_model
 from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm
-from reflect_agent.prompts import PromptTemplate, fit_state
+from reflect_agent.prompts import PromptTemplate, fit_state, reflector_state
 from reflect_agent.tensors import PolicyBatch, left_pad, position_ids_from
+from reflect_agent.warmup import StepRecord, read_jsonl
+from reflect_gym.files import atomic_directory
 
 IGNORE_INDEX = -100
 
@@ -564,7 +565,8 @@ def sft_reflector(
     model = apply_lora(model, r=lora_r, alpha=lora_alpha, dropout=lora_dropout, target_modules=lora_target_modules)
     examples = reflector_examples(tokenizer, template, records, max_prompt_tokens=max_prompt_tokens)
     result = train_completions(model, tokenizer, examples, config, checkpoint_dir=checkpoint_dir, progress=progress)
-    with atomic_directory(adapter_dir) as folder:
+    # An adapter folder saved earlier (by this function or peft) is the function's own to replace.
+    with atomic_directory(adapter_dir, owned=lambda existing: (existing / "adapter_config.json").is_file()) as folder:
         model.save_pretrained(folder)
     return Path(adapter_dir), result
 

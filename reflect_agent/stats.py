@@ -1,4 +1,4 @@
-"""Statistics reported by the benchmarks."""
+"""Statistics of reported results: the one Wilson interval of every success rate the project reports."""
 
 from __future__ import annotations
 

@@ -11,12 +11,15 @@ import numpy as np
 
 from reflect_gym.core import CHARSET, normalize_action_text
 
+#: The index an agent (or :func:`parse_action`) gives when it names no admissible action.
+NO_ACTION = -1
+
 # A reply that is only a label: "3", "3.", "(3)", "[3]", "Action: 3", "action 3".
 _LABEL = re.compile(r"^(?:action\s*:?\s*)?[(\[]?\s*(\d+)\s*[)\].:]?$")
 
 
 def parse_action(text: str, actions: Sequence[str]) -> int:
-    """The index of the action in ``actions`` that ``text`` names, or ``-1`` when it names none.
+    """The index of the action in ``actions`` that ``text`` names, or :data:`NO_ACTION` when it names none.
 
     The rule of :class:`TextActions`, usable without an env (for example on a chat model's reply).
     """
@@ -24,11 +27,27 @@ def parse_action(text: str, actions: Sequence[str]) -> int:
     match = _LABEL.match(reply)
     if match:
         index = int(match.group(1))
-        return index if index < len(actions) else -1
+        return index if index < len(actions) else NO_ACTION
     for index, action in enumerate(actions):
         if normalize_action_text(action) == reply:
             return index
-    return -1
+    return NO_ACTION
+
+
+class NoActionAsInvalid(gym.Wrapper):
+    """Step :data:`NO_ACTION` (``-1``: the agent named no admissible action) as an invalid action.
+
+    The env's own rule applies (:meth:`reflect_gym.core.TextEnv.step_invalid`: a penalty that counts as a step by
+    default, an error in ``"raise"`` mode), as :class:`TextActions` does for unreadable text. Any other index is
+    stepped as it is. A vector env built with this wrapper (``gym.make_vec(..., wrappers=[NoActionAsInvalid])``)
+    takes ``-1`` in its action array, so agents that may name no action play through the same vector env as
+    any other agent.
+    """
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        if int(action) == NO_ACTION:
+            return self.env.unwrapped.step_invalid("the agent named no admissible action")
+        return self.env.step(action)
 
 
 class TextActions(gym.ActionWrapper):

@@ -10,6 +10,7 @@ import torch
 from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm, check_single_token_labels
 from reflect_agent.prompts import LABEL_PRESETS, TRUNCATION_MARK, PromptTemplate
 from reflect_agent.tensors import PolicyBatch, sample_actions
+from reflect_gym.files import ForeignPathError
 from tests.agent.conftest import perturb_lora
 
 STATES = ["You are in the kitchen. A fridge is here.", "A long corridor. " * 12 + "You see a door."]
@@ -232,6 +233,7 @@ def test_save_and_load_round_trip(tiny_policy, tmp_path):
     tiny_policy.save(tmp_path / "ckpt")  # overwriting works, and the folder holds the latest weights
     perturb_lora(tiny_policy, seed=1)
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [
+        ".reflect-rl",
         "adapter",
         "policy_config.json",
         "value_head.safetensors",
@@ -255,3 +257,19 @@ def test_bf16_autocast_stays_close_to_fp32(tiny_policy):
     mask = batch.action_mask
     assert autocast_logprobs.dtype == torch.float32
     torch.testing.assert_close(autocast_logprobs[mask], logprobs[mask], atol=0.05, rtol=0.05)
+
+
+def test_save_replaces_an_earlier_policy_and_refuses_a_users_folder_or_file(tmp_path, tiny_policy):
+    folder = tmp_path / "policy"
+    tiny_policy.save(folder)
+    tiny_policy.save(folder)  # its own earlier save
+    assert LMPolicy.load(folder).config == tiny_policy.config
+    users = tmp_path / "results"
+    users.mkdir()
+    (users / "notes.txt").write_text("keep me")
+    file = tmp_path / "thesis.tex"
+    file.write_text("keep me too")
+    for target in (users, file):
+        with pytest.raises(ForeignPathError, match="--overwrite"):
+            tiny_policy.save(target)
+    assert (users / "notes.txt").read_text() == "keep me" and file.read_text() == "keep me too"

@@ -6,12 +6,12 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from reflect_agent.data import StepRecord
 from reflect_agent.models import load_model
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.prompts import TRUNCATION_MARK
 from reflect_agent.reflector import Reflector, ReflectorConfig, cut_at_stops
 from reflect_agent.sft import reflector_examples
+from reflect_agent.warmup import StepRecord
 
 STATES = ["You are in the kitchen.", "You are in a long corridor with a door."]
 ACTIONS = [["go north", "open fridge"], ["go east", "open door", "look"]]

@@ -11,16 +11,17 @@ import numpy as np
 import pytest
 import torch
 
-from reflect_agent.checkpoint import CheckpointManager, atomic_directory, rng_state, set_rng_state
+from reflect_agent.checkpoint import CheckpointManager, rng_state, set_rng_state
 from reflect_agent.config import RLConfig, TrainConfig, evaluation_kwargs, top_layers_lora_targets
 from reflect_agent.curriculum import CURRICULA, Curriculum, CurriculumConfig
-from reflect_agent.data import expert_records, read_jsonl, write_jsonl
 from reflect_agent.deciders import CandidateScoringDecider
+from reflect_agent.episodes import Episode, make_envs
+from reflect_agent.evaluation import evaluate
 from reflect_agent.metrics import MetricsLogger
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import NonFiniteLossError, ReflectRLTrainer, update_policy
-from reflect_agent.replay import Episode, SuccessReplay
-from reflect_agent.rollout import collect_rollout, evaluate, make_envs, score_episodes, wilson_interval
+from reflect_agent.replay import SuccessReplay
+from reflect_agent.rollout import collect_rollout, score_episodes
 from reflect_agent.sft import (
     IGNORE_INDEX,
     CompletionCollator,
@@ -38,7 +39,10 @@ from reflect_agent.sft import (
     train_completions,
 )
 from reflect_agent.sft import main as sft_main
+from reflect_agent.stats import wilson_interval
+from reflect_agent.warmup import expert_records, read_jsonl, write_jsonl
 from reflect_gym.core import TextEnv
+from reflect_gym.files import atomic_directory
 
 BANDIT = "ReflectRLTest/ColorBandit-v0"
 WALK = "ReflectRLTest/Corridor-v0"

@@ -12,7 +12,7 @@ import pytest
 from gymnasium.error import DependencyNotInstalled
 
 import benchmarks.evaluate as evaluate
-from benchmarks.stats import wilson_interval
+from reflect_agent.stats import wilson_interval
 from reflect_agent.agents import NO_ACTION, ExpertAgent
 from reflect_gym.files import atomic_write
 from tests.agent.chat_stub import StubChatServer

@@ -22,9 +22,7 @@ import hashlib
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import traceback
 import zlib
 from importlib.metadata import version
@@ -36,6 +34,8 @@ from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredExp
 from alfworld.agents.utils.misc import add_task_to_grammar
 from alfworld.info import ALFRED_PDDL_PATH, ALFRED_TWL2_PATH
 from textworld.envs import PddlEnv
+
+from reflect_gym.files import atomic_directory
 
 
 class _Expert(AlfredExpert):
@@ -81,18 +81,11 @@ def game_file(game: Path, cache_dir: Path) -> Path:
     # game's name so that a game always reads the same, on any machine.
     random.seed(zlib.crc32(game.name.encode()))
     data = {"pddl_domain": domain, "grammar": add_task_to_grammar(grammar, traj_data), "pddl_problem": problem}
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
-    try:
+    # A concurrent build of the same game that publishes first wins; its files are the same.
+    with atomic_directory(folder, keep_existing=True) as staging:
         # The hand-coded expert reads traj_data.json next to the game file.
         (staging / "traj_data.json").write_text(json.dumps(task))
         (staging / "game.tw-pddl").write_text(json.dumps(data))
-        os.replace(staging, folder)
-    except OSError:
-        if not built.is_file():  # not a concurrent build of the same game that won the race
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return built
 
 

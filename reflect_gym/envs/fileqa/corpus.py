@@ -51,7 +51,6 @@ import platform
 import shutil
 import sys
 import sysconfig
-import tempfile
 import token
 import types
 import unicodedata
@@ -60,6 +59,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from reflect_gym.envs.fileqa.tasks import Task, build_tasks, count_tasks, load_tasks, save_tasks
+from reflect_gym.files import atomic_directory
 
 #: Bump when the corpus or the question generator changes what the default corpus holds.
 GENERATOR_VERSION = 2
@@ -184,25 +184,16 @@ def default_corpus_dir() -> Path:
 def default_tasks_path(rebuild: bool = False) -> Path:
     """The default corpus's ``tasks.jsonl``, building the corpus first if needed (seconds, once).
 
-    The corpus is built in a temporary folder next to its final place and moved there with one
-    ``os.rename``; a process that loses a race to build it keeps the winner's copy.
+    The corpus is built beside its final place and published atomically
+    (:func:`reflect_gym.files.atomic_directory`); a process that loses a race to build it keeps the winner's copy.
     """
     final = default_corpus_dir()
-    if rebuild and final.exists():
-        shutil.rmtree(final)
-    if not (final / "tasks.jsonl").is_file():
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".build-{final.name}-"))
-        try:
+    if rebuild or not (final / "tasks.jsonl").is_file():
+        # A corpus folder of an older build (without the project's marker) is recognized by its tasks file.
+        with atomic_directory(
+            final, owned=lambda existing: (existing / "tasks.jsonl").is_file(), keep_existing=not rebuild
+        ) as staging:
             _build_corpus(staging)
-            try:
-                os.rename(staging, final)
-            except OSError:
-                if not (final / "tasks.jsonl").is_file():
-                    raise
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
     return final / "tasks.jsonl"
 
 
