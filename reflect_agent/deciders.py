@@ -14,7 +14,6 @@ Both use a policy's model, tokenizer, prompts and value head, and offer the poli
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +22,7 @@ from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCrit
 from reflect_agent.policy import LMPolicy, causal_lm
 from reflect_agent.scoring import candidate_scores, with_candidates
 from reflect_agent.tensors import PolicyBatch, check_actions, choose_actions, masked_log_softmax
+from reflect_gym.wrappers import parse_action
 
 
 class CandidateScoringDecider:
@@ -159,18 +159,10 @@ class GenerateParseDecider:
         return GenerationBatch(self.policy.encode(states, actions, reflections), [list(a) for a in actions])
 
     def parse(self, text: str, actions: list[str]) -> int:
-        """The admissible index named by the first non-empty line of ``text``, by label (``"B"``, ``"B."``,
-        ``"(B)"``) or by action string; ``-1`` when it names none."""
-        reply = next((line.strip() for line in text.splitlines() if line.strip()), "")
-        labels = [label.strip() for label in self.policy.labels[: len(actions)]]
-        match = re.match(r"^[(\[]?\s*([^\s.:)\]]+)\s*[)\].:]?", reply)
-        if match and match.group(1) in labels:
-            return labels.index(match.group(1))
-        lowered = " ".join(reply.lower().split())
-        for index, action in enumerate(actions):
-            if lowered.startswith(" ".join(action.lower().split())):
-                return index
-        return -1
+        """The admissible index the reply ``text`` names, by label (``"B"``, ``"B."``, ``"(B)"``, ``"B. open the
+        fridge"``) or by action string at the start of a line; ``-1`` when it names none (the first line that names
+        one counts; see :func:`reflect_gym.wrappers.parse_action`)."""
+        return parse_action(text, actions, labels=self.policy.labels[: len(actions)], reply=True)
 
     def _generate(self, batch: PolicyBatch, *, greedy: bool, details: bool):
         policy = self.policy

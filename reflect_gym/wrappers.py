@@ -14,24 +14,106 @@ from reflect_gym.core import CHARSET, normalize_action_text
 #: The index an agent (or :func:`parse_action`) gives when it names no admissible action.
 NO_ACTION = -1
 
-# A reply that is only a label: "3", "3.", "(3)", "[3]", "Action: 3", "action 3".
-_LABEL = re.compile(r"^(?:action\s*:?\s*)?[(\[]?\s*(\d+)\s*[)\].:]?$")
+# A text that is only a number label: "3", "3.", "(3)", "[3]", "Action: 3", "action 3" (normalized: lower case).
+_NUMBER = re.compile(r"^(?:action\s*:?\s*)?[(\[]?\s*(\d+)\s*[)\].:]?$")
+# A model's line that opens with a number label: "2. move east", "(2) because ...", "Action: 2".
+_NUMBER_FIRST = re.compile(r"^(?:action\s*:?\s*)?[(\[]?\s*(\d+)(?=[\s.:)\]]|$)")
+# Replies of "reasoning" models (vLLM, llama.cpp) may open with a thinking block.
+_THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+# Characters a chat model wraps its answer in (Markdown emphasis, code, quotes).
+_WRAPPING = "*`'\""
 
 
-def parse_action(text: str, actions: Sequence[str]) -> int:
+def parse_action(text: str, actions: Sequence[str], *, labels: Sequence[str] | None = None, reply: bool = False) -> int:
     """The index of the action in ``actions`` that ``text`` names, or :data:`NO_ACTION` when it names none.
 
-    The rule of :class:`TextActions`, usable without an env (for example on a chat model's reply).
+    The one text-to-action rule of the project. By default (the rule of :class:`TextActions`), the whole text,
+    case and whitespace tolerant, must be a label (``"2"``, ``"2."``, ``"(2)"``, ``"[2]"``, ``"Action: 2"``) or
+    an admissible action string (``"Move North"``); ``"1 or 2"`` names none.
+
+    With ``reply=True`` the text is a language model's free reply (a chat model's answer, a policy's generated
+    line): a ``<think>...</think>`` block is dropped; then the whole reply is read by the default rule, and
+    failing that each non-empty line in order, Markdown emphasis, backticks and quotes stripped, until one names
+    an action: by the default rule, by a label at its start (``"2. move east"``, ``"B. open the fridge"``,
+    ``"(A) because ..."``), or by an action string at its start (``"open the fridge, then look"``; the first
+    action in order whose text starts the line).
+
+    Args:
+        text: The text to read.
+        actions: The admissible action strings.
+        labels: The label of each action as the prompt showed it, matched case-sensitively (an LM policy's
+            letters ``"A"``, ``"B"``, ..., ``"a"``, ...); ``None``: the observation's numbers ``0, 1, ...``.
+        reply: Read ``text`` as a model's free reply (see above).
     """
-    reply = normalize_action_text(str(text))
-    match = _LABEL.match(reply)
-    if match:
-        index = int(match.group(1))
-        return index if index < len(actions) else NO_ACTION
+    text = str(text)
+    if not reply:
+        return _parse_whole(text, actions, labels)
+    text = _THINK_BLOCK.sub("", text)
+    index = _parse_whole(text, actions, labels)
+    lines = (line.strip().strip(_WRAPPING).strip() for line in text.splitlines())
+    for line in lines:
+        if index != NO_ACTION:
+            return index
+        if line:
+            index = _parse_whole(line, actions, labels)
+            if index == NO_ACTION:
+                index = _parse_line_start(line, actions, labels)
+    return index
+
+
+def _parse_whole(text: str, actions: Sequence[str], labels: Sequence[str] | None) -> int:
+    """The default rule: the whole text is a label or an action string."""
+    normalized = normalize_action_text(text)
+    if labels is None:
+        match = _NUMBER.match(normalized)
+        if match:
+            return _numbered(match.group(1), len(actions))
+    else:
+        match = _label_pattern(labels, len(actions), whole=True).match(" ".join(text.split()))
+        if match:
+            return _labelled(match.group(1), labels)
     for index, action in enumerate(actions):
-        if normalize_action_text(action) == reply:
+        if normalize_action_text(action) == normalized:
             return index
     return NO_ACTION
+
+
+def _parse_line_start(line: str, actions: Sequence[str], labels: Sequence[str] | None) -> int:
+    """A line of a reply that starts with a label, or else with an action string."""
+    if labels is None:
+        match = _NUMBER_FIRST.match(normalize_action_text(line))
+        if match:
+            return _numbered(match.group(1), len(actions))
+    else:
+        match = _label_pattern(labels, len(actions), whole=False).match(" ".join(line.split()))
+        if match:
+            return _labelled(match.group(1), labels)
+    normalized = normalize_action_text(line)
+    for index, action in enumerate(actions):
+        if normalized.startswith(normalize_action_text(action)):
+            return index
+    return NO_ACTION
+
+
+def _numbered(digits: str, count: int) -> int:
+    # More digits than any index has names no action (and keeps int() off adversarially long numbers).
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(count)):
+        return NO_ACTION
+    index = int(digits)
+    return index if index < count else NO_ACTION
+
+
+def _label_pattern(labels: Sequence[str], count: int, *, whole: bool) -> re.Pattern[str]:
+    """``labels[:count]`` as ``"B"``, ``"B."``, ``"(B)"``, ``"Action: B"``: the whole text, or a line's start."""
+    names = sorted({label.strip() for label in labels[:count] if label.strip()}, key=len, reverse=True)
+    choice = "|".join(re.escape(name) for name in names) or "(?!)"
+    end = r"\s*[)\].:]?$" if whole else r"(?=[\s.:)\]]|$)"
+    return re.compile(rf"^(?:[Aa]ction\s*:?\s*)?[(\[]?\s*({choice}){end}")
+
+
+def _labelled(label: str, labels: Sequence[str]) -> int:
+    return [name.strip() for name in labels].index(label)
 
 
 class NoActionAsInvalid(gym.Wrapper):
