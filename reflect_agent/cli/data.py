@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import gymnasium as gym
-
-from reflect_agent.agents import OpenAIChatAgent, make_agent
+from reflect_agent.agents import make_agent
+from reflect_agent.openai_api import OpenAIChatAgent
 from reflect_agent.warmup import (
     LMReflectionWriter,
     ReflectionWriter,
@@ -79,13 +78,9 @@ def main(args: DataArgs) -> None:
     if args.agent is None:
         records = expert_records(args.env_id, seeds, perturb_prob=args.perturb_prob, **common)
     else:
-        env = gym.make(args.env_id, **kwargs)
-        try:
-            options = {} if args.repeat_penalty is None else {"repeat_penalty": args.repeat_penalty}
-            agent = make_agent(args.agent, env, **options)
-            records = policy_records(args.env_id, seeds, agent, expert_prob=args.expert_prob, **common)
-        finally:
-            env.close()
+        options = {} if args.repeat_penalty is None else {"repeat_penalty": args.repeat_penalty}
+        agent = make_agent(args.agent, **options)
+        records = policy_records(args.env_id, seeds, agent, expert_prob=args.expert_prob, **common)
     write_jsonl(records, args.out)
     recoveries = sum(r.kind == "recovery" for r in records)
     print(f"wrote {len(records)} records ({recoveries} after a wrong step) from {args.seeds} episodes to {args.out}")
