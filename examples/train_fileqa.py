@@ -1,35 +1,18 @@
-"""FileQA (the paper's AutoExplore) with a curriculum by depth, evaluated on held-out tasks.
+"""FileQA (the paper's AutoExplore) with a curriculum by depth, evaluated on the test split.
 
-    python -m examples.train_fileqa                # SmolLM2 on the CPU; add --help for every option
+    python -m examples.train_fileqa              # = reflect-rl train --preset fileqa; add --help for every option
 
-Training episodes draw tasks from the train split and hide half of the entries that are not on the way
-to the answer (the paper's leave-out, ``leaveout_prob 0.5``); evaluation uses the test split with
-nothing hidden. RL moves from depth 1 to depth 2 to every depth once the training success rate over two
-iterations reaches 50%; evaluation is on the test split of every depth (``--env-id`` to change).
+The settings are the ``fileqa`` preset of :mod:`reflect_agent.presets`; any field can be overridden on the
+command line (``--rl.iterations 8``, ``--agent.model tiny``).
 """
 
 from __future__ import annotations
 
-import tyro
+import sys
 
-from examples.main import MainArgs, run
-from reflect_agent.curriculum import CurriculumConfig
+from reflect_agent.cli.train import main
 
-
-def default_args() -> MainArgs:
-    """The example's settings (every field can be overridden on the command line)."""
-    return MainArgs(
-        env_id="ReflectRL/FileQA-v0",
-        name="fileqa",
-        env_kwargs={"leaveout_prob": 0.5},
-        eval_env_kwargs={"split": "test", "leaveout_prob": 0.0},
-        data_episodes=40,
-        curriculum=CurriculumConfig(stages=("fileqa",), switch="success", success_threshold=0.5, window=2),
-        iterations=12,
-        eval_episodes=40,
-        max_prompt_tokens=1024,
-    )
-
+PRESET = "fileqa"
 
 if __name__ == "__main__":
-    run(tyro.cli(MainArgs, default=default_args()))
+    sys.exit(main(["--preset", PRESET, *sys.argv[1:]]))

@@ -229,9 +229,9 @@ def make_envs(
 
 
 def _env_info(infos: dict[str, Any], index: int) -> dict[str, Any]:
-    """Env ``index``'s own info out of a vector env's batched ``infos``."""
+    """Env ``index``'s own info out of a vector env's batched ``infos`` (nested dicts are batched key by key)."""
     return {
-        key: value[index]
+        key: _env_info(value, index) if isinstance(value, dict) else value[index]
         for key, value in infos.items()
         if not key.startswith("_") and (f"_{key}" not in infos or infos[f"_{key}"][index])
     }

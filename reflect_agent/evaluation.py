@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from reflect_agent.episodes import Episode, Turn, decide, make_envs, play_episodes
+from reflect_agent.episodes import Decision, Episode, Turn, decide, make_envs, play_episodes
 from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
 from reflect_agent.stats import wilson_interval
@@ -135,3 +135,33 @@ def evaluate(
         policy.train(was_training)
     decide_seconds = timings.get("reflect_s", 0.0) + timings.get("policy_s", 0.0)
     return EvalResult.of(env_id, episodes, time.perf_counter() - start, decide_seconds)
+
+
+def reference_successes(
+    env_id: str, seeds: Sequence[int], *, env_kwargs: dict[str, Any] | None = None
+) -> dict[str, int]:
+    """Successes of a uniformly random agent and of the env's expert on ``seeds``: a result's floor and ceiling.
+
+    The random agent draws among the admissible actions with a generator seeded by each episode's seed, so its
+    count is a function of the seeds.
+    """
+    envs = make_envs(env_id, 1, env_kwargs=env_kwargs)
+    generators: dict[int, np.random.Generator] = {}
+
+    def random_actions(turns: list[Turn]) -> Decision:
+        for turn in turns:
+            if turn.step == 0:
+                generators[turn.seed] = np.random.default_rng(turn.seed)
+        return Decision([int(generators[t.seed].choice(np.flatnonzero(t.info["action_mask"]))) for t in turns])
+
+    def expert_actions(turns: list[Turn]) -> Decision:
+        experts = envs.call("expert_action")
+        return Decision([int(experts[t.index]) for t in turns])
+
+    try:
+        return {
+            kind: sum(e.success for e in play_episodes(envs, seeds, act, env_id=env_id))
+            for kind, act in (("random", random_actions), ("expert", expert_actions))
+        }
+    finally:
+        envs.close()

@@ -385,14 +385,15 @@ class LMPolicy(nn.Module):
     # ----------------------------------------------------------------------------------------------
     # Checkpoints.
 
-    def save(self, path: str | os.PathLike) -> Path:
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the config, the LoRA adapters (or the whole LM without LoRA) and the value head to folder ``path``.
 
         The folder is written atomically (:func:`reflect_gym.files.atomic_directory`) and replaces an earlier
-        policy saved there; any other existing file or folder at ``path`` is refused.
+        policy saved there; any other existing file or folder at ``path`` is refused unless ``overwrite``.
         """
         path = Path(path)
-        with atomic_directory(path, owned=lambda existing: (existing / _CONFIG_FILE).is_file()) as folder:
+        owned = lambda existing: (existing / _CONFIG_FILE).is_file()  # noqa: E731  (an earlier save)
+        with atomic_directory(path, overwrite=overwrite, owned=owned) as folder:
             config = dataclasses.asdict(self.config)
             (folder / _CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
             if isinstance(self.model, PeftModel):

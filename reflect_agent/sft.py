@@ -1,30 +1,20 @@
 """Supervised warm-up of the policy and the reflector, with transformers' ``Trainer`` and LoRA.
 
-Both roles train on the warm-up records of :mod:`reflect_agent.data` with a completion-only loss: the
-prompt's tokens are labelled ``-100`` and only the completion is learned.
-
-* **Policy**: prompt = the policy's own rendering (:meth:`LMPolicy.encode`, so SFT and RL read the
-  very same tokens), with the record's reflection in the analysis section or without one; completion =
-  the label token of the expert action, or the tokens of its text when the policy decides by
-  ``"scoring"`` (:meth:`reflect_agent.policy.LMPolicy.candidate_tokens`). With
-  ``SFTConfig.objective="policy"`` the loss is instead the expert action's negative log-likelihood under
-  the policy's own action distribution (:class:`PolicyObjectiveTrainer`): the softmax over the admissible
-  actions that RL samples from, so the other admissible actions of each state serve as negatives.
-* **Reflector**: prompt = :meth:`PromptTemplate.reflector_prompt` of the state (with the last action,
-  :func:`reflect_agent.data.reflector_state`); completion = the reflection and the end-of-sequence token.
-  Prompt and completion are tokenized apart and joined, so the model learns to continue exactly the
-  tokens it will be given when it generates.
+Both roles train on warm-up records (:mod:`reflect_agent.warmup`) turned into examples by
+:mod:`reflect_agent.sft_examples`, with a completion-only loss: the prompt's tokens are labelled ``-100`` and
+only the completion is learned. With ``SFTConfig.objective="policy"`` the policy's loss is instead the expert
+action's negative log-likelihood under the policy's own action distribution (:class:`PolicyObjectiveTrainer`):
+the softmax over the admissible actions that RL samples from, so the other admissible actions of each state
+serve as negatives.
 
 The ``Trainer`` runs the loop (shuffling, AdamW, schedule, gradient accumulation, clipping, seeding,
 logging); :class:`CompletionOnlyTrainer` only replaces the loss: it runs the transformer body once and
 applies the LM head to the completion positions alone, instead of the default loss that computes the
-full-vocabulary logits of every prompt position and discards them. With SmolLM2's 49k-token vocabulary
-and prompts of ~250 tokens, that skips about a fifth of the step's compute and a ~0.4 GB logits tensor
-per batch of 8 (see ``benchmarks/results/README.md``).
+full-vocabulary logits of every prompt position and discards them.
 
 Command line (policy or reflector from a data file)::
 
-    python -m reflect_agent.sft --data data/taxi.jsonl --role reflector --out runs/sft-reflector
+    reflect-rl sft --data data/taxi.jsonl --role reflector --out runs/sft-reflector
 """
 
 from __future__ import annotations
@@ -33,17 +23,14 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import math
 import os
-import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import torch
 from torch import nn
 from transformers import PreTrainedTokenizerBase, Trainer, TrainingArguments
@@ -52,13 +39,19 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from reflect_agent.checkpoint import atomic_write_json
 from reflect_agent.models import apply_lora, load_model
-from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm
-from reflect_agent.prompts import PromptTemplate, fit_state, reflector_state
-from reflect_agent.tensors import PolicyBatch, left_pad, position_ids_from
-from reflect_agent.warmup import StepRecord, read_jsonl
+from reflect_agent.policy import LMPolicy, causal_lm
+from reflect_agent.prompts import PromptTemplate
+from reflect_agent.sft_examples import (
+    IGNORE_INDEX,
+    CompletionCollator,
+    choice_examples,
+    collate_choices,
+    policy_examples,
+    reflector_examples,
+)
+from reflect_agent.tensors import position_ids_from
+from reflect_agent.warmup import StepRecord
 from reflect_gym.files import atomic_directory
-
-IGNORE_INDEX = -100
 
 
 @dataclass
@@ -88,13 +81,11 @@ class SFTConfig:
             softmax over the admissible labels, or over the scored action texts), which pushes every other
             admissible action down: behaviour cloning of the very distribution that RL samples from.
         group_by_length: Batch examples of similar length (the ``Trainer``'s ``LengthGroupedSampler``:
-            shuffled, then sorted within chunks of ~50 batches) instead of uniformly at random. Batches
-            are padded to their longest example: on FileQA's reading warm-up data, padding is 42% of the
-            tokens of random batches of 8 and 3% of grouped ones.
+            shuffled, then sorted within chunks of ~50 batches) instead of uniformly at random, so batches,
+            padded to their longest example, carry less padding when lengths vary.
         gradient_checkpointing: Keep only each block's input during the forward pass and recompute the rest in
-            the backward pass (the ``Trainer``'s, non-reentrant): less memory for more compute. With LoRA on
-            every block of SmolLM2-135M and 1024-token prompts, a batch of 8 needs more than this machine's
-            24 GB without it.
+            the backward pass (the ``Trainer``'s, non-reentrant): less memory for more compute, for LoRA on every
+            block with long prompts.
     """
 
     epochs: float = 2.0
@@ -133,106 +124,6 @@ class SFTConfig:
 
 # --------------------------------------------------------------------------------------------------
 # Examples.
-
-
-def encoded_records(
-    policy: LMPolicy, records: Sequence[StepRecord], *, reflection_prob: float = 1.0, seed: int = 0, chunk: int = 64
-) -> Iterator[tuple[PolicyBatch, StepRecord]]:
-    """Each record as the policy encodes it (a one-row :class:`PolicyBatch`), with or without its reflection.
-
-    Args:
-        policy: The policy whose prompts (labels, and candidates for a scoring policy) are used.
-        records: Warm-up records.
-        reflection_prob: Share of prompts that include the record's reflection (drawn with ``seed``).
-        seed: Seeds which prompts include their reflection.
-        chunk: Records encoded per call to :meth:`LMPolicy.encode`.
-    """
-    rng = np.random.default_rng(seed)
-    shown = rng.random(len(records)) < reflection_prob
-    for start in range(0, len(records), chunk):
-        part = records[start : start + chunk]
-        reflections = [r.reflection if shown[start + i] else None for i, r in enumerate(part)]
-        batch = policy.encode([r.state for r in part], [r.actions for r in part], reflections)
-        for row, record in enumerate(part):
-            yield batch[row], record
-
-
-def policy_examples(
-    policy: LMPolicy, records: Sequence[StepRecord], *, reflection_prob: float = 1.0, seed: int = 0
-) -> list[dict[str, list[int]]]:
-    """Completion examples: the policy's own prompt tokens, then the expert action's label token (or text tokens).
-
-    Returns:
-        ``{"input_ids", "labels"}`` per record (see :func:`encoded_records` for the arguments), ``labels`` being
-        ``-100`` except on the completion: the label token, or with ``policy.config.decider == "scoring"`` the
-        tokens that decider scores for the action.
-    """
-    scoring = policy.config.decider == "scoring"
-    examples = []
-    for batch, record in encoded_records(policy, records, reflection_prob=reflection_prob, seed=seed):
-        prompt = batch.input_ids[0].tolist()
-        action = record.expert_action
-        completion = policy.candidate_tokens(record.actions[action]) if scoring else [int(batch.label_ids[0, action])]
-        examples.append({"input_ids": prompt + completion, "labels": [IGNORE_INDEX] * len(prompt) + completion})
-    return examples
-
-
-def choice_examples(
-    policy: LMPolicy, records: Sequence[StepRecord], *, reflection_prob: float = 1.0, seed: int = 0
-) -> list[dict[str, Any]]:
-    """Examples of the ``"policy"`` objective: ``{"input_ids": prompt tokens, "batch": the record encoded,
-    "action": the expert's index}`` per record (see :func:`encoded_records` for the arguments)."""
-    return [
-        {"input_ids": batch.input_ids[0].tolist(), "batch": batch, "action": record.expert_action}
-        for batch, record in encoded_records(policy, records, reflection_prob=reflection_prob, seed=seed)
-    ]
-
-
-def reflector_examples(
-    tokenizer: PreTrainedTokenizerBase,
-    template: PromptTemplate,
-    records: Sequence[StepRecord],
-    *,
-    max_prompt_tokens: int = 1024,
-) -> list[dict[str, list[int]]]:
-    """Reflector examples: the reflector prompt's tokens, then the reflection's and end-of-sequence.
-
-    A prompt over ``max_prompt_tokens`` tokens is cut by :func:`reflect_agent.prompts.fit_state`, as
-    :class:`reflect_agent.reflector.Reflector` cuts it when it generates.
-    """
-    if tokenizer.eos_token_id is None:
-        raise ValueError("The reflector's tokenizer has no eos token; reflections must end with one.")
-    examples = []
-    for record in records:
-        _, prompt = fit_state(
-            tokenizer,
-            lambda cut, actions=record.actions: template.reflector_prompt(cut, actions),
-            reflector_state(record.state, record.previous_action),
-            max_prompt_tokens,
-        )
-        completion = [*tokenizer(" " + record.reflection, add_special_tokens=False).input_ids, tokenizer.eos_token_id]
-        examples.append({"input_ids": prompt + completion, "labels": [IGNORE_INDEX] * len(prompt) + completion})
-    return examples
-
-
-@dataclass
-class CompletionCollator:
-    """Left-pads examples into a batch: ``input_ids``, ``attention_mask``, ``labels`` (``-100`` on padding)."""
-
-    pad_token_id: int
-
-    def __call__(self, examples: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
-        input_ids, attention_mask = left_pad([e["input_ids"] for e in examples], self.pad_token_id)
-        labels, _ = left_pad([e["labels"] for e in examples], IGNORE_INDEX)
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
-
-
-def collate_choices(examples: list[dict[str, Any]]) -> dict[str, Any]:
-    """A batch of :func:`choice_examples`: ``{"batch": PolicyBatch, "actions": (B,) long}``."""
-    return {
-        "batch": PolicyBatch.cat([e["batch"] for e in examples]),
-        "actions": torch.tensor([e["action"] for e in examples], dtype=torch.long),
-    }
 
 
 class CompletionOnlyTrainer(Trainer):
@@ -551,11 +442,13 @@ def sft_reflector(
     max_prompt_tokens: int = 1024,
     checkpoint_dir: str | os.PathLike | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> tuple[Path, SFTResult]:
     """Train a LoRA reflector on the records' reflections and save its adapter to ``adapter_dir``.
 
     Load it with ``ReflectorConfig(model=model_spec, adapter=adapter_dir)``. ``checkpoint_dir``: checkpoints,
-    and resuming from them, as in :func:`train_completions`.
+    and resuming from them, as in :func:`train_completions`. An existing ``adapter_dir`` that is not an adapter
+    folder is refused unless ``overwrite``.
 
     Returns:
         ``(adapter_dir, result)``.
@@ -566,59 +459,7 @@ def sft_reflector(
     examples = reflector_examples(tokenizer, template, records, max_prompt_tokens=max_prompt_tokens)
     result = train_completions(model, tokenizer, examples, config, checkpoint_dir=checkpoint_dir, progress=progress)
     # An adapter folder saved earlier (by this function or peft) is the function's own to replace.
-    with atomic_directory(adapter_dir, owned=lambda existing: (existing / "adapter_config.json").is_file()) as folder:
+    owned = lambda existing: (existing / "adapter_config.json").is_file()  # noqa: E731  (an earlier adapter)
+    with atomic_directory(adapter_dir, overwrite=overwrite, owned=owned) as folder:
         model.save_pretrained(folder)
     return Path(adapter_dir), result
-
-
-@dataclass
-class SFTArgs:
-    """Warm up a policy or a reflector on a warm-up data file.
-
-    Attributes:
-        data: JSON lines written by ``python -m reflect_agent.data``.
-        role: ``"policy"`` (saved with :meth:`LMPolicy.save`) or ``"reflector"`` (a LoRA adapter folder).
-        model: Base model spec (see :func:`reflect_agent.models.load_model`).
-        out: Output folder. Checkpoints go to ``<out>.checkpoints`` until it is saved; run the same
-            command again after an interruption to resume from them.
-        sft: Training settings.
-        init_policy: With ``role="policy"``, train on from this saved policy (a folder written by
-            :meth:`LMPolicy.save`, e.g. an RL checkpoint's ``policy``), keeping its settings, instead of new
-            adapters on ``model``: e.g. on :func:`reflect_agent.data.policy_records` of that policy (DAgger).
-    """
-
-    data: str
-    role: Literal["policy", "reflector"] = "policy"
-    model: str = "smollm2"
-    out: str = "runs/sft"
-    sft: SFTConfig = field(default_factory=SFTConfig)
-    init_policy: str | None = None
-
-
-def main(args: SFTArgs) -> None:
-    """Run the warm-up described by ``args`` and print a summary."""
-    if args.init_policy is not None and args.role != "policy":
-        raise ValueError(
-            f"init_policy starts a policy's SFT from a saved policy; it takes --role policy, not {args.role!r}."
-        )
-    records = read_jsonl(args.data)
-    checkpoints = checkpoints_next_to(args.out)
-    if args.role == "policy":
-        if args.init_policy is not None:
-            policy = LMPolicy.load(args.init_policy, trainable=True)
-        else:
-            policy = LMPolicy.from_config(PolicyConfig(model=args.model, autocast=args.sft.autocast))
-        result = sft_policy(policy, records, args.sft, checkpoint_dir=checkpoints)
-        policy.save(args.out)
-    else:
-        _, result = sft_reflector(args.model, records, args.sft, args.out, checkpoint_dir=checkpoints)
-    shutil.rmtree(checkpoints, ignore_errors=True)
-    print(f"{args.role}: {result.examples} examples, {summary(result)}; saved to {args.out}")
-    if not math.isfinite(result.train_loss):
-        raise SystemExit(1)
-
-
-if __name__ == "__main__":
-    import tyro
-
-    main(tyro.cli(SFTArgs))

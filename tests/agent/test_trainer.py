@@ -12,6 +12,8 @@ import pytest
 import torch
 
 from reflect_agent.checkpoint import CheckpointManager, rng_state, set_rng_state
+from reflect_agent.cli.sft import SFTArgs
+from reflect_agent.cli.sft import run as sft_main
 from reflect_agent.config import RLConfig, TrainConfig, evaluation_kwargs, top_layers_lora_targets
 from reflect_agent.curriculum import CURRICULA, Curriculum, CurriculumConfig
 from reflect_agent.deciders import CandidateScoringDecider
@@ -23,22 +25,22 @@ from reflect_agent.ppo import NonFiniteLossError, ReflectRLTrainer, update_polic
 from reflect_agent.replay import SuccessReplay
 from reflect_agent.rollout import collect_rollout, score_episodes
 from reflect_agent.sft import (
-    IGNORE_INDEX,
-    CompletionCollator,
     CompletionOnlyTrainer,
-    SFTArgs,
     SFTConfig,
     SFTResult,
-    choice_examples,
-    collate_choices,
     last_complete_checkpoint,
-    policy_examples,
-    reflector_examples,
     sft_policy,
     summary,
     train_completions,
 )
-from reflect_agent.sft import main as sft_main
+from reflect_agent.sft_examples import (
+    IGNORE_INDEX,
+    CompletionCollator,
+    choice_examples,
+    collate_choices,
+    policy_examples,
+    reflector_examples,
+)
 from reflect_agent.stats import wilson_interval
 from reflect_agent.warmup import expert_records, read_jsonl, write_jsonl
 from reflect_gym.core import TextEnv
@@ -513,7 +515,7 @@ def test_the_sft_command_trains_on_from_a_saved_policy_and_keeps_its_settings(tm
     records = read_jsonl(data)[:4]
     assert after.act([r.state for r in records], [r.actions for r in records], greedy=True) == [2, 2, 2, 2]
     with pytest.raises(ValueError, match="takes --role policy"):
-        sft_main(SFTArgs(data=str(data), role="reflector", init_policy=str(tmp_path / "start")))
+        SFTArgs(data=str(data), role="reflector", init_policy=str(tmp_path / "start"))
 
 
 def test_a_scoring_policy_learns_the_action_text_by_sft():
@@ -610,3 +612,17 @@ def test_evaluation_arguments_update_the_training_ones_and_none_drops_one():
     config = TrainConfig(env_kwargs=train, eval_env_kwargs={"tasks": None}, horizon=4)
     assert config.make_kwargs() == {**train, "horizon": 4}
     assert config.make_kwargs(evaluation=True) == {"leaveout_prob": 0.5, "horizon": 4}
+
+
+def test_the_sft_command_refuses_an_out_folder_it_did_not_write_before_training(tmp_path, monkeypatch):
+    import reflect_agent.cli.sft as command
+    from reflect_gym.files import ForeignPathError
+
+    users = tmp_path / "mine"
+    users.mkdir()
+    (users / "notes.txt").write_text("keep me")
+    data = write_jsonl(expert_records(BANDIT, range(2), perturb_prob=0.0), tmp_path / "data.jsonl")
+    monkeypatch.setattr(command, "sft_policy", lambda *args, **kwargs: pytest.fail("trained before checking --out"))
+    with pytest.raises(ForeignPathError, match="--overwrite"):
+        sft_main(SFTArgs(data=str(data), model="tiny", out=str(users)))
+    assert (users / "notes.txt").read_text() == "keep me"

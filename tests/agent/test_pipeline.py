@@ -1,4 +1,4 @@
-"""The README's main job, end to end with the tiny model and a few episodes."""
+"""The main job (reflect_agent.pipeline), end to end with the tiny model and a few episodes."""
 
 from __future__ import annotations
 
@@ -7,23 +7,29 @@ import json
 
 import pytest
 
-from examples.main import MainArgs, run
+from reflect_agent import pipeline, presets
+from reflect_agent.cli.train import parse
+from reflect_agent.pipeline import AgentConfig, HeldOutConfig, OnlineConfig, PipelineConfig, WarmupConfig, run
+from reflect_agent.sft import SFTConfig
+
+
+def tiny(tmp_path, name: str, *, iterations=1, envs=2, episodes=2, zero_shot=False, tokens=4, **changes):
+    """A run of the tiny model with a few episodes; ``changes`` set fields of the config and its parts
+    (``agent=dict(decider="scoring")``)."""
+    parts = {
+        "agent": AgentConfig(model="tiny", max_new_tokens=tokens),
+        "warmup": WarmupConfig(episodes=episodes),
+        "rl": OnlineConfig(iterations=iterations, num_envs=envs),
+        "eval": HeldOutConfig(episodes=episodes, zero_shot=zero_shot),
+    }
+    for part, value in list(changes.items()):
+        if part in parts and isinstance(value, dict):
+            parts[part] = dataclasses.replace(parts[part], **changes.pop(part))
+    return PipelineConfig(name=name, output_dir=str(tmp_path), progress=False, threads=1, **parts, **changes)
 
 
 def test_main_job_runs_end_to_end_and_writes_its_results(tmp_path):
-    args = MainArgs(
-        model="tiny",
-        name="smoke",
-        output_dir=str(tmp_path),
-        data_episodes=4,
-        iterations=1,
-        num_envs=4,
-        eval_episodes=4,
-        max_new_tokens=8,
-        progress=False,
-        threads=1,
-    )
-    results = run(args)
+    results = run(tiny(tmp_path, "smoke", envs=4, episodes=4, zero_shot=True, tokens=8))
     run_dir = tmp_path / "smoke"
     for name in ("results.json", "results.md", "results.png", "warmup.jsonl"):
         assert (run_dir / name).is_file(), name
@@ -34,43 +40,25 @@ def test_main_job_runs_end_to_end_and_writes_its_results(tmp_path):
         assert evaluation["episodes"] == 4 and 0.0 <= evaluation["success_rate"] <= 1.0
 
 
-def small_run(tmp_path, name: str, **changes) -> MainArgs:
-    """A two-episode run of the tiny model, without the zero-shot evaluation."""
-    settings = dict(
-        model="tiny",
-        name=name,
-        output_dir=str(tmp_path),
-        data_episodes=2,
-        iterations=1,
-        num_envs=2,
-        eval_episodes=2,
-        eval_zero_shot=False,
-        max_new_tokens=4,
-        progress=False,
-        threads=1,
-    )
-    return MainArgs(**{**settings, **changes})
-
-
 def test_main_job_can_fine_tune_every_weight_of_the_policy(tmp_path):
-    results = run(small_run(tmp_path, "full", variant="sft-rl", policy_lora=False))
+    results = run(tiny(tmp_path, "full", variant="sft-rl", agent=dict(policy_lora=False)))
     saved = tmp_path / "full" / "sft_policy"
     assert (saved / "model").is_dir() and not (saved / "adapter").exists()
     assert results["evaluations"]["after RL"]["episodes"] == 2
 
 
 def test_zero_iterations_stop_after_the_warm_up(tmp_path):
-    args = small_run(tmp_path, "warm", variant="reflect-rl", iterations=0)
+    args = tiny(tmp_path, "warm", variant="reflect-rl", iterations=0)
     results = run(args)
     assert set(results["evaluations"]) == {"after SFT"}
     assert "rl_s" not in results["timings"]
-    with pytest.raises(ValueError, match="variant 'rl' with iterations=0 trains nothing"):
-        run(dataclasses.replace(args, variant="rl"))
+    with pytest.raises(ValueError, match=r"variant 'rl' with rl.iterations=0 trains nothing"):
+        dataclasses.replace(args, variant="rl")
 
 
 def test_the_main_job_runs_reflect_rl_with_a_scoring_policy(tmp_path):
-    args = small_run(tmp_path, "scoring", variant="reflect-rl", decider="scoring")
-    args.policy_sft.objective = "policy"
+    args = tiny(tmp_path, "scoring", variant="reflect-rl", agent=dict(decider="scoring"))
+    args.warmup.policy_sft.objective = "policy"
     results = run(args)
     assert (tmp_path / "scoring" / "sft_policy_reflect_scoring_policy-objective").is_dir()
     assert results["evaluations"]["after RL"]["episodes"] == 2
@@ -79,20 +67,19 @@ def test_the_main_job_runs_reflect_rl_with_a_scoring_policy(tmp_path):
 
 
 def test_running_the_command_again_continues_rl(tmp_path):
-    args = small_run(tmp_path, "again", variant="sft-rl")
-    run(args)
+    run(tiny(tmp_path, "again", variant="sft-rl"))
     first = (tmp_path / "again" / "metrics.jsonl").read_text().splitlines()
-    run(dataclasses.replace(args, iterations=2))
+    run(tiny(tmp_path, "again", variant="sft-rl", iterations=2))
     rows = (tmp_path / "again" / "metrics.jsonl").read_text().splitlines()
     assert rows[:1] == first and [json.loads(row)["iteration"] for row in rows] == [1, 2]
     with pytest.raises(ValueError, match=r"Cannot resume .*num_envs: 2 -> 3"):
-        run(dataclasses.replace(args, iterations=3, num_envs=3))
+        run(tiny(tmp_path, "again", variant="sft-rl", iterations=3, envs=3))
 
 
 def test_rl_can_start_from_a_policy_another_run_saved(tmp_path):
-    run(small_run(tmp_path, "source", variant="sft-rl", decider="scoring"))
+    run(tiny(tmp_path, "source", variant="sft-rl", agent=dict(decider="scoring")))
     saved = tmp_path / "source" / "checkpoints" / "iter_000001" / "policy"
-    args = small_run(tmp_path, "next", variant="rl", init_policy=str(saved))
+    args = tiny(tmp_path, "next", variant="rl", agent=dict(init_policy=str(saved)))
     results = run(args)
     assert results["evaluations"]["after RL"]["episodes"] == 2
     assert not (tmp_path / "next" / "warmup.jsonl").exists()  # nothing warmed up
@@ -101,29 +88,26 @@ def test_rl_can_start_from_a_policy_another_run_saved(tmp_path):
     )
     assert trained["decider"] == "scoring"  # the saved policy's settings, not the run's default (labels)
     with pytest.raises(ValueError, match="takes --variant rl, not 'sft-rl'"):
-        run(dataclasses.replace(args, variant="sft-rl"))
+        dataclasses.replace(args, variant="sft-rl")
 
 
 def test_rl_samples_at_the_temperature_and_repeat_penalty_asked_for(tmp_path, monkeypatch):
-    import examples.main as main
-
     settings = []
 
-    class Recording(main.ReflectRLTrainer):
+    class Recording(pipeline.ReflectRLTrainer):
         def __init__(self, config, policy=None, reflector=None):
             settings.append((config.policy.temperature, policy.config.temperature, policy.config.repeat_penalty))
             super().__init__(config, policy=policy, reflector=reflector)
 
-    monkeypatch.setattr(main, "ReflectRLTrainer", Recording)
-    run(small_run(tmp_path, "warm", variant="sft"))  # saves the warm-up policy, at temperature 1, no penalty
-    args = small_run(
-        tmp_path, "cool", variant="sft-rl", artifacts_dir=str(tmp_path / "warm"), temperature=0.25, repeat_penalty=1.5
-    )
+    monkeypatch.setattr(pipeline, "ReflectRLTrainer", Recording)
+    run(tiny(tmp_path, "warm", variant="sft"))  # saves the warm-up policy, at temperature 1, no penalty
+    agent = dict(temperature=0.25, repeat_penalty=1.5)
+    args = tiny(tmp_path, "cool", variant="sft-rl", artifacts_dir=str(tmp_path / "warm"), agent=agent)
     run(args)
     assert settings == [(0.25, 0.25, 1.5)]
-    assert main.policy_config(args).repeat_penalty == 1.5  # the zero-shot policy decides under the same rule
+    assert pipeline.policy_config(args.agent).repeat_penalty == 1.5  # the zero-shot policy decides the same way
     with pytest.raises(ValueError, match="temperature must be positive, got 0"):
-        run(dataclasses.replace(args, temperature=0.0))
+        dataclasses.replace(args.agent, temperature=0.0)
 
 
 def test_the_prompt_template_reaches_the_saved_policy(tmp_path):
@@ -131,17 +115,17 @@ def test_the_prompt_template_reaches_the_saved_policy(tmp_path):
     from reflect_agent.prompts import PromptTemplate
 
     template = PromptTemplate(version="label-after", action_line="{action} -> {label}")
-    run(small_run(tmp_path, "after", variant="sft", iterations=0, template=template))
+    run(tiny(tmp_path, "after", variant="sft", iterations=0, agent=dict(template=template)))
     policy = LMPolicy.load(tmp_path / "after" / "sft_policy")
     assert policy.config.template == template
     assert policy.prompts(["A taxi."], [["move north", "move south"]])[0].endswith("move south -> B\n\nAction:")
 
 
 def test_an_interrupted_warm_up_resumes_from_its_checkpoint(tmp_path, monkeypatch, capsys):
-    from reflect_agent.sft import CompletionOnlyTrainer, SFTConfig
+    from reflect_agent.sft import CompletionOnlyTrainer
 
     sft = SFTConfig(max_steps=3, batch_size=2, save_steps=1, reflection_prob=0.0)
-    args = small_run(tmp_path, "cut", variant="sft", iterations=0, policy_sft=sft)
+    args = tiny(tmp_path, "cut", variant="sft", iterations=0, warmup=dict(policy_sft=sft))
     training_step = CompletionOnlyTrainer.training_step
 
     def interrupted_at_step_2(self, *step_args, **kwargs):
@@ -163,12 +147,15 @@ def test_an_interrupted_warm_up_resumes_from_its_checkpoint(tmp_path, monkeypatc
 
 
 def test_none_on_the_command_line_drops_a_training_argument_from_evaluation():
-    import tyro
+    config = parse(["--env-kwargs", "tasks", "named.jsonl", "--eval.env-kwargs", "tasks", "None", "split", "test"])
+    assert config.eval.env_kwargs == {"tasks": None, "split": "test"}
+    assert config.eval_kwargs == {"split": "test"}
 
-    from reflect_agent.config import evaluation_kwargs
 
-    args = tyro.cli(
-        MainArgs, args=["--env-kwargs", "tasks", "named.jsonl", "--eval-env-kwargs", "tasks", "None", "split", "test"]
-    )
-    assert args.eval_env_kwargs == {"tasks": None, "split": "test"}
-    assert evaluation_kwargs(args.env_kwargs, args.eval_env_kwargs) == {"split": "test"}
+def test_the_command_line_starts_from_a_preset_and_overrides_its_fields():
+    config = parse(["--preset", "fileqa", "--rl.iterations", "3", "--agent.model", "tiny"])
+    assert (config.env_id, config.rl.iterations, config.agent.model) == ("ReflectRL/FileQA-v0", 3, "tiny")
+    assert config.rl.curriculum == presets.fileqa().rl.curriculum  # the rest of the preset is kept
+    assert parse([]) == PipelineConfig()  # the cpu preset is the default
+    with pytest.raises(SystemExit, match="--preset takes one of cpu, taxi"):
+        parse(["--preset", "gpu"])

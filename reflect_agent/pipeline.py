@@ -1,0 +1,436 @@
+"""The two-player recipe as one job: warm-up data, zero-shot, SFT of reflector and policy, online RL, evaluation.
+
+    reflect-rl train                          # the CPU preset: SmolLM2 on DangerousTaxi dropoff
+    reflect-rl train --preset fileqa --rl.iterations 8
+
+Stages (all under ``<output_dir>/<name>/``):
+
+1. Warm-up data from the env's expert, with wrong steps and recoveries (``warmup.jsonl``).
+2. Zero-shot evaluation of the untouched model on held-out seeds (or FileQA's test split).
+3. SFT of the reflector (LoRA) on the expert's analyses, and of the policy (LoRA) on the expert's labels with
+   those analyses in its prompts.
+4. Online RL (:class:`reflect_agent.ppo.ReflectRLTrainer`) with the frozen reflector.
+5. Evaluation on the same held-out episodes; a table (``results.md``), the numbers (``results.json``) and a plot
+   (``results.png``: success per stage with 95% intervals, and the RL curve).
+
+:class:`PipelineConfig` is one tree: the run, the agent (:class:`AgentConfig`), the warm-up
+(:class:`WarmupConfig`), online RL (:class:`OnlineConfig`) and the held-out evaluation (:class:`HeldOutConfig`).
+Presets live in :mod:`reflect_agent.presets`.
+
+``variant`` picks the ablation's arms: ``reflect-rl`` (the above), ``sft-rl`` (no reflector), ``sft`` (warm-up
+only) and ``rl`` (no warm-up). ``artifacts_dir`` shares warm-up data and SFT results between runs, reusing
+whatever is there. Run an interrupted job again to continue it: warm-up data and finished SFT results are
+reused, an unfinished SFT resumes from its last checkpoint, and RL continues from its newest checkpoint (with a
+larger ``rl.iterations`` a finished run trains on). Evaluations start over.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from reflect_agent.checkpoint import atomic_write_json
+from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, evaluation_kwargs, top_layers_lora_targets
+from reflect_agent.curriculum import CurriculumConfig
+from reflect_agent.evaluation import EvalResult, evaluate, reference_successes
+from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.ppo import ReflectRLTrainer, seed_everything
+from reflect_agent.prompts import PromptTemplate
+from reflect_agent.reflector import Reflector, ReflectorConfig
+from reflect_agent.report import results_plot, results_table
+from reflect_agent.sft import SFTConfig, checkpoints_next_to, sft_policy, sft_reflector, summary
+from reflect_agent.warmup import StepRecord, expert_records, read_jsonl, write_jsonl
+from reflect_gym.files import atomic_write, make_folder
+
+Variant = Literal["reflect-rl", "sft-rl", "sft", "rl"]
+
+
+@dataclass
+class AgentConfig:
+    """The LM both players start from, and how the policy reads and decides.
+
+    Attributes:
+        model: Base model of the policy and the reflector (``"smollm2"``, ``"tiny"``, a folder, a hub id).
+        init_policy: With ``variant="rl"``, start RL from this saved policy (a folder written by ``LMPolicy.save``)
+            instead of the base model. Its own model, decider, template and prompt limit are used; the settings
+            here then apply only to the zero-shot evaluation.
+        decider: ``labels`` (single-prompt enumeration) or ``scoring`` (each action's text scored after the
+            prompt, all actions in one forward pass; SFT learns the text).
+        template: The prompts' text around state, analysis and actions.
+        max_prompt_tokens: Prompt limit of policy and reflector (longer states are cut, their first paragraph kept).
+        max_new_tokens: Token limit of a reflection.
+        lora_layers: Put LoRA adapters on the last this many transformer blocks only (``None``: all).
+        policy_lora: Train the policy through LoRA adapters; off, SFT and RL update every weight of the LM (the
+            reflector keeps its adapter).
+        temperature: Softmax temperature of the policy's actions in RL (evaluations are greedy).
+        repeat_penalty: ``PolicyConfig.repeat_penalty`` of every policy of the run, the zero-shot one included.
+        autocast: bf16 autocast for the forward passes (policy, reflector, SFT).
+    """
+
+    model: str = "smollm2"
+    init_policy: str | None = None
+    decider: Literal["labels", "scoring"] = "labels"
+    template: PromptTemplate = field(default_factory=PromptTemplate)
+    max_prompt_tokens: int = 192
+    max_new_tokens: int = 100
+    lora_layers: int | None = 10
+    policy_lora: bool = True
+    temperature: float = 1.0
+    repeat_penalty: float = 0.0
+    autocast: bool = True
+
+    def __post_init__(self) -> None:
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}; evaluations are greedy already.")
+
+
+@dataclass
+class WarmupConfig:
+    """Warm-up data from the expert, and the SFT of both players on it.
+
+    Attributes:
+        episodes: Expert episodes of warm-up data (per curriculum stage).
+        perturb_prob: Chance per step of a wrong step followed by the expert's recovery.
+        look_ahead: Replay states to learn what each action does, for the analyses (off for envs with slow
+            resets, like ALFWorld).
+        policy_sft: The policy's warm-up.
+        reflector_sft: The reflector's warm-up.
+    """
+
+    episodes: int = 40
+    perturb_prob: float = 0.25
+    look_ahead: bool = True
+    policy_sft: SFTConfig = field(
+        default_factory=lambda: SFTConfig(
+            epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=True, reflection_prob=0.8, logging_steps=20
+        )
+    )
+    reflector_sft: SFTConfig = field(
+        default_factory=lambda: SFTConfig(epochs=1.0, batch_size=8, learning_rate=1e-3, autocast=True)
+    )
+
+
+@dataclass
+class OnlineConfig:
+    """Online RL with the frozen reflector.
+
+    Attributes:
+        iterations: RL iterations (0: stop after the warm-up and evaluate it). A run folder with RL checkpoints
+            continues from the newest; its other settings must be the same.
+        num_envs: Episodes per RL iteration (and the evaluation batch size).
+        replay_episodes: Successful episodes replayed per iteration.
+        update: The policy update.
+        curriculum: RL stages (warm-up data comes from each of them); none: ``env_id`` alone.
+    """
+
+    iterations: int = 4
+    num_envs: int = 8
+    replay_episodes: int = 2
+    update: RLConfig = field(
+        default_factory=lambda: RLConfig(learning_rate=2e-4, minibatch_size=16, micro_batch_size=8, update_epochs=1)
+    )
+    curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
+
+    def __post_init__(self) -> None:
+        if self.iterations < 0 or self.num_envs < 1:
+            raise ValueError(
+                f"rl.iterations must be >= 0 and rl.num_envs >= 1, got {self.iterations} and {self.num_envs}."
+            )
+
+
+@dataclass
+class HeldOutConfig:
+    """The held-out evaluation, the same episodes for every stage and variant.
+
+    Attributes:
+        episodes: Held-out episodes per evaluation (seeds from ``EVAL_SEED_OFFSET`` up).
+        env_kwargs: ``gym.make`` arguments of evaluation envs over the run's ``env_kwargs`` (``split test`` for
+            FileQA); ``None`` drops an argument (``tasks None``: evaluate on FileQA's default corpus).
+        zero_shot: Evaluate the untouched model first.
+        after_sft: Also evaluate between warm-up and RL.
+    """
+
+    episodes: int = 32
+    env_kwargs: dict[str, int | float | str | None] = field(default_factory=dict)
+    zero_shot: bool = True
+    after_sft: bool = False
+
+    def __post_init__(self) -> None:
+        if self.episodes < 1:
+            raise ValueError(f"eval.episodes must be at least 1, got {self.episodes}.")
+
+
+@dataclass
+class PipelineConfig:
+    """Warm up, train and evaluate an LM agent on one ReflectRL task family.
+
+    Attributes:
+        env_id: The task evaluated (and trained on, without a curriculum).
+        name: The run's folder under ``output_dir``.
+        output_dir: Parent folder of runs.
+        artifacts_dir: Where warm-up data and SFT results are kept and reused (default: the run's folder).
+        variant: ``reflect-rl`` | ``sft-rl`` | ``sft`` | ``rl`` (see the module docstring).
+        env_kwargs: Extra ``gym.make`` arguments of training envs and warm-up data.
+        agent: The LM and how it decides.
+        warmup: Warm-up data and SFT.
+        rl: Online RL.
+        eval: The held-out evaluation.
+        seed: Seeds everything.
+        threads: ``torch.set_num_threads`` (``None``: torch's default; 1 helps on a shared, busy CPU).
+        progress: Show progress bars.
+    """
+
+    env_id: str = "ReflectRL/DangerousTaxi-Dropoff-v0"
+    name: str = "main"
+    output_dir: str = "runs"
+    artifacts_dir: str | None = None
+    variant: Variant = "reflect-rl"
+    env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    warmup: WarmupConfig = field(default_factory=WarmupConfig)
+    rl: OnlineConfig = field(default_factory=OnlineConfig)
+    eval: HeldOutConfig = field(default_factory=HeldOutConfig)
+    seed: int = 0
+    threads: int | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.variant == "rl" and self.rl.iterations == 0:
+            raise ValueError(
+                "variant 'rl' with rl.iterations=0 trains nothing; set --rl.iterations >= 1 or pick another variant."
+            )
+        if self.agent.init_policy is not None and self.variant != "rl":
+            raise ValueError(
+                "agent.init_policy starts RL from a saved policy instead of a warm-up, so it takes --variant rl, "
+                f"not {self.variant!r}."
+            )
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be >= 1 or None, got {self.threads}.")
+
+    @property
+    def reflects(self) -> bool:
+        """Whether this variant uses the reflector."""
+        return self.variant == "reflect-rl"
+
+    @property
+    def held_out_seeds(self) -> range:
+        """The reset seeds of the held-out episodes."""
+        return range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + self.eval.episodes)
+
+    @property
+    def eval_kwargs(self) -> dict[str, Any]:
+        """The ``gym.make`` arguments of evaluation envs."""
+        return evaluation_kwargs(self.env_kwargs, self.eval.env_kwargs)
+
+
+def warmup_records(config: PipelineConfig, artifacts: Path) -> list[StepRecord]:
+    """The warm-up records (from every curriculum stage), generated once per artifacts folder."""
+    path = artifacts / "warmup.jsonl"
+    if path.is_file():
+        return read_jsonl(path)
+    records: list[StepRecord] = []
+    for env_id in config.rl.curriculum.stages or (config.env_id,):
+        records += expert_records(
+            env_id,
+            range(config.warmup.episodes),
+            perturb_prob=config.warmup.perturb_prob,
+            env_kwargs=dict(config.env_kwargs),
+            rng_seed=config.seed,
+            look_ahead=config.warmup.look_ahead,
+        )
+    write_jsonl(records, path)
+    return records
+
+
+def lora_targets(agent: AgentConfig) -> list[str] | None:
+    """The LoRA target modules (``None``: the architecture's defaults in every block)."""
+    return None if agent.lora_layers is None else top_layers_lora_targets(agent.model, agent.lora_layers)
+
+
+def policy_config(agent: AgentConfig) -> PolicyConfig:
+    """The policy's configuration."""
+    return PolicyConfig(
+        model=agent.model,
+        autocast=agent.autocast,
+        max_prompt_tokens=agent.max_prompt_tokens,
+        template=agent.template,
+        decider=agent.decider,
+        repeat_penalty=agent.repeat_penalty,
+        lora=agent.policy_lora,
+        lora_target_modules=lora_targets(agent) if agent.policy_lora else None,
+    )
+
+
+def trained_reflector(
+    config: PipelineConfig, records: list[StepRecord], artifacts: Path, timings: dict[str, float]
+) -> Reflector:
+    """The reflector, warmed up once per artifacts folder (its LoRA adapter is reused after)."""
+    agent, adapter = config.agent, artifacts / "reflector_adapter"
+    if not adapter.is_dir():
+        start = time.perf_counter()
+        _, result = sft_reflector(
+            agent.model,
+            records,
+            config.warmup.reflector_sft,
+            adapter,
+            lora_target_modules=lora_targets(agent),
+            max_prompt_tokens=agent.max_prompt_tokens,
+            template=agent.template,
+            checkpoint_dir=checkpoints_next_to(adapter),
+            progress=config.progress,
+        )
+        shutil.rmtree(checkpoints_next_to(adapter), ignore_errors=True)
+        timings["sft_reflector_s"] = time.perf_counter() - start
+        print(f"reflector SFT: {summary(result)}", flush=True)
+    return Reflector.from_config(
+        ReflectorConfig(
+            model=agent.model,
+            adapter=str(adapter),
+            max_new_tokens=agent.max_new_tokens,
+            max_prompt_tokens=agent.max_prompt_tokens,
+            template=agent.template,
+            autocast=agent.autocast,
+        )
+    )
+
+
+def warmed_up_policy(
+    config: PipelineConfig, records: list[StepRecord], artifacts: Path, timings: dict[str, float]
+) -> LMPolicy:
+    """The policy after SFT (with reflections in its prompts for ``reflect-rl``), reused once trained.
+
+    Its folder is named after what sets it apart: ``sft_policy``, then ``_reflect``, the decider when it is not
+    ``labels`` and the SFT objective when it is not ``completion`` (``sft_policy_scoring_policy-objective``).
+    """
+    sft = config.warmup.policy_sft
+    name = "sft_policy_reflect" if config.reflects else "sft_policy"
+    if config.agent.decider != "labels":
+        name += f"_{config.agent.decider}"
+    if sft.objective != "completion":
+        name += f"_{sft.objective}-objective"
+    folder = artifacts / name
+    if folder.is_dir():
+        return LMPolicy.load(folder, trainable=True)
+    policy = LMPolicy.from_config(policy_config(config.agent))
+    sft = sft if config.reflects else dataclasses.replace(sft, reflection_prob=0.0)
+    start = time.perf_counter()
+    result = sft_policy(policy, records, sft, checkpoint_dir=checkpoints_next_to(folder), progress=config.progress)
+    timings["sft_policy_s"] = time.perf_counter() - start
+    print(f"policy SFT: {summary(result)}", flush=True)
+    policy.save(folder)
+    shutil.rmtree(checkpoints_next_to(folder), ignore_errors=True)
+    return policy
+
+
+def held_out(config: PipelineConfig, policy: LMPolicy, reflector: Reflector | None) -> EvalResult:
+    """Greedy evaluation on the held-out episodes (the same ones for every stage and variant)."""
+    return evaluate(
+        policy,
+        reflector,
+        config.env_id,
+        config.held_out_seeds,
+        num_envs=config.rl.num_envs,
+        env_kwargs=config.eval_kwargs,
+    )
+
+
+def online_rl(
+    config: PipelineConfig, policy: LMPolicy, reflector: Reflector | None
+) -> tuple[ReflectRLTrainer, list[dict[str, Any]]]:
+    """Train ``policy`` online (resuming from the run's newest RL checkpoint); the trainer and its curve."""
+    policy.config = dataclasses.replace(policy.config, temperature=config.agent.temperature)
+    train = TrainConfig(
+        name=config.name,
+        output_dir=config.output_dir,
+        env_id=config.env_id,
+        env_kwargs=dict(config.env_kwargs),
+        eval_env_kwargs=dict(config.eval.env_kwargs),
+        num_envs=config.rl.num_envs,
+        iterations=config.rl.iterations,
+        seed=config.seed,
+        use_reflector=config.reflects,
+        policy=policy.config,
+        rl=config.rl.update,
+        curriculum=config.rl.curriculum,
+        replay_episodes=config.rl.replay_episodes,
+        checkpoint_every=1,
+        resume=True,
+        progress=config.progress,
+        threads=config.threads,
+    )
+    trainer = ReflectRLTrainer(train, policy=policy, reflector=reflector)
+    return trainer, trainer.train()
+
+
+def run(config: PipelineConfig) -> dict[str, Any]:
+    """Run the stages of ``config``; return (and write) the results."""
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    seed_everything(config.seed)
+    run_dir = make_folder(Path(config.output_dir) / config.name)
+    artifacts = make_folder(Path(config.artifacts_dir)) if config.artifacts_dir else run_dir
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    evaluations: dict[str, EvalResult] = {}
+
+    def record(stage: str, result: EvalResult) -> None:
+        evaluations[stage] = result
+        timings[f"eval_{stage.replace(' ', '_')}_s"] = result.seconds
+        print(f"{stage:>10}: {result.row()} ({result.seconds:.0f} s)", flush=True)
+
+    references = reference_successes(config.env_id, config.held_out_seeds, env_kwargs=config.eval_kwargs)
+    for kind, successes in references.items():
+        episodes = config.eval.episodes
+        print(
+            f"{kind:>10}: success {100 * successes / episodes:.1f}% ({successes}/{episodes}) on the held-out episodes"
+        )
+
+    records = [] if config.variant == "rl" else warmup_records(config, artifacts)  # "rl" warms nothing up
+    if config.eval.zero_shot:
+        record("zero-shot", held_out(config, LMPolicy.from_config(policy_config(config.agent)), None))
+
+    reflector = trained_reflector(config, records, artifacts, timings) if config.reflects else None
+    if config.agent.init_policy is not None:
+        policy = LMPolicy.load(config.agent.init_policy, trainable=True)
+    elif config.variant == "rl":
+        policy = LMPolicy.from_config(policy_config(config.agent))
+    else:
+        policy = warmed_up_policy(config, records, artifacts, timings)
+    policy.config = dataclasses.replace(policy.config, repeat_penalty=config.agent.repeat_penalty)
+    trains_online = config.variant != "sft" and config.rl.iterations > 0
+    if config.eval.after_sft or not trains_online:
+        record("after SFT", held_out(config, policy, reflector))
+
+    curve: list[dict[str, Any]] = []
+    if trains_online:
+        start = time.perf_counter()
+        trainer, curve = online_rl(config, policy, reflector)
+        timings["rl_s"] = time.perf_counter() - start
+        record("after RL", held_out(config, trainer.policy, reflector))
+
+    timings["total_s"] = time.perf_counter() - started
+    results = {
+        "config": dataclasses.asdict(config),
+        "evaluations": {stage: dataclasses.asdict(result) for stage, result in evaluations.items()},
+        "reference_success": {
+            kind: {"successes": successes, "episodes": config.eval.episodes} for kind, successes in references.items()
+        },
+        "timings": timings,
+        "torch_threads": torch.get_num_threads(),
+    }
+    title = f"{config.env_id}, {config.agent.model}, variant {config.variant}"
+    table = results_table(title, config.held_out_seeds, evaluations, config.eval.env_kwargs)
+    table += "\nSeconds: " + ", ".join(f"{k.removesuffix('_s')} {v:.0f}" for k, v in timings.items()) + "\n"
+    plot = results_plot(f"{config.env_id.split('/')[-1]} ({config.variant})", evaluations, curve)
+    atomic_write_json(run_dir / "results.json", results)
+    atomic_write(run_dir / "results.md", table)
+    atomic_write(run_dir / "results.png", plot)
+    print(table, flush=True)
+    print(f"Results written to {run_dir}/ (results.md, results.json, results.png)", flush=True)
+    return results

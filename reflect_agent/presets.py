@@ -1,0 +1,120 @@
+"""Presets of the main job (:class:`reflect_agent.pipeline.PipelineConfig`), as data.
+
+    reflect-rl train --preset fileqa          # any field can still be set: --rl.iterations 8
+
+* ``cpu`` (the default, what ``make main`` runs): SmolLM2-135M on DangerousTaxi dropoff, sized for a 2-core CPU:
+  40 expert episodes of warm-up data, LoRA on the last 10 blocks, one SFT pass for the reflector and two for the
+  policy, four RL iterations of eight episodes, prompts cut to their last 192 tokens.
+* ``taxi``: DangerousTaxi with the paper's curriculum (pick up, drop off, the full task).
+* ``fileqa``: FileQA (the paper's AutoExplore) with a curriculum by depth, training on the train split with the
+  paper's leave-out, evaluated on the test split.
+* ``babyai``: BabyAI in words, GoToRedBall then GoToLocal (needs the ``babyai`` extra).
+* ``alfworld``: ALFWorld's household tasks (needs the ``alfworld`` extra).
+* ``paper``: the paper's setting on FileQA: GPT-2 XL policy and reflector with LoRA on every block, learning rate
+  2e-4, horizon 15, 16 episodes per iteration; needs the ``gpt2-xl`` weights and, in practice, a GPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reflect_agent.config import RLConfig
+from reflect_agent.curriculum import CurriculumConfig
+from reflect_agent.pipeline import AgentConfig, HeldOutConfig, OnlineConfig, PipelineConfig, WarmupConfig
+
+
+def cpu() -> PipelineConfig:
+    """SmolLM2 on DangerousTaxi dropoff, for a small CPU (the default)."""
+    return PipelineConfig()
+
+
+def taxi() -> PipelineConfig:
+    """DangerousTaxi with the paper's curriculum; RL moves on once training success over two iterations is 60%."""
+    return PipelineConfig(
+        env_id="ReflectRL/DangerousTaxi-v0",
+        name="taxi",
+        warmup=WarmupConfig(episodes=40),
+        rl=OnlineConfig(
+            iterations=12,
+            curriculum=CurriculumConfig(stages=("taxi",), switch="success", success_threshold=0.6, window=2),
+        ),
+        eval=HeldOutConfig(episodes=40),
+    )
+
+
+def fileqa() -> PipelineConfig:
+    """FileQA by depth: the train split with half the off-path entries hidden, evaluated on the test split."""
+    return PipelineConfig(
+        env_id="ReflectRL/FileQA-v0",
+        name="fileqa",
+        env_kwargs={"leaveout_prob": 0.5},
+        agent=AgentConfig(max_prompt_tokens=1024),
+        warmup=WarmupConfig(episodes=40),
+        rl=OnlineConfig(
+            iterations=12,
+            curriculum=CurriculumConfig(stages=("fileqa",), switch="success", success_threshold=0.5, window=2),
+        ),
+        eval=HeldOutConfig(episodes=40, env_kwargs={"split": "test", "leaveout_prob": 0.0}),
+    )
+
+
+BABYAI_STAGES = ("ReflectRL/BabyAI-GoToRedBall-v0", "ReflectRL/BabyAI-GoToLocal-v0")
+
+
+def babyai() -> PipelineConfig:
+    """BabyAI in words on a fixed schedule over two levels, evaluated on the second."""
+    return PipelineConfig(
+        env_id=BABYAI_STAGES[-1],
+        name="babyai",
+        env_kwargs={"horizon": 32},
+        agent=AgentConfig(max_prompt_tokens=512),
+        warmup=WarmupConfig(episodes=20),
+        rl=OnlineConfig(
+            iterations=12,
+            curriculum=CurriculumConfig(stages=BABYAI_STAGES, switch="schedule", stage_iterations=(6,)),
+        ),
+        eval=HeldOutConfig(episodes=32),
+    )
+
+
+def alfworld() -> PipelineConfig:
+    """ALFWorld with the bundled problems (or the real data set through ``ALFWORLD_DATA``); no look-ahead, whose
+    replays would reset the game process at every state."""
+    return PipelineConfig(
+        env_id="ReflectRL/ALFWorld-v0",
+        name="alfworld",
+        env_kwargs={"max_actions": 52},
+        agent=AgentConfig(max_prompt_tokens=1024),
+        warmup=WarmupConfig(episodes=20, look_ahead=False),
+        rl=OnlineConfig(iterations=6, num_envs=4),
+        eval=HeldOutConfig(episodes=20),
+    )
+
+
+def paper() -> PipelineConfig:
+    """The paper's setting on FileQA: GPT-2 XL policy and reflector, LoRA on every block, bf16 autocast, horizon 15."""
+    return PipelineConfig(
+        env_id="ReflectRL/FileQA-v0",
+        name="paper",
+        env_kwargs={"horizon": 15, "leaveout_prob": 0.5},
+        agent=AgentConfig(model="gpt2-xl", max_prompt_tokens=1024, lora_layers=None),
+        warmup=WarmupConfig(episodes=200),
+        rl=OnlineConfig(
+            iterations=200,
+            num_envs=16,
+            replay_episodes=8,
+            update=RLConfig(learning_rate=2e-4, minibatch_size=32, micro_batch_size=8, update_epochs=2),
+        ),
+        eval=HeldOutConfig(episodes=100, env_kwargs={"split": "test", "leaveout_prob": 0.0}),
+    )
+
+
+#: The presets by name; each call builds a fresh config.
+PRESETS: dict[str, Callable[[], PipelineConfig]] = {
+    "cpu": cpu,
+    "taxi": taxi,
+    "fileqa": fileqa,
+    "babyai": babyai,
+    "alfworld": alfworld,
+    "paper": paper,
+}
