@@ -10,6 +10,17 @@ from reflect_agent.models import load_model, load_tokenizer  # noqa: E402
 from reflect_agent.policy import LMPolicy, PolicyConfig  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models gain nothing from threads, and on a busy CPU extra threads slow every step many times over."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny():
     """The tiny random Llama-style model and SmolLM2's tokenizer (do not modify the model in a test)."""

@@ -1,0 +1,182 @@
+"""Supervised warm-up: completion-only examples, the policy objective, checkpointing, resume."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from reflect_agent.deciders import CandidateScoringDecider
+from reflect_agent.evaluation import evaluate
+from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.sft import (
+    CompletionOnlyTrainer,
+    SFTConfig,
+    SFTResult,
+    last_complete_checkpoint,
+    sft_policy,
+    summary,
+    train_completions,
+)
+from reflect_agent.sft_examples import (
+    IGNORE_INDEX,
+    CompletionCollator,
+    choice_examples,
+    collate_choices,
+    policy_examples,
+    reflector_examples,
+)
+from reflect_agent.warmup import expert_records
+from tests.agent.toy_envs import BANDIT, trainable_state
+
+
+def test_sft_examples_train_on_the_completion_only():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    records = expert_records("ReflectRL/DangerousTaxi-Pickup-v0", range(2), perturb_prob=0.0)
+    examples = policy_examples(policy, records, reflection_prob=1.0)
+    batch = policy.encode([records[0].state], [records[0].actions], [records[0].reflection])
+    first = examples[0]
+    assert first["input_ids"][:-1] == batch.input_ids[0].tolist()  # the policy's own prompt tokens
+    assert first["input_ids"][-1] == policy.label_token_ids[records[0].expert_action]
+    assert set(first["labels"][:-1]) == {IGNORE_INDEX} and first["labels"][-1] == first["input_ids"][-1]
+
+    reflector = reflector_examples(policy.tokenizer, policy.template, records[:1])[0]
+    completion = [t for t in reflector["labels"] if t != IGNORE_INDEX]
+    assert completion[-1] == policy.tokenizer.eos_token_id
+    assert policy.tokenizer.decode(completion[:-1]).strip() == records[0].reflection
+    prompt_length = reflector["labels"].index(completion[0])
+    assert policy.tokenizer.decode(reflector["input_ids"][:prompt_length]).endswith("Analysis:")
+
+
+def test_sft_lowers_the_loss_of_the_expert_labels():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", temperature=0.2))
+    records = expert_records(BANDIT, range(16), perturb_prob=0.0)
+    before = policy.act([r.state for r in records[:4]], [r.actions for r in records[:4]], greedy=True)
+    result = sft_policy(
+        policy, records, SFTConfig(max_steps=8, batch_size=8, learning_rate=1e-2, logging_steps=1), progress=False
+    )
+    assert np.isfinite(result.train_loss) and result.steps == 8
+    assert result.losses[-1] < result.losses[0]
+    after = policy.act([r.state for r in records[:4]], [r.actions for r in records[:4]], greedy=True)
+    assert after == [2, 2, 2, 2], (before, after)
+
+
+def test_sft_with_gradient_checkpointing_trains_the_same_weights_and_leaves_it_off():
+    records = expert_records(BANDIT, range(8), perturb_prob=0.0)
+    trained = []
+    for checkpointing in (False, True):
+        torch.manual_seed(0)  # the same LoRA initialisation each time
+        policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+        initial = trainable_state(policy)
+        config = SFTConfig(max_steps=3, batch_size=4, learning_rate=1e-2, gradient_checkpointing=checkpointing)
+        sft_policy(policy, records, config, progress=False)
+        assert not any(getattr(module, "gradient_checkpointing", False) for module in policy.model.modules())
+        trained.append(trainable_state(policy))
+        assert any(not torch.equal(trained[-1][name], initial[name]) for name in initial)
+    for name, weights in trained[0].items():
+        torch.testing.assert_close(trained[1][name], weights, rtol=1e-4, atol=1e-6)
+
+
+def test_sft_grouped_by_length_pads_less(monkeypatch):
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    records = expert_records("ReflectRL/DangerousTaxi-Pickup-v0", range(8), perturb_prob=0.5)
+    examples = policy_examples(policy, records, reflection_prob=0.5)  # prompts with and without analyses
+    assert len({len(e["input_ids"]) for e in examples}) > 4
+
+    def padding_share(group_by_length: bool) -> float:
+        padded = []
+        collate = CompletionCollator.__call__
+
+        def spy(self, batch):
+            padded.append(
+                (sum(len(e["input_ids"]) for e in batch), len(batch) * max(len(e["input_ids"]) for e in batch))
+            )
+            return collate(self, batch)
+
+        monkeypatch.setattr(CompletionCollator, "__call__", spy)
+        config = SFTConfig(max_steps=4, batch_size=4, group_by_length=group_by_length)
+        train_completions(policy.model, policy.tokenizer, examples, config, progress=False)
+        monkeypatch.undo()
+        return 1 - sum(real for real, _ in padded) / sum(total for _, total in padded)
+
+    grouped, uniform = padding_share(True), padding_share(False)
+    assert grouped < uniform, (grouped, uniform)
+
+
+def test_an_interrupted_sft_resumes_from_its_last_complete_checkpoint(tmp_path, monkeypatch):
+    records = expert_records(BANDIT, range(16), perturb_prob=0.0)
+    config = SFTConfig(max_steps=6, batch_size=4, learning_rate=1e-2, logging_steps=1, save_steps=2)
+
+    def trained(checkpoint_dir=None) -> tuple[LMPolicy, SFTResult]:
+        torch.manual_seed(0)  # the same LoRA initialisation each time
+        policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+        return policy, sft_policy(policy, records, config, checkpoint_dir=checkpoint_dir, progress=False)
+
+    reference, whole = trained()
+    assert whole.resumed_from == 0
+
+    training_step = CompletionOnlyTrainer.training_step
+
+    def interrupted_at_step_3(self, *args, **kwargs):
+        if self.state.global_step == 3:
+            raise KeyboardInterrupt
+        return training_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(CompletionOnlyTrainer, "training_step", interrupted_at_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        trained(tmp_path)
+    monkeypatch.undo()
+    assert last_complete_checkpoint(tmp_path).name == "checkpoint-2"
+    (tmp_path / "checkpoint-4").mkdir()  # cut off while saving: no trainer state, so it is skipped
+    assert last_complete_checkpoint(tmp_path).name == "checkpoint-2"
+
+    resumed, result = trained(tmp_path)
+    assert result.resumed_from == 2 and result.steps == 6
+    assert result.losses == pytest.approx(whole.losses, rel=1e-4)  # the same data, order and updates
+    expected = dict(reference.model.named_parameters())
+    for name, param in resumed.model.named_parameters():
+        if param.requires_grad:
+            torch.testing.assert_close(param, expected[name], rtol=1e-4, atol=1e-6)
+    assert "resumed at step 2" in summary(result)
+    with pytest.raises(ValueError, match="other learning_rate. Run with the same"):
+        sft_policy(resumed, records, dataclasses.replace(config, learning_rate=1e-3), checkpoint_dir=tmp_path)
+
+
+def test_a_scoring_policy_learns_the_action_text_by_sft():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", temperature=0.2, decider="scoring"))
+    records = expert_records(BANDIT, range(16), perturb_prob=0.0)
+    completion = [t for t in policy_examples(policy, records[:1])[0]["labels"] if t != IGNORE_INDEX]
+    assert policy.tokenizer.decode(completion) == " blue"  # the action's text, not its label
+    result = sft_policy(
+        policy, records, SFTConfig(max_steps=8, batch_size=8, learning_rate=1e-2, logging_steps=1), progress=False
+    )
+    assert result.losses[-1] < result.losses[0]
+    states, actions = [r.state for r in records[:4]], [r.actions for r in records[:4]]
+    scorer = CandidateScoringDecider(policy)
+    assert policy.act(states, actions, greedy=True) == scorer.act(states, actions, greedy=True) == [2, 2, 2, 2]
+    assert evaluate(policy, None, BANDIT, range(4), num_envs=2).successes == 4
+
+
+@pytest.mark.parametrize("decider", ["labels", "scoring"])
+def test_the_policy_objective_clones_the_expert_under_the_policys_own_distribution(decider):
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", temperature=0.2, decider=decider))
+    records = expert_records(BANDIT, range(16), perturb_prob=0.0)
+    examples = choice_examples(policy, records[:2])
+    batch = collate_choices(examples)["batch"]
+    assert batch.has_candidates == (decider == "scoring") and examples[0]["action"] == 2
+    states, actions = [r.state for r in records[:4]], [r.actions for r in records[:4]]
+
+    def expert_logprob() -> float:
+        with torch.no_grad():
+            return float(policy(policy.encode(states, actions))[0][:, 2].mean())
+
+    before = expert_logprob()
+    config = SFTConfig(max_steps=8, batch_size=8, learning_rate=1e-2, logging_steps=1, objective="policy")
+    result = sft_policy(policy, records, config, progress=False)
+    assert result.steps == 8 and result.losses[0] == pytest.approx(-before, abs=0.3)  # the policy's own NLL
+    assert result.losses[-1] < result.losses[0] and expert_logprob() > before
+    assert policy.act(states, actions, greedy=True) == [2, 2, 2, 2]
+    with pytest.raises(ValueError, match="objective must be"):
+        SFTConfig(objective="contrastive")
