@@ -1,55 +1,63 @@
 """Agents that act in ReflectRL envs: one protocol, and the agents the benchmarks compare.
 
-Every agent maps an observation and its ``info`` to the index of an admissible action:
+Every agent decides for a batch of :class:`~reflect_agent.episodes.Turn`\\ s (one per env of a vector env still
+playing) and returns a :class:`~reflect_agent.episodes.Decision`; :func:`play` plays it through the one episode
+runner, :func:`reflect_agent.episodes.play_episodes`:
 
 * :class:`RandomAgent`: a uniformly random admissible action.
-* :class:`ExpertAgent`: the env's own ``expert_action()``.
+* :class:`ExpertAgent`: the env's own expert (:func:`reflect_gym.core.expert_action`), read from the sub-env it
+  acts for.
 * :class:`LMAgent`: an :class:`~reflect_agent.policy.LMPolicy`, optionally helped by a
-  :class:`~reflect_agent.reflector.Reflector`.
-* :class:`OpenAIChatAgent`: any OpenAI-compatible ``/v1/chat/completions`` endpoint (vLLM, llama.cpp's
-  server, LM Studio, ...), its replies read with the rule of :class:`reflect_gym.wrappers.TextActions`.
+  :class:`~reflect_agent.reflector.Reflector`, deciding by the one decision step
+  :func:`reflect_agent.episodes.decide`.
+* :class:`~reflect_agent.openai_api.OpenAIChatAgent`: any OpenAI-compatible chat endpoint.
+* Stable-baselines3 agents on an env's structured state: :mod:`reflect_agent.baselines`.
 
-:func:`make_agent` builds one from a spec string such as ``"random"`` or ``"lm:smollm2+reflect"``.
-An agent may return ``-1`` when it names no admissible action (an unreadable chat reply); the caller
-then steps an invalid action with ``env.unwrapped.step_invalid``, as ``TextActions`` does. Besides the
-env's own keys, ``info`` may hold ``previous_action``: the text of the action taken at the previous step
-of the episode (``None`` at the first step or after an invalid one), which the reflector reads.
+:func:`make_agent` builds one from a spec string such as ``"random"`` or ``"lm:smollm2+reflect"``. An agent may
+choose ``NO_ACTION`` (-1) when it names no admissible action (an unreadable chat reply); the envs of
+:func:`reflect_agent.episodes.make_envs` step it as an invalid action.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import http.client
-import json
-import os
-import re
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
 import numpy as np
+import torch
 
-from reflect_agent.prompts import reflector_state
-from reflect_gym.core import format_actions, normalize_action_text
-from reflect_gym.wrappers import parse_action
+from reflect_agent.episodes import Decision, Episode, Turn, decide, play_episodes
+from reflect_agent.openai_api import OpenAIChatAgent
+from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.reflector import Reflector, ReflectorConfig
+from reflect_gym.core import expert_action
+from reflect_gym.wrappers import NO_ACTION
 
-#: Index an agent returns when it names no admissible action.
-NO_ACTION = -1
+__all__ = [
+    "NO_ACTION",
+    "Agent",
+    "ExpertAgent",
+    "LMAgent",
+    "OpenAIChatAgent",
+    "RandomAgent",
+    "env_at",
+    "make_agent",
+    "play",
+]
 
 
 @runtime_checkable
 class Agent(Protocol):
-    """What the evaluation harness needs from an agent.
+    """What the episode runner and the evaluation harness need from an agent.
 
     Attributes:
         name: The agent's spec or a short name, shown in results.
-        batch_size: How many observations :meth:`act_batch` is best given at once; ``1`` for agents
-            that read the state of the env they were built with (expert, classical baselines).
+        batch_size: How many envs the agent is best given at once; ``1`` for agents that read the state of the
+            env they act for (expert, classical baselines) or ask a server one turn at a time.
     """
 
     name: str
@@ -59,13 +67,59 @@ class Agent(Protocol):
         """Start a new evaluation run; ``seed`` reseeds any randomness the agent has."""
         ...
 
-    def act(self, obs: str, info: dict[str, Any]) -> int:
-        """The index of the action to take, or :data:`NO_ACTION`."""
+    def decide(self, turns: Sequence[Turn], envs: gym.vector.VectorEnv) -> Decision:
+        """One action per turn (``NO_ACTION`` where it names none); ``turns[i].index`` is its env in ``envs``."""
         ...
 
-    def act_batch(self, observations: list[str], infos: list[dict[str, Any]]) -> list[int]:
-        """:meth:`act` for several observations (from different envs) at once."""
-        ...
+
+def env_at(envs: gym.vector.VectorEnv, index: int) -> gym.Env:
+    """Sub-env ``index`` of a sync vector env, for agents that read the state of the env they act for.
+
+    Raises:
+        TypeError: ``envs`` is not a sync vector env (the sub-envs of an async one live in other processes).
+    """
+    if not isinstance(envs, gym.vector.SyncVectorEnv):
+        raise TypeError(
+            f"This agent reads the state of the env it acts for, which a {type(envs).__name__} does not expose; "
+            "play it on a sync vector env (reflect_agent.episodes.make_envs(..., vectorization='sync'))."
+        )
+    return envs.envs[index]
+
+
+def play(
+    agent: Agent,
+    envs: gym.vector.VectorEnv,
+    seeds: Sequence[int],
+    *,
+    timings: dict[str, float] | None = None,
+    on_episode: Any | None = None,
+) -> list[Episode]:
+    """Play ``agent`` for one episode per seed on ``envs``, the agent reset with the first seed.
+
+    Args:
+        agent: The agent; give it at most ``agent.batch_size`` envs (:func:`reflect_agent.episodes.make_envs`).
+        envs: The vector env (sync for agents that read an env's state).
+        seeds: One reset seed per episode.
+        timings: Seconds the agent spent deciding (``agent_s``) and in the envs (``env_s``) are added here.
+        on_episode: Called with each episode as it ends (for progress bars).
+
+    Returns:
+        The episodes, in the order of ``seeds``.
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("play needs at least one seed.")
+    agent.reset(seed=seeds[0])
+    timings = {} if timings is None else timings
+
+    def act(turns: list[Turn]) -> Decision:
+        start = time.perf_counter()
+        decision = agent.decide(turns, envs)
+        timings["agent_s"] = timings.get("agent_s", 0.0) + time.perf_counter() - start
+        return decision
+
+    env_id = envs.spec.id if envs.spec is not None else ""
+    return play_episodes(envs, seeds, act, env_id=env_id, timings=timings, on_episode=on_episode)
 
 
 class RandomAgent:
@@ -86,63 +140,48 @@ class RandomAgent:
             self._rng = np.random.default_rng(seed)
 
     def act(self, obs: str, info: dict[str, Any]) -> int:
+        """The action for one observation and its ``info`` (the agent reads only the mask)."""
         return int(self._rng.choice(np.flatnonzero(info["action_mask"])))
 
-    def act_batch(self, observations: list[str], infos: list[dict[str, Any]]) -> list[int]:
-        return [self.act(obs, info) for obs, info in zip(observations, infos, strict=True)]
+    def decide(self, turns: Sequence[Turn], envs: gym.vector.VectorEnv | None = None) -> Decision:
+        return Decision(actions=[self.act(turn.observation, turn.info) for turn in turns])
 
 
 class ExpertAgent:
-    """Takes ``env.unwrapped.expert_action()``: the upper reference of every benchmark.
-
-    It reads the state of the one env it was built with, so ``act`` must be given that env's
-    observations (``batch_size`` is 1).
-
-    Args:
-        env: The env the agent acts in.
-    """
+    """Takes the env's expert action (:func:`reflect_gym.core.expert_action`): the upper reference of every
+    benchmark. It reads the state of the sub-env each turn is for, so it plays on a sync vector env."""
 
     batch_size = 1
 
-    def __init__(self, env: gym.Env):
-        if not hasattr(env.unwrapped, "expert_action"):
-            raise TypeError(f"{env.unwrapped!r} has no expert_action(); the expert agent needs a ReflectRL env.")
+    def __init__(self) -> None:
         self.name = "expert"
-        self.env = env
 
     def reset(self, seed: int | None = None) -> None:
         pass
 
-    def act(self, obs: str, info: dict[str, Any]) -> int:
-        return int(self.env.unwrapped.expert_action())
-
-    def act_batch(self, observations: list[str], infos: list[dict[str, Any]]) -> list[int]:
-        if len(observations) != 1:
-            raise ValueError(f"ExpertAgent acts in one env, got a batch of {len(observations)} observations.")
-        return [self.act(observations[0], infos[0])]
+    def decide(self, turns: Sequence[Turn], envs: gym.vector.VectorEnv) -> Decision:
+        return Decision(actions=[expert_action(env_at(envs, turn.index)) for turn in turns])
 
 
 class LMAgent:
     """A language-model policy, greedy by default, optionally given a reflector's analysis.
 
-    The policy scores every admissible action's label in one forward pass and only ever picks an
-    admissible one. With a reflector, each decision first generates an analysis of the state (with
-    ``info["previous_action"]`` when given, as in the trainer's rollouts), which the policy's prompt
-    includes. ``info["taken"]``, the episode's past actions when the harness gives them, is what the
-    policy's ``repeat_penalty`` counts.
+    It decides by :func:`reflect_agent.episodes.decide`, as RL rollouts and training-time evaluation do: the
+    reflector (if any) analyses each state with its episode's previous action, and the policy scores every
+    admissible action's label in one forward pass, its ``repeat_penalty`` counting the episode's past actions.
 
     Args:
-        policy: The policy (:class:`reflect_agent.policy.LMPolicy`).
-        reflector: Optional :class:`reflect_agent.reflector.Reflector`.
+        policy: The policy.
+        reflector: Optional frozen reflector.
         greedy: Take the most likely action instead of sampling.
-        batch_size: Observations per forward pass when the harness batches episodes.
+        batch_size: Envs decided in one forward pass.
         name: Shown in results; defaults to ``"lm"``.
     """
 
     def __init__(
         self,
-        policy: Any,
-        reflector: Any | None = None,
+        policy: LMPolicy,
+        reflector: Reflector | None = None,
         *,
         greedy: bool = True,
         batch_size: int = 8,
@@ -158,220 +197,24 @@ class LMAgent:
 
     def reset(self, seed: int | None = None) -> None:
         if seed is not None:
-            import torch
-
             torch.manual_seed(seed)
 
-    def act(self, obs: str, info: dict[str, Any]) -> int:
-        return self.act_batch([obs], [info])[0]
-
-    def act_batch(self, observations: list[str], infos: list[dict[str, Any]]) -> list[int]:
-        states = [info["state"] for info in infos]
-        actions = [list(info["actions"]) for info in infos]
-        reflections = None
-        if self.reflector is not None:
-            seen = [reflector_state(info["state"], info.get("previous_action")) for info in infos]
-            reflections = self.reflector.reflect(seen, actions)
-        taken = [list(info["taken"]) for info in infos] if all("taken" in info for info in infos) else None
-        return [int(a) for a in self.policy.act(states, actions, reflections, greedy=self.greedy, taken=taken)]
-
-
-class OpenAIChatError(RuntimeError):
-    """A chat-completions request failed for good (after its retries, or with a non-retryable error)."""
-
-
-DEFAULT_SYSTEM_PROMPT = (
-    "You are an agent in a text game. Each message shows the current state and a numbered list of the "
-    "actions you may take. Reply with the number of the action you choose and nothing else."
-)
-# Replies of "reasoning" models served by vLLM or llama.cpp may open with a thinking block.
-_THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-# HTTP statuses worth retrying: timeout, conflict, rate limit, and server errors.
-_RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
-_MAX_RETRY_AFTER_S = 60.0
-
-
-def parse_reply(reply: str, actions: list[str]) -> int:
-    """The action index a chat reply names, or :data:`NO_ACTION`.
-
-    The whole reply is read with :func:`reflect_gym.wrappers.parse_action` (the rule of ``TextActions``:
-    ``"2"``, ``"(2)"``, ``"Action: 2"`` or the action's own words); failing that, each line on its own,
-    with Markdown emphasis, backticks and quotes stripped, and a line that repeats an entry of the
-    numbered list (``"2. move east"``). A leading ``<think>...</think>`` block is ignored.
-    """
-    reply = _THINK_BLOCK.sub("", reply).strip()
-    index = parse_action(reply, actions)
-    if index != NO_ACTION:
-        return index
-    entries = {normalize_action_text(line): i for i, line in enumerate(format_actions(actions).splitlines())}
-    for line in reply.splitlines():
-        line = line.strip().strip("*`'\"").strip()
-        if not line:
-            continue
-        index = parse_action(line, actions)
-        if index == NO_ACTION:
-            index = entries.get(normalize_action_text(line), NO_ACTION)
-        if index != NO_ACTION:
-            return index
-    return NO_ACTION
-
-
-class OpenAIChatAgent:
-    """Asks an OpenAI-compatible chat-completions endpoint for each action.
-
-    Works with any server that implements ``POST {base_url}/chat/completions``: vLLM, llama.cpp's
-    ``llama-server``, LM Studio, Ollama's OpenAI API, or OpenAI itself. Each decision is one stateless
-    request: the system prompt, then the observation (state and numbered actions). The reply is read
-    with :func:`parse_reply`; a reply that names no admissible action gives :data:`NO_ACTION`.
-
-    Requests go only to ``base_url``. Connection errors, timeouts and HTTP 408/409/429/5xx are retried
-    ``retries`` times with exponential backoff (or the server's ``Retry-After``, up to 60 s).
-
-    Args:
-        base_url: The API root, such as ``http://localhost:8000/v1``; defaults to ``$OPENAI_BASE_URL``.
-        model: Model name sent to the server; defaults to ``$OPENAI_MODEL``.
-        api_key: Sent as a bearer token; defaults to ``$OPENAI_API_KEY``; local servers need none.
-        timeout: Seconds to wait for each request.
-        retries: Further attempts after a failed request.
-        backoff: Seconds before the first retry; doubled for each later one.
-        temperature: Sampling temperature sent to the server (0: greedy).
-        max_tokens: Reply length limit sent to the server.
-        system_prompt: The system message.
-
-    Raises:
-        ValueError: If no base URL or model is given by argument or environment, or the URL is not
-            http(s).
-    """
-
-    batch_size = 1
-
-    def __init__(
-        self,
-        base_url: str | None = None,
-        model: str | None = None,
-        api_key: str | None = None,
-        *,
-        timeout: float = 60.0,
-        retries: int = 3,
-        backoff: float = 1.0,
-        temperature: float = 0.0,
-        max_tokens: int = 16,
-        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
-    ):
-        model = model or os.environ.get("OPENAI_MODEL")
-        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
-        if not model:
-            raise ValueError("No chat model given: pass model= (spec 'openai:MODEL') or set OPENAI_MODEL.")
-        if not base_url:
-            raise ValueError(
-                "No chat endpoint given: pass base_url= or set OPENAI_BASE_URL, e.g. http://localhost:8000/v1 "
-                "(vLLM, llama.cpp's server, LM Studio) or https://api.openai.com/v1."
-            )
-        if urllib.parse.urlsplit(base_url).scheme not in ("http", "https"):
-            raise ValueError(f"base_url must be an http(s) URL such as http://localhost:8000/v1, got {base_url!r}.")
-        if timeout <= 0 or retries < 0 or backoff < 0:
-            raise ValueError(
-                f"timeout must be > 0 and retries, backoff >= 0; got timeout={timeout}, retries={retries}, "
-                f"backoff={backoff}."
-            )
-        base_url = base_url.rstrip("/")
-        self.url = base_url if base_url.endswith("/chat/completions") else f"{base_url}/chat/completions"
-        self.model = model
-        self.name = f"openai:{model}"
-        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.system_prompt = system_prompt
-        #: The last reply received, for inspecting what the model said.
-        self.last_reply: str | None = None
-
-    def reset(self, seed: int | None = None) -> None:
-        pass
+    def decide(self, turns: Sequence[Turn], envs: gym.vector.VectorEnv | None = None) -> Decision:
+        return decide(self.policy, self.reflector, turns, greedy=self.greedy)
 
     def act(self, obs: str, info: dict[str, Any]) -> int:
-        self.last_reply = self.complete(obs)
-        return parse_reply(self.last_reply, list(info["actions"]))
-
-    def act_batch(self, observations: list[str], infos: list[dict[str, Any]]) -> list[int]:
-        return [self.act(obs, info) for obs, info in zip(observations, infos, strict=True)]
-
-    def complete(self, prompt: str) -> str:
-        """The model's reply to ``prompt`` (one user message after the system prompt).
-
-        Raises:
-            OpenAIChatError: If the request fails after its retries, fails in a way a retry cannot fix
-                (such as HTTP 401 or 404), or the response is not a chat completion.
-        """
-        body = {
-            "model": self.model,
-            "messages": [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": prompt}],
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-        }
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(self.url, data=json.dumps(body).encode(), headers=headers, method="POST")
-        payload = self._send(request)
-        try:
-            content = payload["choices"][0]["message"]["content"]
-        except (KeyError, IndexError, TypeError):
-            raise OpenAIChatError(f"{self.url} answered without choices[0].message.content: {payload!r:.300}") from None
-        return content or ""
-
-    def _send(self, request: urllib.request.Request) -> Any:
-        """POST ``request`` with retries; return the decoded JSON response."""
-        for attempt in range(self.retries + 1):
-            delay = self.backoff * 2**attempt
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    raw = response.read()
-                break
-            except urllib.error.HTTPError as error:
-                detail = error.read()[:300].decode(errors="replace")
-                if error.code not in _RETRYABLE_STATUS:
-                    raise OpenAIChatError(f"{self.url} answered HTTP {error.code}: {detail}") from error
-                failure = f"HTTP {error.code}: {detail}"
-                retry_after = error.headers.get("Retry-After")
-                if retry_after is not None and retry_after.strip().replace(".", "", 1).isdigit():
-                    delay = min(float(retry_after), _MAX_RETRY_AFTER_S)
-            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, ConnectionError) as error:
-                failure = f"{type(error).__name__}: {getattr(error, 'reason', error)}"
-            if attempt == self.retries:
-                raise OpenAIChatError(
-                    f"{self.url} failed {self.retries + 1} times, last with {failure}. Check the server, or raise "
-                    "timeout= / retries=."
-                )
-            time.sleep(delay)
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError as error:
-            raise OpenAIChatError(f"{self.url} answered with invalid JSON: {raw[:300]!r}") from error
+        """The action for one observation outside a vector env: ``info`` as an env gives it, plus the episode's
+        ``previous_action`` and ``taken`` (the texts of its actions so far) when known."""
+        turn = Turn(0, obs, info, info.get("previous_action"), list(info.get("taken", [])), seed=0, step=0)
+        return self.decide([turn]).actions[0]
 
 
-def count_successes(env: gym.Env, agent: Agent, seeds: Iterable[int]) -> int:
-    """Play one episode of ``agent`` in ``env`` per seed (the agent reset with the same seed); how many succeed."""
-    successes = 0
-    for seed in seeds:
-        agent.reset(seed)
-        obs, info = env.reset(seed=seed)
-        done = False
-        while not done:
-            obs, _, terminated, truncated, info = env.step(agent.act(obs, info))
-            done = terminated or truncated
-        successes += bool(info["success"])
-    return successes
-
-
-def make_agent(spec: str, env: gym.Env, **options: Any) -> Agent:
+def make_agent(spec: str, **options: Any) -> Agent:
     """Build an agent from a spec string.
 
     Specs:
         * ``"random"``: :class:`RandomAgent` (option ``seed``).
-        * ``"expert"``: :class:`ExpertAgent` acting in ``env``.
+        * ``"expert"``: :class:`ExpertAgent`.
         * ``"lm:MODEL"`` / ``"lm:MODEL+reflect"``: :class:`LMAgent` on a base model spec of
           :func:`reflect_agent.models.load_model` (``smollm2``, ``tiny``, ...) or a checkpoint folder saved
           by ``LMPolicy.save``; ``+reflect`` adds a reflector on the same, frozen, base model.
@@ -380,15 +223,11 @@ def make_agent(spec: str, env: gym.Env, **options: Any) -> Agent:
           :class:`reflect_agent.policy.PolicyConfig`; ``None`` keeps a checkpoint's, labels for a base model),
           ``repeat_penalty`` (``PolicyConfig.repeat_penalty``; ``None`` keeps a checkpoint's, 0 for a base model)
           and ``max_new_tokens`` (the reflection's token limit, 100 by default as in the paper).
-        * ``"openai"`` / ``"openai:MODEL"``: :class:`OpenAIChatAgent`; options are its arguments.
+        * ``"openai"`` / ``"openai:MODEL"``: :class:`~reflect_agent.openai_api.OpenAIChatAgent`; options are its
+          arguments.
 
-    Stable-baselines3 baselines (``"sb3:ppo"``, ``"sb3:dqn"``) are trained by :mod:`benchmarks.baselines`
-    and built by ``python -m benchmarks.evaluate``.
-
-    Args:
-        spec: The agent spec.
-        env: The env the agent will act in.
-        **options: Passed to the agent's constructor as listed above.
+    Stable-baselines3 baselines (``"sb3:ppo"``, ``"sb3:dqn"``) are trained for an env by
+    :func:`reflect_agent.baselines.make_sb3_agent`.
 
     Raises:
         ValueError: If the spec is unknown.
@@ -397,15 +236,15 @@ def make_agent(spec: str, env: gym.Env, **options: Any) -> Agent:
     if spec == "random":
         return RandomAgent(**options)
     if spec == "expert":
-        return ExpertAgent(env, **options)
+        return ExpertAgent(**options)
     if kind == "lm" and argument:
         return _make_lm_agent(spec, argument, **options)
     if kind == "openai":
         return OpenAIChatAgent(model=argument or options.pop("model", None), **options)
     if kind == "sb3":
         raise ValueError(
-            f"Agent spec {spec!r}: stable-baselines3 baselines are built by benchmarks.baselines.make_sb3_agent "
-            "(python -m benchmarks.evaluate --agent sb3:ppo)."
+            f"Agent spec {spec!r}: stable-baselines3 baselines are trained for an env by "
+            "reflect_agent.baselines.make_sb3_agent (reflect-rl evaluate --agent sb3:ppo)."
         )
     raise ValueError(
         f"Unknown agent spec {spec!r}; use 'random', 'expert', 'lm:MODEL', 'lm:MODEL+reflect', 'lm:CHECKPOINT_DIR', "
@@ -426,9 +265,6 @@ def _make_lm_agent(
     max_new_tokens: int = 100,
 ) -> LMAgent:
     """The :class:`LMAgent` of ``lm:MODEL[+reflect]``; see :func:`make_agent`."""
-    from reflect_agent.policy import LMPolicy, PolicyConfig
-    from reflect_agent.reflector import Reflector, ReflectorConfig
-
     reflect = argument.endswith("+reflect")
     model = argument.removesuffix("+reflect")
     if not model:

@@ -1,4 +1,8 @@
-"""A stub OpenAI-compatible chat server on loopback, for the chat agent's tests."""
+"""A scripted, misbehaving OpenAI-compatible server on 127.0.0.1, for the HTTP client's and chat agent's tests.
+
+Reusable by any test of code that asks a served model (the chat agent, a served reflector). It binds to loopback
+only and never connects anywhere itself.
+"""
 
 from __future__ import annotations
 
@@ -8,48 +12,109 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-class StubChatServer:
-    """``/v1/chat/completions`` on 127.0.0.1: answers each request with the next scripted response.
+def completion(content: str) -> bytes:
+    """The body of a chat completion whose reply is ``content``."""
+    return json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}).encode()
 
-    A script entry is ``("reply", text)``, ``("status", code)`` (an error, with ``Retry-After: 0`` on 429),
-    or ``("sleep", seconds)`` (answer ``"0"`` late). When the script runs out it replies ``"0"``.
+
+class StubChatServer:
+    """Answers each POST with the next scripted response, and records every request it got.
+
+    Script entries:
+        ``("reply", text)``: a chat completion replying ``text``.
+        ``("status", code)``: an error status (with ``Retry-After: 0`` on 429).
+        ``("sleep", seconds)``: reply ``"0"`` after ``seconds``.
+        ``("redirect", url)``: ``302 Found`` to ``url``.
+        ``("trickle", seconds)``: a valid completion sent one byte every ``seconds``.
+        ``("trickle_headers", seconds)``: the status line and headers sent one byte every ``seconds``.
+        ``("body", bytes)``: ``200`` with this raw body (``Content-Length`` set).
+        ``("unsized", bytes)``: ``200`` with this raw body, no ``Content-Length`` (ends when the connection closes).
+
+    When the script runs out it replies ``"0"``. ``requests`` holds each request's path, headers and body.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.script: list[tuple[str, object]] = []
         self.requests: list[dict] = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802  (http.server's naming)
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = json.loads(raw) if raw else None
                 stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 kind, value = stub.script.pop(0) if stub.script else ("reply", "0")
-                if kind == "status":
-                    self.send_response(value)
-                    if value == 429:
-                        self.send_header("Retry-After", "0")
-                    self.end_headers()
-                    self.wfile.write(b'{"error": {"message": "scripted failure"}}')
-                    return
-                if kind == "sleep":
-                    time.sleep(value)
-                    value = "0"
-                payload = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": value}}]})
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(payload.encode())
+                stub.answer(self, kind, value)
+
+            do_GET = do_POST  # noqa: N815
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.handle_error = lambda request, address: None  # a client that timed out closed the socket
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None  # a client that gave up closed the socket
+        self.port = self.server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
-    def close(self):
+    @staticmethod
+    def answer(handler: BaseHTTPRequestHandler, kind: str, value: object) -> None:
+        """Send the scripted answer ``(kind, value)`` through ``handler``."""
+        if kind == "status":
+            handler.send_response(value)
+            if value == 429:
+                handler.send_header("Retry-After", "0")
+            handler.send_header("Content-Length", "42")
+            handler.end_headers()
+            handler.wfile.write(b'{"error": {"message": "scripted failure"}}')
+        elif kind == "redirect":
+            handler.send_response(302)
+            handler.send_header("Location", str(value))
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+        elif kind == "trickle":
+            body = completion("0")
+            handler.send_response(200)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.flush()
+            _trickle(handler, body, float(value))
+        elif kind == "trickle_headers":
+            body = completion("0")
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            _trickle(handler, head + body, float(value))
+        elif kind in ("body", "unsized"):
+            handler.send_response(200)
+            if kind == "body":
+                handler.send_header("Content-Length", str(len(value)))
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            handler.wfile.write(value)
+            handler.close_connection = True
+        else:
+            if kind == "sleep":
+                time.sleep(value)
+                value = "0"
+            body = completion(str(value))
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+
+    def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _trickle(handler: BaseHTTPRequestHandler, data: bytes, seconds: float) -> None:
+    """Send ``data`` one byte every ``seconds``, until done or the client hangs up."""
+    try:
+        for byte in data:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(seconds)
+    except OSError:
+        pass  # the client gave up: what the test wants

@@ -7,19 +7,12 @@ from collections.abc import Iterator
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
-from reflect_agent.agents import (
-    NO_ACTION,
-    ExpertAgent,
-    LMAgent,
-    OpenAIChatAgent,
-    OpenAIChatError,
-    RandomAgent,
-    count_successes,
-    make_agent,
-    parse_reply,
-)
+from reflect_agent.agents import NO_ACTION, ExpertAgent, LMAgent, RandomAgent, env_at, make_agent, play
+from reflect_agent.episodes import Turn, make_envs
+from reflect_agent.openai_api import OpenAIChatAgent
 from tests.agent.chat_stub import StubChatServer
 
 TAXI = "ReflectRL/DangerousTaxi-v0"
@@ -29,6 +22,10 @@ TAXI_ACTIONS = ["move south", "move north", "move east", "move west", "pick up p
 @pytest.fixture
 def taxi() -> gym.Env:
     return gym.make(TAXI)
+
+
+def turn(observation: str, info: dict, index: int = 0, previous_action=None, taken=()) -> Turn:
+    return Turn(index, observation, info, previous_action, list(taken), seed=0, step=0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -42,35 +39,46 @@ def test_random_agent_picks_only_admissible_actions_reproducibly():
     assert set(picks) == {0, 1, 2}
     agent.reset(seed=3)
     assert [agent.act("obs", info) for _ in range(300)] == picks
-    assert set(agent.act_batch(["obs"] * 50, [info] * 50)) == {0, 1, 2}
+    agent.reset(seed=3)
+    assert agent.decide([turn("obs", info)] * 300).actions == picks
 
 
-def test_expert_agent_solves_dangerous_taxi(taxi):
-    agent = make_agent("expert", taxi)
+def test_the_expert_reads_the_sub_env_of_each_turn():
+    envs = make_envs(TAXI, 3)
+    _, infos = envs.reset(seed=[0, 1, 2])
+    agent = make_agent("expert")
     assert isinstance(agent, ExpertAgent)
-    for seed in range(5):
-        obs, info = taxi.reset(seed=seed)
-        done = False
-        while not done:
-            obs, _, terminated, truncated, info = taxi.step(agent.act(obs, info))
-            done = terminated or truncated
-        assert info["success"], f"expert failed on seed {seed}"
+    turns = [turn("obs", {}, index=i) for i in (2, 0)]
+    assert agent.decide(turns, envs).actions == [
+        envs.envs[2].unwrapped.expert_action(),
+        envs.envs[0].unwrapped.expert_action(),
+    ]
+    with pytest.raises(TypeError, match="sync vector env"):
+        env_at(gym.make_vec(TAXI, 1, vectorization_mode="async"), 0)
 
 
-def test_count_successes_plays_one_episode_per_seed(taxi):
-    assert count_successes(taxi, make_agent("expert", taxi), range(5)) == 5
-    random = count_successes(taxi, make_agent("random", taxi), range(20))
+def test_play_runs_one_episode_per_seed_reproducibly():
+    def successes(spec: str) -> int:
+        agent = make_agent(spec)
+        envs = make_envs(TAXI, agent.batch_size)
+        episodes = play(agent, envs, range(20))
+        envs.close()
+        assert [e.seed for e in episodes] == list(range(20))
+        return sum(e.success for e in episodes)
+
+    assert successes("expert") == 20
+    random = successes("random")
     assert random < 20  # a random move often wastes a step, which ends a DangerousTaxi episode
-    assert random == count_successes(taxi, make_agent("random", taxi), range(20))  # reset with each seed
+    assert random == successes("random")  # the agent is reset with the first seed
 
 
-def test_make_agent_rejects_unknown_specs(taxi):
+def test_make_agent_rejects_unknown_specs():
     with pytest.raises(ValueError, match="Unknown agent spec 'greedy'"):
-        make_agent("greedy", taxi)
-    with pytest.raises(ValueError, match="benchmarks.baselines"):
-        make_agent("sb3:ppo", taxi)
+        make_agent("greedy")
+    with pytest.raises(ValueError, match="reflect_agent.baselines"):
+        make_agent("sb3:ppo")
     with pytest.raises(ValueError, match="names no model"):
-        make_agent("lm:+reflect", taxi)
+        make_agent("lm:+reflect")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -78,14 +86,19 @@ def test_make_agent_rejects_unknown_specs(taxi):
 
 
 class RecordingPolicy:
-    """Stands in for LMPolicy: records what it is asked and picks the last action."""
+    """Stands in for LMPolicy: records what it is asked to encode and picks the last action."""
 
     def __init__(self):
         self.calls: list[tuple] = []
 
-    def act(self, states, actions, reflections=None, *, greedy=False, taken=None):
-        self.calls.append((states, actions, reflections, greedy, taken))
-        return [len(a) - 1 for a in actions]
+    def encode(self, states, actions, reflections=None, taken=None):
+        self.calls.append((states, actions, reflections, taken))
+        return actions
+
+    def get_action_and_value(self, actions, greedy=False):
+        self.greedy = greedy
+        zeros = torch.zeros(len(actions))
+        return torch.tensor([len(a) - 1 for a in actions]), zeros, zeros, zeros
 
 
 class RecordingReflector:
@@ -97,26 +110,29 @@ class RecordingReflector:
         return [f"analysis {i}" for i in range(len(states))]
 
 
-def test_lm_agent_gives_the_policy_states_actions_and_reflections():
+def test_lm_agent_decides_by_the_one_decision_step():
     policy, reflector = RecordingPolicy(), RecordingReflector()
     agent = LMAgent(policy, reflector, greedy=True)
-    infos = [
-        {"state": "s0", "actions": ["a", "b"], "previous_action": None},
-        {"state": "s1", "actions": ["a", "b", "c"], "previous_action": "b"},
+    turns = [
+        turn("o0", {"state": "s0", "actions": ["a", "b"]}),
+        turn("o1", {"state": "s1", "actions": ["a", "b", "c"]}, previous_action="b", taken=["a", "b"]),
     ]
-    assert agent.act_batch(["o0", "o1"], infos) == [1, 2]
-    assert policy.calls == [(["s0", "s1"], [["a", "b"], ["a", "b", "c"]], ["analysis 0", "analysis 1"], True, None)]
+    decision = agent.decide(turns)
+    assert decision.actions == [1, 2] and decision.reflections == ["analysis 0", "analysis 1"] and policy.greedy
+    assert policy.calls == [
+        (["s0", "s1"], [["a", "b"], ["a", "b", "c"]], ["analysis 0", "analysis 1"], [[], ["a", "b"]])
+    ]
     # The reflector reads the previous action, as in the trainer's rollouts.
     assert reflector.seen == [["s0", "s1\nLast action: b."]]
-    # The episodes' past actions, when the harness gives them, reach the policy for its repeat penalty.
-    agent.act_batch(["o0", "o1"], [{**infos[0], "taken": []}, {**infos[1], "taken": ["a", "b"]}])
-    assert policy.calls[-1][-1] == [[], ["a", "b"]]
+    # One observation outside a vector env: the same step, with what info says of the episode.
+    assert agent.act("o1", {"state": "s1", "actions": ["a", "b", "c"], "previous_action": "b", "taken": ["b"]}) == 2
+    assert policy.calls[-1][-1] == [["b"]] and reflector.seen[-1] == ["s1\nLast action: b."]
 
 
 def test_an_lm_agents_repeat_penalty_steers_it_off_the_actions_its_episode_took(taxi):
-    plain = make_agent("lm:tiny", taxi, device="cpu")
+    plain = make_agent("lm:tiny", device="cpu")
     assert plain.policy.config.repeat_penalty == 0.0
-    agent = make_agent("lm:tiny", taxi, device="cpu", repeat_penalty=100.0)
+    agent = make_agent("lm:tiny", device="cpu", repeat_penalty=100.0)
     assert agent.policy.config.repeat_penalty == 100.0
     _, info = taxi.reset(seed=0)
     first = plain.act("unused", info)
@@ -126,23 +142,23 @@ def test_an_lm_agents_repeat_penalty_steers_it_off_the_actions_its_episode_took(
 
 
 def test_lm_tiny_agent_acts_admissibly(taxi):
-    agent = make_agent("lm:tiny", taxi, device="cpu", batch_size=4)
+    agent = make_agent("lm:tiny", device="cpu", batch_size=4)
     assert isinstance(agent, LMAgent) and agent.reflector is None and agent.batch_size == 4
     infos = [taxi.reset(seed=seed)[1] for seed in range(3)]
-    actions = agent.act_batch(["unused"] * 3, infos)
+    actions = agent.decide([turn("unused", info) for info in infos]).actions
     assert all(0 <= a < len(TAXI_ACTIONS) for a in actions)
     assert actions == [agent.act("unused", info) for info in infos]
 
 
 def test_lm_agent_can_score_the_action_text(taxi):
-    agent = make_agent("lm:tiny", taxi, device="cpu", decider="scoring")
+    agent = make_agent("lm:tiny", device="cpu", decider="scoring")
     assert agent.policy.config.decider == "scoring"
     _, info = taxi.reset(seed=0)
     assert 0 <= agent.act("unused", info) < len(TAXI_ACTIONS)
 
 
 def test_lm_tiny_reflect_agent_shares_the_frozen_base(taxi):
-    agent = make_agent("lm:tiny+reflect", taxi, device="cpu")
+    agent = make_agent("lm:tiny+reflect", device="cpu")
     assert agent.reflector is not None and agent.reflector.model is agent.policy.model
     agent.reflector.config.max_new_tokens = 4  # keep the test fast; the spec's wiring is what is tested
     _, info = taxi.reset(seed=0)
@@ -151,13 +167,15 @@ def test_lm_tiny_reflect_agent_shares_the_frozen_base(taxi):
 
 def test_lm_checkpoint_spec_loads_the_saved_policy(tiny_policy, taxi, tmp_path):
     path = tiny_policy.save(tmp_path / "ckpt")
-    agent = make_agent(f"lm:{path}", taxi, device="cpu")
+    agent = make_agent(f"lm:{path}", device="cpu")
     infos = [taxi.reset(seed=seed)[1] for seed in range(4)]
     states, actions = [i["state"] for i in infos], [i["actions"] for i in infos]
-    assert agent.act_batch(["unused"] * 4, infos) == tiny_policy.act(states, actions, greedy=True)
+    assert agent.decide([turn("unused", info) for info in infos]).actions == tiny_policy.act(
+        states, actions, greedy=True
+    )
     assert not any(p.requires_grad for p in agent.policy.parameters())
     # With a reflector, the checkpoint's base model reflects with its LoRA adapters switched off.
-    reflecting = make_agent(f"lm:{path}+reflect", taxi, device="cpu")
+    reflecting = make_agent(f"lm:{path}+reflect", device="cpu")
     assert reflecting.reflector.model is reflecting.policy.model
     assert reflecting.reflector.config.model is None  # "share the policy's base, adapters off"
 
@@ -182,8 +200,8 @@ def test_openai_agent_sends_the_observation_and_reads_the_reply(chat_server, tax
     obs, info = taxi_step
     chat_server.script = [("reply", "Action: 2")]
     agent = OpenAIChatAgent(chat_server.base_url, "stub-model", "secret", retries=0)
-    assert agent.act(obs, info) == 2
-    assert agent.last_reply == "Action: 2"
+    decision = agent.decide([turn(obs, info)])
+    assert decision.actions == [2] and decision.replies == ["Action: 2"] and agent.last_reply == "Action: 2"
     (request,) = chat_server.requests
     assert request["path"] == "/v1/chat/completions"
     assert request["headers"]["Authorization"] == "Bearer secret"
@@ -191,58 +209,24 @@ def test_openai_agent_sends_the_observation_and_reads_the_reply(chat_server, tax
     assert request["body"]["messages"][-1] == {"role": "user", "content": obs}
 
 
-@pytest.mark.parametrize(
-    ("reply", "expected"),
-    [
-        ("2", 2),
-        (" (1) ", 1),
-        ("Move West", 3),
-        ("I choose:\n**2. move east**", 2),
-        ("<think>5 looks wrong</think>\n1", 1),
-        ("`4`", 4),
-        ("9", NO_ACTION),  # a number that names no admissible action
-        ("fly away", NO_ACTION),
-        ("", NO_ACTION),
-    ],
-)
-def test_parse_reply(reply, expected):
-    assert parse_reply(reply, TAXI_ACTIONS) == expected
+def test_openai_agent_reads_a_reply_by_the_one_parser(chat_server, taxi_step):
+    obs, info = taxi_step
+    chat_server.script = [("reply", "<think>5 looks wrong</think>\nI choose:\n**2. move east**")]
+    agent = OpenAIChatAgent(chat_server.base_url, "stub-model", retries=0)
+    assert agent.decide([turn(obs, info)]).actions == [2]
 
 
 def test_openai_agent_returns_no_action_for_an_unreadable_reply(chat_server, taxi_step):
     chat_server.script = [("reply", "I would rather not drive.")]
     agent = OpenAIChatAgent(chat_server.base_url, "stub-model", retries=0)
-    assert agent.act(*taxi_step) == NO_ACTION
+    assert agent.decide([turn(*taxi_step)]).actions[0] == NO_ACTION
     assert "Authorization" not in chat_server.requests[0]["headers"]
-
-
-def test_openai_agent_retries_server_errors_and_rate_limits(chat_server, taxi_step):
-    chat_server.script = [("status", 500), ("status", 429), ("reply", "3")]
-    agent = OpenAIChatAgent(chat_server.base_url, "stub-model", retries=2, backoff=0)
-    assert agent.act(*taxi_step) == 3
-    assert len(chat_server.requests) == 3
-
-
-def test_openai_agent_gives_up_after_its_retries(chat_server, taxi_step):
-    chat_server.script = [("status", 503)] * 3
-    agent = OpenAIChatAgent(chat_server.base_url, "stub-model", retries=2, backoff=0)
-    with pytest.raises(OpenAIChatError, match="failed 3 times, last with HTTP 503"):
-        agent.act(*taxi_step)
-    assert len(chat_server.requests) == 3
-
-
-def test_openai_agent_does_not_retry_client_errors(chat_server, taxi_step):
-    chat_server.script = [("status", 401)]
-    agent = OpenAIChatAgent(chat_server.base_url, "stub-model", retries=3, backoff=0)
-    with pytest.raises(OpenAIChatError, match="HTTP 401"):
-        agent.act(*taxi_step)
-    assert len(chat_server.requests) == 1
 
 
 def test_openai_agent_retries_a_timed_out_request(chat_server, taxi_step):
     chat_server.script = [("sleep", 1.0), ("reply", "5")]
     agent = OpenAIChatAgent(chat_server.base_url, "stub-model", timeout=0.2, retries=1, backoff=0)
-    assert agent.act(*taxi_step) == 5
+    assert agent.decide([turn(*taxi_step)]).actions[0] == 5
     assert len(chat_server.requests) == 2
 
 
@@ -251,21 +235,10 @@ def test_openai_agent_reads_its_settings_from_the_environment(chat_server, taxi_
     monkeypatch.setenv("OPENAI_MODEL", "env-model")
     monkeypatch.setenv("OPENAI_API_KEY", "env-key")
     chat_server.script = [("reply", "1")]
-    agent = make_agent("openai", taxi, backoff=0)
+    agent = make_agent("openai", backoff=0)
     assert agent.name == "openai:env-model"
-    assert agent.act(*taxi_step) == 1
+    assert agent.decide([turn(*taxi_step)]).actions[0] == 1
     request = chat_server.requests[0]
     assert request["body"]["model"] == "env-model" and request["headers"]["Authorization"] == "Bearer env-key"
     # The spec's model wins over the environment's.
-    assert make_agent("openai:other", taxi).model == "other"
-
-
-def test_openai_agent_needs_an_endpoint_and_a_model(monkeypatch):
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.delenv("OPENAI_MODEL", raising=False)
-    with pytest.raises(ValueError, match="OPENAI_BASE_URL"):
-        OpenAIChatAgent(model="model")
-    with pytest.raises(ValueError, match="OPENAI_MODEL"):
-        OpenAIChatAgent("http://127.0.0.1:1/v1")
-    with pytest.raises(ValueError, match="http"):
-        OpenAIChatAgent("ftp://127.0.0.1/v1", "model")
+    assert make_agent("openai:other").model == "other"

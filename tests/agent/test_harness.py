@@ -1,20 +1,19 @@
-"""The evaluation harness: metrics, batching, invalid actions, results files, resume, skips, the table."""
+"""The evaluation harness (``reflect-rl evaluate``): metrics, batching, invalid actions, results, resume, skips."""
 
 from __future__ import annotations
 
 import json
-import os
-import stat
 
 import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.error import DependencyNotInstalled
 
-import benchmarks.evaluate as evaluate
-from reflect_agent.stats import wilson_interval
+import reflect_agent.harness as harness
 from reflect_agent.agents import NO_ACTION, ExpertAgent
-from reflect_gym.files import atomic_write
+from reflect_agent.cli import main as reflect_rl
+from reflect_agent.episodes import Decision
+from reflect_agent.stats import wilson_interval
 from tests.agent.chat_stub import StubChatServer
 
 TAXI = "ReflectRL/DangerousTaxi-v0"
@@ -34,16 +33,24 @@ CELL_KEYS = {
 }
 
 
-def options(**overrides) -> dict:
-    base = {
-        "env_kwargs": [],
-        "lm": {"batch_size": 8, "device": "cpu", "autocast": False, "decider": None, "max_new_tokens": 100},
-        "sb3_timesteps": 1000,
-        "sb3_seed": 0,
-        "progress": False,
-        "openai": {},
-    }
-    return {**base, **overrides}
+def evaluate(argv: list[str]) -> int:
+    """``reflect-rl evaluate ARGV``."""
+    return reflect_rl(["evaluate", *argv])
+
+
+def args(**overrides) -> harness.EvaluateArgs:
+    return harness.EvaluateArgs(**{"agent": ("expert",), "out": "unused.json", "progress": False, **overrides})
+
+
+def run_cell(agent, episodes: int, seed: int, env_id: str = TAXI, **kwargs) -> dict:
+    """The metrics of ``agent`` (an object, not a spec) over one cell."""
+    harness_args = args(episodes=episodes, seed=seed, **kwargs)
+    original = harness.build_agent
+    harness.build_agent = lambda spec, env_id, a: agent
+    try:
+        return harness.evaluate_cell(env_id, "object", harness_args)
+    finally:
+        harness.build_agent = original
 
 
 class ObservationAgent:
@@ -53,17 +60,14 @@ class ObservationAgent:
 
     def __init__(self, batch_size: int):
         self.batch_size = batch_size
-        self.infos: list[dict] = []
+        self.turns: list = []
 
     def reset(self, seed=None):
         pass
 
-    def act(self, obs, info):
-        self.infos.append(info)
-        return sum(map(ord, obs)) % len(info["actions"])
-
-    def act_batch(self, observations, infos):
-        return [self.act(obs, info) for obs, info in zip(observations, infos, strict=True)]
+    def decide(self, turns, envs):
+        self.turns += turns
+        return Decision([sum(map(ord, t.observation)) % len(t.actions) for t in turns])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -85,31 +89,13 @@ def test_wilson_interval_rejects_impossible_counts():
         wilson_interval(4, 3)
 
 
-def test_atomic_writes_keep_the_old_file_on_failure_and_the_usual_permissions(tmp_path, monkeypatch):
-    path = tmp_path / "results.json"
-    old_umask = os.umask(0o022)
-    try:
-        atomic_write(path, "old")
-    finally:
-        os.umask(old_umask)
-    assert path.read_text() == "old" and stat.S_IMODE(path.stat().st_mode) == 0o644
-
-    def fail(*args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError, match="disk full"):
-        atomic_write(path, b"new")
-    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
-
-
 # ------------------------------------------------------------------------------------------------
 # Running episodes.
 
 
 def test_expert_cell_matches_a_plain_loop_over_seeds():
+    metrics = run_cell(ExpertAgent(), episodes=6, seed=10)
     env = gym.make(TAXI)
-    metrics = evaluate.run_episodes([env], ExpertAgent(env), episodes=6, seed=10)
     returns, steps = [], []
     for seed in range(10, 16):
         _, info = env.reset(seed=seed)
@@ -124,44 +110,45 @@ def test_expert_cell_matches_a_plain_loop_over_seeds():
     assert metrics["mean_steps"] == pytest.approx(np.mean(steps))
     assert metrics["decisions"] == sum(steps) and metrics["decisions_per_second"] > 0
     assert metrics["success_ci95"] == pytest.approx(list(wilson_interval(6, 6)))
+    assert metrics["metadata"]["batch_size"] == 1
 
 
 def test_batched_episodes_give_the_same_results_as_one_at_a_time():
-    one = evaluate.run_episodes([gym.make(TAXI)], ObservationAgent(1), episodes=7, seed=3)
-    batched = evaluate.run_episodes([gym.make(TAXI) for _ in range(3)], ObservationAgent(3), episodes=7, seed=3)
+    one = run_cell(ObservationAgent(1), episodes=7, seed=3)
+    batched = run_cell(ObservationAgent(3), episodes=7, seed=3)
+    assert batched["metadata"]["batch_size"] == 3
     for key in ("success_rate", "mean_return", "mean_steps", "invalid_action_rate", "steps", "decisions"):
         assert batched[key] == pytest.approx(one[key]), key
 
 
 def test_the_agent_sees_the_previous_action_and_all_the_episodes_actions():
     class RecordingExpert(ExpertAgent):
-        def act(self, obs, info):
-            action = super().act(obs, info)
-            seen.append((info, action))
-            return action
+        def decide(self, turns, envs):
+            decision = super().decide(turns, envs)
+            seen.extend(zip(turns, decision.actions, strict=True))
+            return decision
 
-    seen: list[tuple[dict, int]] = []
-    env = gym.make(TAXI)
-    evaluate.run_episodes([env], RecordingExpert(env), episodes=1, seed=0)
-    assert len(seen) > 2 and seen[0][0]["previous_action"] is None and seen[0][0]["taken"] == []
+    seen: list = []
+    run_cell(RecordingExpert(), episodes=1, seed=0)
+    assert len(seen) > 2 and seen[0][0].previous_action is None and seen[0][0].taken == []
     for (before, action), (after, _) in zip(seen, seen[1:], strict=False):
-        assert after["previous_action"] == before["actions"][action]
-        assert after["taken"] == [*before["taken"], before["actions"][action]]
+        assert after.previous_action == before.actions[action]
+        assert after.taken == [*before.taken, before.actions[action]]
 
 
 def test_an_agent_that_names_no_action_steps_an_invalid_action():
     class Mute(ObservationAgent):
-        def act(self, obs, info):
-            self.infos.append(info)
-            return NO_ACTION
+        def decide(self, turns, envs):
+            self.turns += turns
+            return Decision([NO_ACTION] * len(turns))
 
-    env = gym.make(PICKUP, horizon=5)
     agent = Mute(1)
-    metrics = evaluate.run_episodes([env], agent, episodes=2, seed=0)
+    metrics = run_cell(agent, episodes=2, seed=0, env_id=PICKUP, env_kwargs=("*:horizon=5",))
     # Every step is invalid: the penalty, the state unchanged, until the horizon truncates.
+    penalty = gym.make(PICKUP).unwrapped.invalid_action_penalty
     assert metrics["invalid_action_rate"] == 1.0 and metrics["mean_steps"] == 5
-    assert metrics["mean_return"] == pytest.approx(5 * env.unwrapped.invalid_action_penalty)
-    assert all(info["previous_action"] is None for info in agent.infos)
+    assert metrics["mean_return"] == pytest.approx(5 * penalty)
+    assert all(t.previous_action is None for t in agent.turns)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -171,7 +158,7 @@ def test_an_agent_that_names_no_action_steps_an_invalid_action():
 def test_cli_writes_results_and_table(tmp_path, capsys):
     out, table = tmp_path / "results.json", tmp_path / "results.md"
     argv = ["--env", "DangerousTaxi-v0", "--agent", "random", "expert", "--episodes", "5", "--seed", "2"]
-    assert evaluate.main([*argv, "--out", str(out), "--table", str(table), "--no-progress"]) == 0
+    assert evaluate([*argv, "--out", str(out), "--table", str(table), "--no-progress"]) == 0
     cells = json.loads(out.read_text())["results"]
     assert [(c["env"], c["agent"]) for c in cells] == [(TAXI, "random"), (TAXI, "expert")]
     for cell in cells:
@@ -193,10 +180,10 @@ def test_cli_runs_an_openai_compatible_agent_and_counts_unreadable_replies(tmp_p
     server.script = [("reply", "no idea"), ("reply", "4"), ("reply", "?"), ("reply", "??")]
     out = tmp_path / "results.json"
     try:
-        monkeypatch.setattr(evaluate, "make_env", lambda env_id, kwargs: gym.make(env_id, horizon=2))
-        evaluate.main(
+        evaluate(
             ["--env", PICKUP, "--agent", "openai:stub-model", "--openai-base-url", server.base_url]
             + ["--openai-retries", "0", "--episodes", "2", "--out", str(out), "--no-progress"]
+            + ["--env-kwargs", "*:horizon=2"]
         )
     finally:
         server.close()
@@ -209,128 +196,132 @@ def test_cli_runs_an_openai_compatible_agent_and_counts_unreadable_replies(tmp_p
 def test_an_interrupted_matrix_resumes_where_it_stopped(tmp_path, monkeypatch):
     out = tmp_path / "results.json"
     argv = ["--env", TAXI, PICKUP, "--agent", "expert", "random", "--episodes", "3", "--out", str(out), "--no-progress"]
-    real_build = evaluate.build_agent
+    real_build = harness.build_agent
 
-    def build_until_third(spec, env, opts):
-        if out.exists() and len(evaluate.load_results(out)) == 2:
+    def build_until_third(spec, env_id, a):
+        if out.exists() and len(harness.load_results(out)) == 2:
             raise KeyboardInterrupt
-        return real_build(spec, env, opts)
+        return real_build(spec, env_id, a)
 
-    monkeypatch.setattr(evaluate, "build_agent", build_until_third)
+    monkeypatch.setattr(harness, "build_agent", build_until_third)
     with pytest.raises(KeyboardInterrupt):
-        evaluate.main(argv)
+        evaluate(argv)
     assert len(json.loads(out.read_text())["results"]) == 2
 
-    monkeypatch.setattr(evaluate, "build_agent", real_build)
+    monkeypatch.setattr(harness, "build_agent", real_build)
     ran = []
-    real_cell = evaluate.evaluate_cell
-    monkeypatch.setattr(evaluate, "evaluate_cell", lambda *args, **kw: ran.append(args[:2]) or real_cell(*args, **kw))
-    evaluate.main(argv)
+    real_cell = harness.evaluate_cell
+    monkeypatch.setattr(harness, "evaluate_cell", lambda *a, **kw: ran.append(a[:2]) or real_cell(*a, **kw))
+    evaluate(argv)
     assert ran == [(PICKUP, "expert"), (PICKUP, "random")]
     assert len(json.loads(out.read_text())["results"]) == 4
 
     # A finished matrix runs nothing; other settings rerun and replace a stored cell.
     ran.clear()
-    evaluate.main(argv)
+    evaluate(argv)
     assert ran == []
-    evaluate.main(["--env", TAXI, "--agent", "expert", "--episodes", "4", "--out", str(out), "--no-progress"])
+    evaluate(["--env", TAXI, "--agent", "expert", "--episodes", "4", "--out", str(out), "--no-progress"])
     assert ran == [(TAXI, "expert")]
     cells = json.loads(out.read_text())["results"]
     assert len(cells) == 4 and cells[0]["episodes"] == 4
 
 
+def needs_an_extra(**kwargs):
+    raise DependencyNotInstalled("somepackage is not installed, run `pip install reflect-rl[extra]`")
+
+
 def test_missing_extras_and_missing_structured_state_are_skipped_with_a_reason(tmp_path, monkeypatch):
+    extra = "ReflectRL/NeedsExtra-v0"
+    monkeypatch.setitem(gym.registry, extra, gym.envs.registration.EnvSpec(extra, entry_point=needs_an_extra))
     real_make = gym.make
 
     def make(env_id, **kwargs):
-        if env_id == PICKUP:
-            raise DependencyNotInstalled("somepackage is not installed, run `pip install reflect-rl[extra]`")
         env = real_make(env_id, **kwargs)
         del env.unwrapped.structured_observation_space  # as an env without a structured state
         return env
 
-    monkeypatch.setattr(evaluate.gym, "make", make)
+    monkeypatch.setattr(gym, "make", make)
     out, table = tmp_path / "results.json", tmp_path / "results.md"
-    evaluate.main(
-        ["--env", TAXI, PICKUP, "--agent", "expert", "sb3:ppo", "--episodes", "2", "--out", str(out)]
+    evaluate(
+        ["--env", TAXI, extra, "--agent", "expert", "sb3:ppo", "--episodes", "2", "--out", str(out)]
         + ["--table", str(table), "--no-progress"]
     )
     cells = {(c["env"], c["agent"]): c for c in json.loads(out.read_text())["results"]}
     assert "skipped" not in cells[TAXI, "expert"]
     assert "no structured state" in cells[TAXI, "sb3:ppo"]["skipped"]
-    assert "somepackage is not installed" in cells[PICKUP, "expert"]["skipped"]
+    assert "somepackage is not installed" in cells[extra, "expert"]["skipped"]
     text = table.read_text()
-    assert "| DangerousTaxi-Pickup-v0 | skipped | skipped |" in text
-    assert "\n- DangerousTaxi-Pickup-v0 x `expert`: skipped: ReflectRL/DangerousTaxi-Pickup-v0 needs an" in text
+    assert "| NeedsExtra-v0 | skipped | skipped |" in text
+    assert "\n- NeedsExtra-v0 x `expert`: skipped: ReflectRL/NeedsExtra-v0 needs an" in text
 
 
 def test_a_failing_cell_is_recorded_and_the_matrix_goes_on(tmp_path, monkeypatch):
-    real_build = evaluate.build_agent
+    real_build = harness.build_agent
 
-    def build(spec, env, opts):
-        if env.spec.id == TAXI:
+    def build(spec, env_id, a):
+        if env_id == TAXI:
             raise ValueError("this state offers more actions than the policy has labels")
-        return real_build(spec, env, opts)
+        return real_build(spec, env_id, a)
 
-    monkeypatch.setattr(evaluate, "build_agent", build)
+    monkeypatch.setattr(harness, "build_agent", build)
     out = tmp_path / "results.json"
     argv = ["--env", TAXI, PICKUP, "--agent", "expert", "--episodes", "2", "--out", str(out), "--no-progress"]
-    assert evaluate.main(argv) == 1
-    cells = {c["env"]: c for c in evaluate.load_results(out)}
+    assert evaluate(argv) == 1
+    cells = {c["env"]: c for c in harness.load_results(out)}
     assert cells[TAXI]["error"] == "ValueError: this state offers more actions than the policy has labels"
     assert cells[PICKUP]["success_rate"] == 1.0
     # The next run retries the failed cell only.
-    monkeypatch.setattr(evaluate, "build_agent", real_build)
-    assert evaluate.main(argv) == 0
-    assert all(evaluate.is_result(c) for c in evaluate.load_results(out))
+    monkeypatch.setattr(harness, "build_agent", real_build)
+    assert evaluate(argv) == 0
+    assert all(harness.is_result(c) for c in harness.load_results(out))
 
 
 def test_env_kwargs_reach_the_matching_envs_and_belong_to_the_cell_settings(tmp_path):
     out = tmp_path / "results.json"
     argv = ["--env", TAXI, PICKUP, "--agent", "expert", "--episodes", "3", "--out", str(out), "--no-progress"]
     # With a horizon of 2, DangerousTaxi draws only start states the expert solves in at most 2 steps.
-    assert evaluate.main([*argv, "--env-kwargs", "*Pickup*:horizon=2", "DangerousTaxi-v0:horizon=20"]) == 0
+    assert evaluate([*argv, "--env-kwargs", "*Pickup*:horizon=2", "DangerousTaxi-v0:horizon=20"]) == 0
     cells = {c["env"]: c for c in json.loads(out.read_text())["results"]}
     assert cells[PICKUP]["env_kwargs"] == {"horizon": 2} and cells[PICKUP]["mean_steps"] <= 2
     assert cells[TAXI]["env_kwargs"] == {"horizon": 20}
     # Other env arguments are other settings: the cell runs again (seeds 0-2 take the expert 8, 4, 6 steps).
-    assert evaluate.main(argv) == 0
+    assert evaluate(argv) == 0
     cells = {c["env"]: c for c in json.loads(out.read_text())["results"]}
     assert cells[PICKUP]["env_kwargs"] == {} and cells[PICKUP]["mean_steps"] == 6
-    assert evaluate.parse_env_kwargs(["BabyAI-*:horizon=64", "ALFWorld-v0:task=pick"]) == [
+    assert harness.parse_env_kwargs(["BabyAI-*:horizon=64", "ALFWorld-v0:task=pick"]) == [
         ("BabyAI-*", "horizon", 64),
         ("ALFWorld-v0", "task", "pick"),
     ]
-    with pytest.raises(SystemExit):
-        evaluate.parse_args(["--agent", "random", "--out", str(out), "--env-kwargs", "horizon=3"])
+    with pytest.raises(SystemExit, match="2"):  # tyro reports the invariant that __post_init__ states
+        evaluate(["--agent", "random", "--out", str(out), "--env-kwargs", "horizon=3"])
 
 
 def test_lm_agents_decide_by_the_decider_asked_for_and_it_belongs_to_the_cell_settings(tmp_path):
     out = tmp_path / "results.json"
     argv = ["--env", PICKUP, "--agent", "lm:tiny", "--episodes", "2", "--device", "cpu", "--out", str(out)]
-    assert evaluate.main([*argv, "--decider", "scoring", "--no-progress"]) == 0
+    assert evaluate([*argv, "--decider", "scoring", "--no-progress"]) == 0
     (cell,) = json.loads(out.read_text())["results"]
     assert cell["decider"] == "scoring" and cell["episodes"] == 2
-    assert evaluate.cell_settings(PICKUP, "lm:tiny", 2, 0, options())["decider"] is None  # labels, or the checkpoint's
+    assert harness.cell_settings(PICKUP, "lm:tiny", args(episodes=2))["decider"] is None  # labels, or the checkpoint's
     assert "repeat_penalty" not in cell
-    assert evaluate.main([*argv, "--decider", "scoring", "--repeat-penalty", "2", "--no-progress"]) == 0
+    assert evaluate([*argv, "--decider", "scoring", "--repeat-penalty", "2", "--no-progress"]) == 0
     (cell,) = json.loads(out.read_text())["results"]  # another setting: the cell ran again
     assert cell["repeat_penalty"] == 2.0 and cell["decider"] == "scoring"
-    with pytest.raises(SystemExit):
-        evaluate.parse_args([*argv, "--repeat-penalty", "-1"])
+    with pytest.raises(SystemExit, match="2"):
+        evaluate([*argv, "--repeat-penalty", "-1"])
 
 
 def test_env_ids_resolve_with_or_without_namespace():
-    every = evaluate.registered_env_ids()
+    every = harness.registered_env_ids()
     assert TAXI in every and all(env_id.startswith("ReflectRL/") for env_id in every)
-    assert evaluate.resolve_env_ids(["all"]) == every
-    assert evaluate.resolve_env_ids(["DangerousTaxi-v0", TAXI, PICKUP]) == [TAXI, PICKUP]
+    assert harness.resolve_env_ids(["all"]) == every
+    assert harness.resolve_env_ids(["DangerousTaxi-v0", TAXI, PICKUP]) == [TAXI, PICKUP]
     with pytest.raises(ValueError, match="Unknown env 'Taxi-v9'"):
-        evaluate.resolve_env_ids(["Taxi-v9"])
+        harness.resolve_env_ids(["Taxi-v9"])
 
 
 def test_a_results_file_of_another_format_is_refused(tmp_path):
     out = tmp_path / "results.json"
     out.write_text('{"cells": []}')
     with pytest.raises(ValueError, match="not a results file"):
-        evaluate.main(["--env", TAXI, "--agent", "random", "--episodes", "1", "--out", str(out), "--no-progress"])
+        evaluate(["--env", TAXI, "--agent", "random", "--episodes", "1", "--out", str(out), "--no-progress"])

@@ -10,7 +10,7 @@ rewards and metrics as the language agents.
 Trained models are cached per (env, algorithm, timesteps, seed, hyperparameters) under
 ``$REFLECT_RL_CACHE/sb3`` (default ``~/.cache/reflect_rl/sb3``)::
 
-    python -m benchmarks.evaluate --env DangerousTaxi-v0 --agent sb3:ppo sb3:dqn --sb3-timesteps 100000
+    reflect-rl evaluate --env DangerousTaxi-v0 --agent sb3:ppo sb3:dqn --sb3-timesteps 100000
 """
 
 from __future__ import annotations
@@ -21,13 +21,16 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
 
+from reflect_agent.agents import env_at
+from reflect_agent.episodes import Decision, Turn
 from reflect_gym.files import atomic_write
 
 #: Algorithm name -> stable-baselines3 hyperparameters (besides the policy, env, seed and ``device="cpu"``).
@@ -72,38 +75,35 @@ class StructuredObservation(gym.ObservationWrapper):
 
 
 class SB3Agent:
-    """A trained stable-baselines3 model acting, deterministically, in the text env it was built with.
+    """A trained stable-baselines3 model acting, deterministically, in the text env of each turn.
 
-    It reads ``structured_observation()`` of its env, so ``act`` must be given that env's observations
-    (``batch_size`` is 1). A masked-out choice is an invalid action, like any agent's.
+    It reads ``structured_observation()`` of the sub-env each turn is for, so it plays on a sync vector env. A
+    masked-out choice is an invalid action, like any agent's.
 
     Args:
         model: The trained model.
-        env: The ReflectRL env the agent acts in.
         name: Shown in results, e.g. ``"sb3:ppo"``.
     """
 
     batch_size = 1
 
-    def __init__(self, model: Any, env: gym.Env, name: str):
+    def __init__(self, model: Any, name: str):
         self.model = model
-        self.env = env
         self.name = name
 
     def reset(self, seed: int | None = None) -> None:
         pass
 
-    def act(self, obs: str, info: dict[str, Any]) -> int:
-        state = self.env.unwrapped.structured_observation()
+    def decide(self, turns: Sequence[Turn], envs: gym.vector.VectorEnv) -> Decision:
+        return Decision(actions=[self.act_in(env_at(envs, turn.index)) for turn in turns])
+
+    def act_in(self, env: gym.Env) -> int:
+        """The model's action in ``env``'s current state."""
+        state = env.unwrapped.structured_observation()
         if not isinstance(state, dict):
             state = np.asarray(state)
         action, _ = self.model.predict(state, deterministic=True)
         return int(action)
-
-    def act_batch(self, observations: list[str], infos: list[dict[str, Any]]) -> list[int]:
-        if len(observations) != 1:
-            raise ValueError(f"SB3Agent acts in one env, got a batch of {len(observations)} observations.")
-        return [self.act(observations[0], infos[0])]
 
 
 def cache_dir() -> Path:
@@ -173,14 +173,21 @@ def train_or_load(
 
 def make_sb3_agent(
     spec: str,
-    env: gym.Env,
+    env_id: str,
     *,
+    env_kwargs: dict[str, Any] | None = None,
     timesteps: int = DEFAULT_TIMESTEPS,
     seed: int = 0,
     directory: Path | None = None,
     progress: bool = False,
 ) -> SB3Agent:
-    """Build the agent of spec ``"sb3:ppo"`` or ``"sb3:dqn"`` for ``env`` (training it if not cached).
+    """Build the agent of spec ``"sb3:ppo"`` or ``"sb3:dqn"`` for ``env_id`` (training it if not cached).
+
+    Args:
+        spec: ``"sb3:<algo>"``.
+        env_id: A registered ReflectRL id whose env has a structured state.
+        env_kwargs: Arguments of ``gym.make(env_id, ...)``, the same for training and evaluation.
+        timesteps, seed, directory, progress: As :func:`train_or_load`.
 
     Raises:
         ValueError: If the spec is not ``sb3:<algo>`` with a known algorithm.
@@ -189,26 +196,23 @@ def make_sb3_agent(
     kind, _, algo = spec.partition(":")
     if kind != "sb3":
         raise ValueError(f"Not a stable-baselines3 spec: {spec!r}; use 'sb3:ppo' or 'sb3:dqn'.")
-    StructuredObservation(env)  # fail fast, before any training, on an env without a structured state
-    if env.spec is None:
-        raise ValueError("make_sb3_agent needs an env built by gym.make (its spec id keys the model cache).")
+    _algorithm(algo)  # fail fast, before any env is built, on an unknown algorithm
+    env = gym.make(env_id, **(env_kwargs or {}))
+    try:
+        StructuredObservation(env)  # fail fast, before any training, on an env without a structured state
+        # The env's own spec keys the cache: the registered defaults joined with env_kwargs.
+        kwargs = dict(env.spec.kwargs) if env.spec is not None else dict(env_kwargs or {})
+    finally:
+        env.close()
     model = train_or_load(
-        env.spec.id,
-        algo,
-        timesteps=timesteps,
-        seed=seed,
-        env_kwargs=dict(env.spec.kwargs),
-        directory=directory,
-        progress=progress,
+        env_id, algo, timesteps=timesteps, seed=seed, env_kwargs=kwargs, directory=directory, progress=progress
     )
-    return SB3Agent(model, env, spec)
+    return SB3Agent(model, spec)
 
 
 @contextlib.contextmanager
 def _one_torch_thread() -> Iterator[None]:
     """Run torch on one CPU thread: the baselines' small MLPs train fastest so, most of all on a busy CPU."""
-    import torch
-
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -220,7 +224,7 @@ def _one_torch_thread() -> Iterator[None]:
 def _algorithm(algo: str) -> Any:
     if algo not in HYPERPARAMETERS:
         raise ValueError(f"Unknown stable-baselines3 algorithm {algo!r}; use one of {sorted(HYPERPARAMETERS)}.")
-    import stable_baselines3
+    import stable_baselines3  # the optional 'sb3' extra: imported only where a baseline is trained or loaded
 
     return getattr(stable_baselines3, algo.upper())
 

@@ -1,0 +1,67 @@
+"""``reflect-rl``: the project's command, one subcommand per main job.
+
+    reflect-rl train ...      the pipeline: warm-up data, SFT, RL, evaluation (reflect_agent.pipeline)
+    reflect-rl evaluate ...   agents x envs on seeded episodes (reflect_agent.harness)
+    reflect-rl data ...       warm-up records from an env's expert (reflect_agent.warmup)
+    reflect-rl sft ...        supervised warm-up of a policy or reflector (reflect_agent.sft)
+    reflect-rl speed ...      env and decider speed
+
+Each subcommand is a module of this package with ``main(argv) -> int``, which parses its arguments with tyro
+(or ``main(args)`` taking a tyro dataclass, parsed here); ``reflect-rl SUBCOMMAND --help`` lists its arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import sys
+import typing
+from collections.abc import Sequence
+
+import tyro
+
+#: Subcommand -> (module of this package, one line of help).
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "train": ("train", "Train: warm-up data, SFT, RL and evaluation, as one pipeline."),
+    "evaluate": ("evaluate", "Evaluate agents x envs on seeded episodes; results JSON and a Markdown table."),
+    "data": ("data", "Write warm-up records (states, expert actions, reflections) as JSON lines."),
+    "sft": ("sft", "Supervised fine-tuning of a policy or reflector on warm-up records."),
+    "speed": ("speed", "Measure env steps and LM decisions per second."),
+}
+
+
+def usage() -> str:
+    """The top-level help: one line per subcommand."""
+    width = max(map(len, SUBCOMMANDS))
+    lines = [f"  {name:<{width}}  {summary}" for name, (_, summary) in SUBCOMMANDS.items()]
+    return (
+        "usage: reflect-rl {"
+        + ",".join(SUBCOMMANDS)
+        + "} [ARGS ...]\n\nsubcommands:\n"
+        + "\n".join(lines)
+        + ("\n\n'reflect-rl SUBCOMMAND --help' lists a subcommand's arguments.\n")
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``reflect-rl``: dispatch to the subcommand named by the first argument."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage(), end="")
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in SUBCOMMANDS:
+        print(f"reflect-rl: unknown subcommand {name!r}.\n\n{usage()}", end="", file=sys.stderr)
+        return 2
+    module_name, summary = SUBCOMMANDS[name]
+    # Imported on demand: a subcommand's module pulls in torch and transformers, which --help does not need.
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    first = next(iter(inspect.signature(module.main).parameters), None)
+    args_type = typing.get_type_hints(module.main).get(first)
+    if dataclasses.is_dataclass(args_type):
+        # tyro reports bad arguments, and the invariants a dataclass's __post_init__ states, with status 2.
+        status = module.main(tyro.cli(args_type, args=rest, prog=f"reflect-rl {name}", description=summary))
+    else:
+        status = module.main(rest)
+    return int(status or 0)

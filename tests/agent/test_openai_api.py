@@ -1,0 +1,122 @@
+"""The one HTTP client of OpenAI-compatible servers, against a misbehaving server on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from reflect_agent.openai_api import OpenAIChatError, OpenAIClient
+from tests.agent.chat_stub import StubChatServer, completion
+
+MESSAGES = [{"role": "user", "content": "0. go north\n1. go south"}]
+
+
+@pytest.fixture
+def server() -> Iterator[StubChatServer]:
+    stub = StubChatServer()
+    yield stub
+    stub.close()
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[StubChatServer]:
+    """A second server on another port: where a redirect points."""
+    stub = StubChatServer()
+    yield stub
+    stub.close()
+
+
+def test_a_request_goes_to_the_configured_url_with_the_key(server):
+    server.script = [("reply", "1")]
+    client = OpenAIClient(server.base_url, "stub-model", "secret", retries=0)
+    assert client.chat(MESSAGES, temperature=0.0, max_tokens=4) == "1"
+    (request,) = server.requests
+    assert request["path"] == "/v1/chat/completions"
+    assert request["headers"]["Authorization"] == "Bearer secret"
+    assert request["body"] == {"model": "stub-model", "messages": MESSAGES, "temperature": 0.0, "max_tokens": 4}
+
+
+@pytest.mark.parametrize("target", ["other port", "same server"])
+def test_a_redirect_is_not_followed_and_the_key_goes_nowhere_else(server, elsewhere, target):
+    url = f"{elsewhere.base_url}/chat/completions" if target == "other port" else f"{server.base_url}/elsewhere"
+    server.script = [("redirect", url)] * 4
+    client = OpenAIClient(server.base_url, "stub-model", "secret", retries=3, backoff=0)
+    with pytest.raises(OpenAIChatError, match=r"HTTP 302, a redirect to .*not followed"):
+        client.chat(MESSAGES)
+    assert elsewhere.requests == []  # the other port never heard of the request, nor of its key
+    assert [r["path"] for r in server.requests] == ["/v1/chat/completions"]  # not retried, not followed
+
+
+@pytest.mark.parametrize("kind", ["trickle", "trickle_headers"])
+def test_a_trickling_server_fails_within_the_deadline(server, kind):
+    # One byte every 0.2 s: each read gets data well within a socket timeout, so only an overall deadline ends it.
+    server.script = [(kind, 0.2)]
+    client = OpenAIClient(server.base_url, "stub-model", timeout=1.0, retries=0)
+    start = time.monotonic()
+    with pytest.raises(OpenAIChatError, match="within the 1 s deadline"):
+        client.chat(MESSAGES)
+    assert time.monotonic() - start < 2.5
+
+
+def test_a_deadline_is_retried_like_any_timeout(server):
+    server.script = [("trickle", 0.2), ("reply", "1")]
+    client = OpenAIClient(server.base_url, "stub-model", timeout=0.6, retries=1, backoff=0)
+    assert client.chat(MESSAGES) == "1"
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("kind", ["body", "unsized"])
+def test_an_oversize_answer_is_refused_without_reading_it_whole(server, kind):
+    padding = b" " * 200_000
+    server.script = [(kind, completion("1")[:-1] + padding + b"}")] * 2
+    client = OpenAIClient(server.base_url, "stub-model", retries=1, backoff=0, max_response_bytes=100_000)
+    with pytest.raises(OpenAIChatError, match="more than max_response_bytes=100,000"):
+        client.chat(MESSAGES)
+    assert len(server.requests) == 1  # a retry would get the same answer
+    # Under the limit, the same answer is read.
+    server.script = [(kind, completion("1")[:-1] + padding + b"}")]
+    assert OpenAIClient(server.base_url, "stub-model", retries=0, max_response_bytes=300_000).chat(MESSAGES) == "1"
+
+
+def test_server_errors_and_rate_limits_are_retried_then_given_up(server):
+    server.script = [("status", 500), ("status", 429), ("reply", "3")]
+    assert OpenAIClient(server.base_url, "stub-model", retries=2, backoff=0).chat(MESSAGES) == "3"
+    server.script = [("status", 503)] * 3
+    with pytest.raises(OpenAIChatError, match="failed 3 times, last with HTTP 503"):
+        OpenAIClient(server.base_url, "stub-model", retries=2, backoff=0).chat(MESSAGES)
+
+
+def test_client_errors_are_not_retried(server):
+    server.script = [("status", 401)]
+    with pytest.raises(OpenAIChatError, match="HTTP 401"):
+        OpenAIClient(server.base_url, "stub-model", retries=3, backoff=0).chat(MESSAGES)
+    assert len(server.requests) == 1
+
+
+def test_an_answer_that_is_not_a_completion_is_an_error(server):
+    server.script = [("body", b"not json"), ("body", b'{"choices": []}')]
+    client = OpenAIClient(server.base_url, "stub-model", retries=0)
+    with pytest.raises(OpenAIChatError, match="invalid JSON"):
+        client.chat(MESSAGES)
+    with pytest.raises(OpenAIChatError, match="without choices"):
+        client.chat(MESSAGES)
+
+
+def test_settings_come_from_the_environment_and_are_checked(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/")
+    monkeypatch.setenv("OPENAI_MODEL", "env-model")
+    monkeypatch.setenv("OPENAI_API_KEY", "env-key")
+    client = OpenAIClient()
+    assert (client.url, client.model, client.api_key) == (f"{server.base_url}/chat/completions", "env-model", "env-key")
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    monkeypatch.delenv("OPENAI_MODEL")
+    with pytest.raises(ValueError, match="OPENAI_BASE_URL"):
+        OpenAIClient(model="model")
+    with pytest.raises(ValueError, match="OPENAI_MODEL"):
+        OpenAIClient("http://127.0.0.1:1/v1")
+    with pytest.raises(ValueError, match="http"):
+        OpenAIClient("ftp://127.0.0.1/v1", "model")
+    with pytest.raises(ValueError, match="max_response_bytes"):
+        OpenAIClient("http://127.0.0.1:1/v1", "model", max_response_bytes=0)
