@@ -4,12 +4,14 @@ agent visits labelled by the expert (DAgger)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
+from reflect_agent.episodes import Decision, Turn, make_envs, play_episodes
 from reflect_agent.warmup.lookahead import Lookahead, look_ahead
 from reflect_agent.warmup.records import StepRecord
 from reflect_agent.warmup.reflections import ReflectionContext, ReflectionWriter
@@ -70,8 +72,8 @@ def policy_records(
     Args:
         env_id: A registered env id.
         seeds: Reset seeds, one episode each.
-        agent: Any agent with ``reset(seed)`` and ``act(obs, info) -> int``, built for ``env_id`` (e.g.
-            :class:`reflect_agent.agents.LMAgent`).
+        agent: Any agent with ``reset(seed)`` and ``decide(turns, envs) -> Decision`` that always names an
+            admissible action (e.g. :class:`reflect_agent.agents.LMAgent`); it is reset with each episode's seed.
         expert_prob: Chance per step of taking the expert's action instead of the agent's.
         env_kwargs: Extra ``gym.make`` arguments (recorded in each record).
         writer: Writes the reflections (default :class:`reflect_agent.warmup.TemplateWriter`).
@@ -99,99 +101,95 @@ def _records(
         name = "perturb_prob" if agent is None else "expert_prob"
         raise ValueError(f"{name} must lie in [0, 1], got {mix_prob}.")
     env_kwargs = dict(env_kwargs or {})
-    writer = writer or TemplateWriter()
-    rng = np.random.default_rng(rng_seed)
-    env = gym.make(env_id, **env_kwargs)
+    # One sync env: the generator's draws then follow the episodes in order, and the recorder reads the env's
+    # expert and facts directly.
+    envs = make_envs(env_id, 1, env_kwargs=env_kwargs)
     spare = gym.make(env_id, **env_kwargs) if look_ahead else None
-    records: list[StepRecord] = []
+    recorder = _Recorder(env_id, env_kwargs, envs, spare, writer or TemplateWriter(), rng_seed, agent, mix_prob)
     try:
-        for seed in seeds:
-            records.extend(
-                _episode_records(env, spare, env_id, int(seed), env_kwargs, writer, rng, agent=agent, mix_prob=mix_prob)
-            )
+        play_episodes(envs, list(seeds), recorder, env_id=env_id)
     finally:
-        env.close()
+        envs.close()
         if spare is not None:
             spare.close()
-    return records
+    return recorder.records
 
 
-def _episode_records(
-    env: gym.Env,
-    spare: gym.Env | None,
-    env_id: str,
-    seed: int,
-    env_kwargs: dict[str, Any],
-    writer: ReflectionWriter,
-    rng: np.random.Generator,
-    *,
-    agent: Any | None,
-    mix_prob: float,
-) -> list[StepRecord]:
-    """One episode's records. Without ``agent`` the expert plays and takes a wrong step with probability
-    ``mix_prob``; with one the agent plays and the expert takes over a step with probability ``mix_prob``."""
-    obs, info = env.reset(seed=seed)
-    if agent is not None:
-        agent.reset(seed)
-    records = []
-    previous_action: str | None = None
-    previous_wrong = False
+@dataclass
+class _Recorder:
+    """Records each state an episode passes and chooses its action. Without ``agent`` the expert plays and takes a
+    wrong step with probability ``mix_prob``; with one the agent plays and the expert takes over a step with
+    probability ``mix_prob``."""
+
+    env_id: str
+    env_kwargs: dict[str, Any]
+    envs: gym.vector.SyncVectorEnv
+    spare: gym.Env | None
+    writer: ReflectionWriter
+    rng_seed: int
+    agent: Any | None
+    mix_prob: float
+    records: list[StepRecord] = field(default_factory=list)
+    taken: list[int] = field(default_factory=list)  # the episode's action indices so far, to replay it
+    previous_wrong: bool = False
     previous_steps: int | None = None
-    taken: list[int] = []
-    past: list[str] = []  # the texts of the actions taken, for the agent's info
-    for step in range(10_000):
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.rng_seed)
+
+    def __call__(self, turns: list[Turn]) -> Decision:
+        (turn,) = turns
+        env = self.envs.envs[0]
+        if turn.step == 0:
+            self.taken, self.previous_wrong, self.previous_steps = [], False, None
+            if self.agent is not None:
+                self.agent.reset(turn.seed)
         expert = expert_action(env)
-        lookahead = None if spare is None else look_ahead(spare, seed, taken, info["state"])
+        lookahead = None if self.spare is None else look_ahead(self.spare, turn.seed, self.taken, turn.state)
         context = ReflectionContext(
-            env_id,
-            info["state"],
-            list(info["actions"]),
+            self.env_id,
+            turn.state,
+            turn.actions,
             expert,
             lookahead,
-            previous_action,
-            previous_wrong,
-            previous_steps,
+            turn.previous_action,
+            self.previous_wrong,
+            self.previous_steps,
             state_facts(env),
         )
-        records.append(
+        self.records.append(
             StepRecord(
-                env_id=env_id,
-                seed=seed,
-                step=step,
-                kind="recovery" if previous_wrong else "expert",
-                state=info["state"],
-                actions=list(info["actions"]),
+                env_id=self.env_id,
+                seed=turn.seed,
+                step=turn.step,
+                kind="recovery" if self.previous_wrong else "expert",
+                state=turn.state,
+                actions=turn.actions,
                 expert_action=expert,
-                reflection=writer.write(context, rng),
-                previous_action=previous_action,
-                template_version=writer.version,
-                env_kwargs=env_kwargs,
+                reflection=self.writer.write(context, self.rng),
+                previous_action=turn.previous_action,
+                template_version=self.writer.version,
+                env_kwargs=self.env_kwargs,
             )
         )
         action = expert
-        if agent is not None:
-            if rng.random() >= mix_prob:
-                seen = {**info, "previous_action": previous_action, "taken": list(past)}
-                action = int(agent.act(obs, seen))
-                if not 0 <= action < len(info["actions"]):
+        if self.agent is not None:
+            if self.rng.random() >= self.mix_prob:
+                action = int(self.agent.decide([turn], self.envs).actions[0])
+                if not 0 <= action < len(turn.actions):
                     raise ValueError(
-                        f"agent {getattr(agent, 'name', agent)!r} chose no admissible action ({action}) on seed "
-                        f"{seed}, step {step}; policy_records needs an agent that always picks one of "
-                        f'info["actions"].'
+                        f"agent {getattr(self.agent, 'name', self.agent)!r} chose no admissible action ({action}) on "
+                        f"seed {turn.seed}, step {turn.step}; policy_records needs an agent that always picks one of "
+                        'info["actions"].'
                     )
         else:
-            wrong = _wrong_actions(expert, lookahead, len(info["actions"]))
-            if wrong and rng.random() < mix_prob:
-                action = int(rng.choice(wrong))
-        previous_wrong = action != expert
-        previous_steps = lookahead.expert_steps if previous_wrong and lookahead is not None else None
-        previous_action = info["actions"][action]
-        obs, _, terminated, truncated, info = env.step(action)
-        taken.append(action)
-        past.append(previous_action)
-        if terminated or truncated:
-            break
-    return records
+            wrong = _wrong_actions(expert, lookahead, len(turn.actions))
+            if wrong and self.rng.random() < self.mix_prob:
+                action = int(self.rng.choice(wrong))
+        self.previous_wrong = action != expert
+        self.previous_steps = lookahead.expert_steps if self.previous_wrong and lookahead is not None else None
+        self.taken.append(action)
+        return Decision([action])
 
 
 def _wrong_actions(expert: int, lookahead: Lookahead | None, count: int) -> list[int]:

@@ -6,6 +6,7 @@ import gymnasium as gym
 import pytest
 
 from reflect_agent.agents import RandomAgent
+from reflect_agent.episodes import Decision
 from reflect_agent.warmup import expert_records, policy_records
 
 TAXI = "ReflectRL/DangerousTaxi-Dropoff-v0"
@@ -57,18 +58,18 @@ def test_without_look_ahead_wrong_steps_are_any_other_action():
 
 
 class _RecordingAgent(RandomAgent):
-    """A random agent that remembers the actions it chose."""
+    """A random agent that remembers the turns it was shown and the actions it chose."""
 
     def __init__(self) -> None:
         super().__init__()
         self.chosen: list[str] = []
-        self.infos: list[dict] = []
+        self.turns: list = []
 
-    def act(self, obs, info):
-        action = super().act(obs, info)
-        self.infos.append(info)
-        self.chosen.append(info["actions"][action])
-        return action
+    def decide(self, turns, envs=None):
+        decision = super().decide(turns, envs)
+        self.turns += turns
+        self.chosen += [turn.actions[a] for turn, a in zip(turns, decision.actions, strict=True)]
+        return decision
 
 
 def test_policy_records_visit_the_agents_states_and_label_them_with_the_expert():
@@ -87,11 +88,11 @@ def test_policy_records_visit_the_agents_states_and_label_them_with_the_expert()
         assert terminated or truncated
     assert len(taken) == len(agent.chosen)  # the agent chose every step, and no other
     # It saw its episode's actions so far (all its own here), as the evaluation harness shows them.
-    for info in agent.infos:
-        assert info["previous_action"] == (info["taken"][-1] if info["taken"] else None)
-    assert agent.infos[0]["taken"] == [] and any(info["taken"] for info in agent.infos)
-    for before, chosen, after in zip(agent.infos, agent.chosen, agent.infos[1:], strict=False):
-        assert after["taken"] in ([], [*before["taken"], chosen])  # a new episode, or one more action
+    for turn in agent.turns:
+        assert turn.previous_action == (turn.taken[-1] if turn.taken else None)
+    assert agent.turns[0].taken == [] and any(turn.taken for turn in agent.turns)
+    for before, chosen, after in zip(agent.turns, agent.chosen, agent.turns[1:], strict=False):
+        assert after.taken in ([], [*before.taken, chosen])  # a new episode, or one more action
     by_key = {(r.seed, r.step): r for r in records}
     for record in records:
         if record.step > 0:
@@ -109,8 +110,8 @@ def test_policy_records_with_the_expert_always_in_charge_are_the_experts_records
 
 def test_policy_records_reject_an_agent_that_picks_no_action():
     class Silent(RandomAgent):
-        def act(self, obs, info):
-            return -1
+        def decide(self, turns, envs=None):
+            return Decision([-1] * len(turns))
 
     with pytest.raises(ValueError, match="chose no admissible action"):
         policy_records(TAXI, [0], Silent(), expert_prob=0.0)
