@@ -28,6 +28,13 @@ def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
     atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python's and torch's generators; return the run's NumPy generator."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
 def rng_state(generator: np.random.Generator) -> dict[str, Any]:
     """The states of Python's ``random``, ``generator``, and torch's CPU (and CUDA) generators."""
     return {

@@ -11,8 +11,12 @@ import io
 import json
 import math
 import os
+import resource
+import sys
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from reflect_gym.files import atomic_write
 
@@ -102,6 +106,14 @@ class MetricsLogger:
         if self._wandb_run is not None:
             self._wandb_run.finish()
             self._wandb_run = None
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process in MiB (CUDA: peak allocated GPU memory, when used)."""
+    if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
+        return torch.cuda.max_memory_allocated() / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
 
 
 def plot_curves(rows: list[dict[str, Any]], path: str | os.PathLike, keys: tuple[str, ...]) -> Path:

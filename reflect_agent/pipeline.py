@@ -35,12 +35,12 @@ from typing import Any, Literal
 
 import torch
 
-from reflect_agent.checkpoint import atomic_write_json
+from reflect_agent.checkpoint import atomic_write_json, seed_everything
 from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, evaluation_kwargs, top_layers_lora_targets
 from reflect_agent.curriculum import CurriculumConfig
 from reflect_agent.evaluation import EvalResult, evaluate, reference_successes
 from reflect_agent.policy import LMPolicy, PolicyConfig
-from reflect_agent.ppo import ReflectRLTrainer, seed_everything
+from reflect_agent.ppo import ReflectRLTrainer
 from reflect_agent.prompts import PromptTemplate
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.report import results_plot, results_table

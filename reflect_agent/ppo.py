@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
-import resource
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -33,12 +30,12 @@ import numpy as np
 import torch
 
 from reflect_agent.advantages import gae, monte_carlo_returns, next_state_values, normalize
-from reflect_agent.checkpoint import CheckpointManager, atomic_write_json, rng_state, set_rng_state
+from reflect_agent.checkpoint import CheckpointManager, atomic_write_json, rng_state, seed_everything, set_rng_state
 from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, cpu_preset, paper_preset
 from reflect_agent.curriculum import Curriculum
 from reflect_agent.episodes import make_envs
 from reflect_agent.evaluation import EvalResult, evaluate
-from reflect_agent.metrics import MetricsLogger
+from reflect_agent.metrics import MetricsLogger, peak_memory_mb
 from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
 from reflect_agent.replay import SuccessReplay
@@ -194,21 +191,6 @@ def update_policy(
     )
     metrics["losses/early_stop"] = float(stop_early)
     return metrics
-
-
-def seed_everything(seed: int) -> np.random.Generator:
-    """Seed Python's and torch's generators; return the run's NumPy generator."""
-    random.seed(seed)
-    torch.manual_seed(seed)
-    return np.random.default_rng(seed)
-
-
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process in MiB (CUDA: peak allocated GPU memory, when used)."""
-    if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
-        return torch.cuda.max_memory_allocated() / 2**20
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
 
 
 class ReflectRLTrainer:
