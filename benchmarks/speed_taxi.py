@@ -1,48 +1,10 @@
-"""Env steps per second: DangerousTaxi next to raw Taxi-v4, random admissible actions, same run.
-
-    python -m benchmarks.speed_taxi [--steps 100000] [--seed 0]
-
-Both envs are built with ``gym.make`` (so both carry Gymnasium's default wrappers) and stepped with
-uniformly random admissible actions drawn beforehand; episodes reset when they end.
-"""
+"""``python -m benchmarks.speed_taxi``: the same as ``reflect-rl speed taxi`` (:mod:`reflect_gym.speed.taxi`)."""
 
 from __future__ import annotations
 
-import argparse
-import time
+import sys
 
-import gymnasium as gym
-import numpy as np
-
-import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
-
-
-def steps_per_second(env: gym.Env, actions: np.ndarray, seed: int) -> float:
-    """Step ``env`` through ``actions``, resetting at episode ends; return steps per second."""
-    env.reset(seed=seed)
-    start = time.perf_counter()
-    for action in actions:
-        _, _, terminated, truncated, _ = env.step(action)
-        if terminated or truncated:
-            env.reset()
-    return len(actions) / (time.perf_counter() - start)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-
-    actions = np.random.default_rng(args.seed).integers(6, size=args.steps)
-    raw = steps_per_second(gym.make("Taxi-v4"), actions, args.seed)
-    rows = [("Taxi-v4 (raw)", raw)]
-    for env_id in ("ReflectRL/DangerousTaxi-v0", "ReflectRL/DangerousTaxi-Dropoff-v0"):
-        rows.append((env_id, steps_per_second(gym.make(env_id), actions, args.seed)))
-    print(f"{'env':<36} {'steps/s':>10} {'cost vs raw':>12}")
-    for name, rate in rows:
-        print(f"{name:<36} {rate:>10,.0f} {raw / rate:>11.2f}x")
-
+from reflect_gym.speed.taxi import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
