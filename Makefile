@@ -20,7 +20,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 main: setup
-	$(PY) -m examples.main
+	$(VENV)/bin/reflect-rl train
 
 test: setup
 	$(PY) -m pytest -q
