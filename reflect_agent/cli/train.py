@@ -32,7 +32,8 @@ def parse(argv: Sequence[str] | None = None) -> PipelineConfig:
         preset = args[at + 1]
         del args[at : at + 2]
     description = (
-        f"{__doc__}\nPreset: {preset} ({PRESETS[preset].__doc__}). Presets: {', '.join(PRESETS)} (--preset NAME)."
+        "The main job: warm-up data, zero-shot evaluation, SFT of reflector and policy, online RL, evaluation. "
+        f"Starting from preset {preset!r}: {PRESETS[preset].__doc__} Presets: {', '.join(PRESETS)} (--preset NAME)."
     )
     return tyro.cli(
         PipelineConfig, default=PRESETS[preset](), args=args, prog="reflect-rl train", description=description
