@@ -9,7 +9,7 @@ import torch
 
 from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm, check_single_token_labels
 from reflect_agent.prompts import LABEL_PRESETS, TRUNCATION_MARK, PromptTemplate
-from reflect_agent.tensors import PolicyBatch, sample_actions
+from reflect_agent.tensors import sample_actions
 from reflect_gym.files import ForeignPathError
 from tests.agent.conftest import perturb_lora
 
@@ -153,17 +153,6 @@ def test_the_repeat_penalty_lowers_each_actions_logit_once_per_past_use(tiny):
         PolicyConfig(model="tiny", repeat_penalty=-1.0)
 
 
-def test_repeat_counts_follow_rows_through_cat_and_indexing(tiny_policy):
-    first = tiny_policy.encode(STATES[:1], ACTIONS[:1], taken=[["go north"]])
-    second = tiny_policy.encode(STATES[1:], ACTIONS[1:], taken=[["look", "look"]])
-    both = PolicyBatch.cat([first, second])
-    assert both.repeats.tolist() == [[1, 0, 0, 0], [0, 0, 0, 2]]
-    assert both[1].repeats.tolist() == [[0, 0, 0, 2]] and both[0].repeats.tolist() == [[1, 0]]
-    assert both.to("cpu").repeats is both.repeats
-    with pytest.raises(ValueError, match="repeat counts"):
-        PolicyBatch.cat([first, tiny_policy.encode(STATES[1:], ACTIONS[1:])])
-
-
 @pytest.mark.parametrize("head", ["linear", "mlp"])
 def test_value_head_shapes(head):
     policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", value_head=head, value_hidden_size=16))
@@ -176,25 +165,6 @@ def test_value_head_shapes(head):
             param.normal_()
     _, value = policy(batch)
     assert value.shape == (2,) and value[0] != value[1]
-
-
-def test_batches_concatenate_and_index_without_changing_outputs(tiny_policy):
-    first = tiny_policy.encode(STATES[:1], ACTIONS[:1])
-    second = tiny_policy.encode(STATES[1:], ACTIONS[1:])
-    both = PolicyBatch.cat([first, second])
-    assert len(both) == 2 and both.label_ids.shape == (2, 4)
-    with torch.no_grad():
-        logprobs_both, values_both = tiny_policy(both)
-        logprobs_first, values_first = tiny_policy(first)
-    torch.testing.assert_close(logprobs_both[0, :2], logprobs_first[0], atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(values_both[:1], values_first)
-    row = both[torch.tensor([0])]
-    for got, want in zip(
-        (row.input_ids, row.attention_mask, row.label_ids, row.action_mask),
-        (first.input_ids, first.attention_mask, first.label_ids, first.action_mask),
-        strict=True,
-    ):
-        assert torch.equal(got, want)
 
 
 def test_long_states_without_paragraphs_are_cut_from_the_left(tiny):
