@@ -1,6 +1,6 @@
 """Training throughput: decisions per second, iteration time and peak memory of the RL loop.
 
-    python -m examples.throughput --out benchmarks/results/throughput_cpu.json
+    python -m benchmarks.speed_train --out speed_train.json
 
 Runs a few PPO iterations of the CPU preset (SmolLM2 policy; with ``--reflect`` also a SmolLM2
 reflector writing every analysis) and reports, per iteration, the rollout's decisions per second, the
