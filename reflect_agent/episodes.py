@@ -341,7 +341,7 @@ def play_episodes(
                 running[i] = None
                 if on_episode is not None:
                     on_episode(episode)
-                if started < len(seeds):
+                if started + len(restart) < len(seeds):
                     restart.append(i)
             elif len(episode) >= max_steps:
                 raise RuntimeError(

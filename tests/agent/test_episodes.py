@@ -42,6 +42,13 @@ def test_every_seed_is_played_once_in_order_whatever_the_number_of_envs():
         ]
 
 
+def test_more_episodes_ending_at_once_than_seeds_left_start_only_the_seeds_left():
+    envs = make_envs(BANDIT, 4)
+    episodes = play_episodes(envs, range(6), Script(lambda seed, step: 2))  # four end at once, two seeds left
+    envs.close()
+    assert [e.seed for e in episodes] == list(range(6)) and all(e.success for e in episodes)
+
+
 def test_the_runner_keeps_each_episodes_history_and_shows_it_to_the_agent():
     envs = make_envs(WALK, 2, env_kwargs={"horizon": 4, "length": 9})
     script = Script(lambda seed, step: [0, NO_ACTION, 1, 0][step])
