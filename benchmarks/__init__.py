@@ -1,7 +1,9 @@
-"""Benchmarks and the evaluation harness; run the modules from the repository root.
+"""Benchmark entry points; run the modules from the repository root. Their code lives in the packages.
 
-* ``python -m benchmarks.evaluate``: agents x envs, success rate with a Wilson interval, return, steps,
-  invalid-action rate and decisions per second, as JSON and a Markdown table.
-* :mod:`benchmarks.baselines`: stable-baselines3 agents trained on an env's structured state.
-* :mod:`benchmarks.stats`: the statistics the tables report.
+* ``python -m benchmarks.evaluate`` (= ``reflect-rl evaluate``): agents x envs on seeded episodes
+  (:mod:`reflect_agent.harness`).
+* ``python -m benchmarks.speed_taxi`` / ``speed_fileqa`` / ``speed_babyai`` / ``speed_alfworld`` / ``speed_decide``
+  (= ``reflect-rl speed ...``): env steps and LM decisions per second (:mod:`reflect_gym.speed`,
+  :mod:`reflect_agent.speed`).
+* ``python -m benchmarks.speed_train``: the RL loop's decisions per second, time split and peak memory.
 """

@@ -4,7 +4,7 @@
         --records runs/dagger/named-dagger-all.jsonl runs/dagger/named-dagger-r2.jsonl \\
         runs/dagger/named-dagger-r3.jsonl --returns runs/dagger/all-dagger-r4.jsonl --returns-repeat 3
 
-A FileQA policy trained on DAgger records (:func:`reflect_agent.data.policy_records`) learns to go back from a
+A FileQA policy trained on DAgger records (:func:`reflect_agent.warmup.policy_records`) learns to go back from a
 folder, then enters the same folder again until the horizon. Two kinds of record stand in the way:
 
 * When the policy leaves the answer's folder, the expert's label at the root is to enter it again. The policy,
@@ -17,7 +17,7 @@ folder, then enters the same folder again until the horizon. Two kinds of record
   :func:`returned` keeps the records at the root after a ``cd ..`` whose label is a folder not entered yet,
   and ``--returns-repeat`` repeats them.
 
-The records are read and written as :func:`reflect_agent.data.write_jsonl` does; the output is written atomically.
+The records are read and written as :func:`reflect_agent.warmup.write_jsonl` does; the output is written atomically.
 """
 
 from __future__ import annotations

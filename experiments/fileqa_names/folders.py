@@ -31,7 +31,7 @@ class Args:
 
     agent: str = "names"
     """``names`` (the name-matching baseline), ``names+reads`` (the same, reading before naming) or a spec of
-    ``reflect_agent.agents.make_agent`` (``lm:smollm2``, ``lm:<policy folder>``, ...)."""
+    ``reflect_agent.agents.make_agent`` whose agent has ``act(obs, info)`` (``lm:smollm2``, ``lm:<policy folder>``)."""
     env_id: str = "ReflectRL/FileQA-Depth1-v0"
     """A FileQA env whose answers lie below the root."""
     split: str = "test"
@@ -72,7 +72,7 @@ def main(args: Args) -> dict[str, Any]:
     if args.agent in ("names", "names+reads"):
         agent: Agent = NameMatchAgent(depth=env.unwrapped.depth, reads=args.agent == "names+reads")
     else:
-        agent = make_agent(args.agent, env)
+        agent = make_agent(args.agent)
     seeds = range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.episodes)
     result = count(env, agent, seeds, show=print if args.trace else None)
     env.close()

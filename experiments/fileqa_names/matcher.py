@@ -20,13 +20,13 @@ away by name. An agent can learn to exploit that only from a training split wher
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import gymnasium as gym
-
 import reflect_gym  # noqa: F401  (registers the envs)
-from reflect_agent.agents import count_successes
+from reflect_agent.agents import play
+from reflect_agent.episodes import Decision, Turn, make_envs
 from reflect_agent.stats import wilson_interval
 from reflect_gym.envs.fileqa import command_history, last_result
 
@@ -136,8 +136,9 @@ class NameMatchAgent:
                 return actions.index(f"cat {name}")
         return ranked[0]
 
-    def act_batch(self, observations: list[str], infos: list[dict[str, Any]]) -> list[int]:
-        return [self.act(obs, info) for obs, info in zip(observations, infos, strict=True)]
+    def decide(self, turns: Sequence[Turn], envs: Any = None) -> Decision:
+        """One action per turn, as :meth:`act` chooses it (the agent protocol of :mod:`reflect_agent.agents`)."""
+        return Decision([self.act(turn.observation, turn.info) for turn in turns])
 
 
 @dataclass
@@ -164,10 +165,10 @@ def main(args: Args) -> dict[str, dict[str, Any]]:
         runs.append(("test, held-out seeds", "test", range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + args.held_out)))
     results = {}
     for name, split, seeds in runs:
-        env = gym.make(args.env_id, split=split)
-        agent = NameMatchAgent(depth=env.unwrapped.depth, reads=args.reads)
-        successes = count_successes(env, agent, seeds)
-        env.close()
+        envs = make_envs(args.env_id, 1, env_kwargs={"split": split})
+        agent = NameMatchAgent(depth=envs.get_attr("depth")[0], reads=args.reads)
+        successes = sum(episode.success for episode in play(agent, envs, seeds))
+        envs.close()
         low, high = wilson_interval(successes, len(seeds))
         results[name] = {"successes": successes, "episodes": len(seeds), "interval_95": [low, high]}
         print(

@@ -7,19 +7,14 @@
     reflect-rl speed ...      env and decider speed
 
 Each subcommand is a module of this package with ``main(argv) -> int``, which parses its arguments with tyro
-(or ``main(args)`` taking a tyro dataclass, parsed here); ``reflect-rl SUBCOMMAND --help`` lists its arguments.
+(``reflect-rl SUBCOMMAND --help`` lists them) and runs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
-import inspect
 import sys
-import typing
 from collections.abc import Sequence
-
-import tyro
 
 #: Subcommand -> (module of this package, one line of help).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -54,14 +49,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in SUBCOMMANDS:
         print(f"reflect-rl: unknown subcommand {name!r}.\n\n{usage()}", end="", file=sys.stderr)
         return 2
-    module_name, summary = SUBCOMMANDS[name]
     # Imported on demand: a subcommand's module pulls in torch and transformers, which --help does not need.
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    first = next(iter(inspect.signature(module.main).parameters), None)
-    args_type = typing.get_type_hints(module.main).get(first)
-    if dataclasses.is_dataclass(args_type):
-        # tyro reports bad arguments, and the invariants a dataclass's __post_init__ states, with status 2.
-        status = module.main(tyro.cli(args_type, args=rest, prog=f"reflect-rl {name}", description=summary))
-    else:
-        status = module.main(rest)
-    return int(status or 0)
+    module = importlib.import_module(f"{__name__}.{SUBCOMMANDS[name][0]}")
+    return int(module.main(rest) or 0)

@@ -5,7 +5,11 @@ reflect-rl data --env-id ReflectRL/DangerousTaxi-Dropoff-v0 --seeds 200 --out da
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import tyro
 
 from reflect_agent.agents import make_agent
 from reflect_agent.openai_api import OpenAIChatAgent
@@ -60,7 +64,7 @@ class DataArgs:
     repeat_penalty: float | None = None
 
 
-def main(args: DataArgs) -> None:
+def run(args: DataArgs) -> int:
     """Write the records of ``args`` and print a summary."""
     kwargs = dict(args.env_kwargs) | ({} if args.horizon is None else {"horizon": args.horizon})
     seeds = range(args.first_seed, args.first_seed + args.seeds)
@@ -84,9 +88,13 @@ def main(args: DataArgs) -> None:
     write_jsonl(records, args.out)
     recoveries = sum(r.kind == "recovery" for r in records)
     print(f"wrote {len(records)} records ({recoveries} after a wrong step) from {args.seeds} episodes to {args.out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``reflect-rl data ARGV``."""
+    return run(tyro.cli(DataArgs, args=argv, prog="reflect-rl data", description=__doc__))
 
 
 if __name__ == "__main__":
-    import tyro
-
-    main(tyro.cli(DataArgs))
+    sys.exit(main())

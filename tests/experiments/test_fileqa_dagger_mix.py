@@ -8,6 +8,7 @@ import gymnasium as gym
 import pytest
 
 from experiments.fileqa_dagger_mix.mix import Args, history, main, repeats_a_move, returned
+from reflect_agent.episodes import Decision
 from reflect_agent.warmup import expert_records, policy_records, read_jsonl, write_jsonl
 
 ENV_ID = "ReflectRL/FileQA-Depth1-v0"
@@ -24,8 +25,8 @@ class Script:
     def reset(self, seed: int) -> None:
         self.queue = list(self.commands)
 
-    def act(self, obs: str, info: dict) -> int:
-        return info["actions"].index(self.queue.pop(0))
+    def decide(self, turns, envs=None) -> Decision:
+        return Decision([turn.actions.index(self.queue.pop(0)) for turn in turns])
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import pytest
 
 from experiments.fileqa_names.folders import count
 from experiments.fileqa_names.matcher import NameMatchAgent, name_score, name_words, question_keys
-from reflect_agent.agents import count_successes, make_agent
 from reflect_gym.envs.fileqa.tasks import Task
 
 
@@ -36,9 +35,9 @@ def make(repo: str, question: str, answer: str) -> gym.Env:
     return gym.make("ReflectRL/FileQA-v0", tasks=[Task(repo, question, (answer,), "code", 1)])
 
 
-def play(env: gym.Env, agent: NameMatchAgent) -> tuple[list[str], bool]:
+def play(env: gym.Env, agent: NameMatchAgent, seed: int = 0) -> tuple[list[str], bool]:
     """One episode: the commands the agent chose, and whether it succeeded."""
-    obs, info = env.reset(seed=0)
+    obs, info = env.reset(seed=seed)
     commands = []
     done = False
     while not done:
@@ -49,6 +48,10 @@ def play(env: gym.Env, agent: NameMatchAgent) -> tuple[list[str], bool]:
     return commands, info["success"]
 
 
+def successes(env: gym.Env, agent: NameMatchAgent, seeds: range) -> int:
+    return sum(play(env, agent, seed)[1] for seed in seeds)
+
+
 def test_the_agent_enters_the_matching_folder_and_names_the_matching_file(repo):
     env = make(repo, "Which file defines the class JSONDecoder?", "json/decoder.py")
     obs, info = env.reset(seed=0)
@@ -56,7 +59,7 @@ def test_the_agent_enters_the_matching_folder_and_names_the_matching_file(repo):
     assert info["actions"][agent.act(obs, info)] == "cd json"
     obs, _, _, _, info = env.step(agent.act(obs, info))
     assert info["actions"][agent.act(obs, info)] == "id decoder.py"
-    assert count_successes(env, agent, range(3)) == 3
+    assert successes(env, agent, range(3)) == 3
 
 
 def test_without_a_matching_name_the_agent_falls_back_to_the_package_module(repo):
@@ -78,17 +81,25 @@ def test_question_keys_are_what_the_answer_shows():
 def test_the_reading_agent_names_the_file_that_shows_the_key(repo):
     (Path(repo) / "http/cookies.py").write_text('"""Cookie handling."""\n\nclass Morsel:\n    pass\n')
     env = make(repo, "Which file defines the class Morsel?", "http/cookies.py")
-    assert count_successes(env, NameMatchAgent(depth=1), range(2)) == 0  # names alone pick __init__.py
+    assert successes(env, NameMatchAgent(depth=1), range(2)) == 0  # names alone pick __init__.py
     reader = NameMatchAgent(depth=1, reads=True)
     assert play(env, reader) == (["cd http", "cat __init__.py", "cat cookies.py", "id cookies.py"], True)
     # When no file shows the key, it names the best-scoring file after reading them all.
     env = make(repo, "Which file defines the class Biscuit?", "http/cookies.py")
-    assert count_successes(env, reader, range(1)) == 0
+    assert successes(env, reader, range(1)) == 0
 
 
 def test_folder_counts_separate_the_first_step_from_the_rest(repo):
     env = make(repo, "Which file defines the class JSONDecoder?", "json/decoder.py")
-    expert = count(env, make_agent("expert", env), range(4))
+
+    class Expert:
+        def reset(self, seed):
+            pass
+
+        def act(self, obs, info):
+            return env.unwrapped.expert_action()
+
+    expert = count(env, Expert(), range(4))
     assert expert == {"episodes": 4, "first_step_right": 4, "success_from_right_folder": 4}
 
     class WrongFolderThenNames(NameMatchAgent):
@@ -109,3 +120,14 @@ def test_folder_counts_separate_the_first_step_from_the_rest(repo):
 def test_observations_that_are_not_fileqa_are_refused():
     with pytest.raises(ValueError, match="FileQA observations"):
         NameMatchAgent().act("You are in a room.", {"actions": ["go north"]})
+
+
+def test_the_baseline_plays_through_the_episode_runner(repo):
+    from reflect_agent.agents import play as play_agent
+    from reflect_agent.episodes import make_envs
+
+    task = Task(repo, "Which file defines the class JSONDecoder?", ("json/decoder.py",), "code", 1)
+    envs = make_envs("ReflectRL/FileQA-v0", 2, env_kwargs={"tasks": [task]})
+    episodes = play_agent(NameMatchAgent(depth=1), envs, range(3))
+    envs.close()
+    assert [e.success for e in episodes] == [True] * 3 and episodes[0].taken() == ["cd json", "id decoder.py"]
