@@ -10,7 +10,8 @@ runner, :func:`reflect_agent.episodes.play_episodes`:
 * :class:`LMAgent`: an :class:`~reflect_agent.policy.LMPolicy`, optionally helped by a
   :class:`~reflect_agent.reflector.Reflector`, deciding by the one decision step
   :func:`reflect_agent.episodes.decide`.
-* :class:`~reflect_agent.openai_api.OpenAIChatAgent`: any OpenAI-compatible chat endpoint.
+* :class:`OpenAIChatAgent`: any OpenAI-compatible chat endpoint, through the one HTTP client
+  :class:`reflect_agent.openai_api.OpenAIClient`.
 * Stable-baselines3 agents on an env's structured state: :mod:`reflect_agent.baselines`.
 
 :func:`make_agent` builds one from a spec string such as ``"random"`` or ``"lm:smollm2+reflect"``. An agent may
@@ -31,11 +32,11 @@ import numpy as np
 import torch
 
 from reflect_agent.episodes import Decision, Episode, Turn, decide, play_episodes
-from reflect_agent.openai_api import OpenAIChatAgent
+from reflect_agent.openai_api import DEFAULT_MAX_RESPONSE_BYTES, OpenAIClient
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_gym.core import expert_action
-from reflect_gym.wrappers import NO_ACTION
+from reflect_gym.wrappers import NO_ACTION, parse_action
 
 __all__ = [
     "NO_ACTION",
@@ -48,6 +49,11 @@ __all__ = [
     "make_agent",
     "play",
 ]
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are an agent in a text game. Each message shows the current state and a numbered list of the "
+    "actions you may take. Reply with the number of the action you choose and nothing else."
+)
 
 
 @runtime_checkable
@@ -209,6 +215,86 @@ class LMAgent:
         return self.decide([turn]).actions[0]
 
 
+class OpenAIChatAgent:
+    """Asks an OpenAI-compatible chat-completions endpoint for each action.
+
+    Each decision is one stateless request per turn: the system prompt, then the observation (state and numbered
+    actions). The reply is read with :func:`reflect_gym.wrappers.parse_action` (``reply=True``: a thinking block
+    dropped, line by line, ``"2. move east"``); a reply that names no admissible action gives ``NO_ACTION``, which
+    the env steps as an invalid action.
+
+    Args:
+        base_url: The API root, such as ``http://localhost:8000/v1``; defaults to ``$OPENAI_BASE_URL``.
+        model: Model name sent to the server; defaults to ``$OPENAI_MODEL``.
+        api_key: Sent as a bearer token; defaults to ``$OPENAI_API_KEY``; local servers need none.
+        timeout: Seconds a request may take in all (see :class:`~reflect_agent.openai_api.OpenAIClient`).
+        retries: Further attempts after a failed request.
+        backoff: Seconds before the first retry; doubled for each later one.
+        temperature: Sampling temperature sent to the server (0: greedy).
+        max_tokens: Reply length limit sent to the server.
+        system_prompt: The system message.
+        max_response_bytes: The largest answer accepted.
+
+    Raises:
+        ValueError: As :class:`~reflect_agent.openai_api.OpenAIClient`.
+    """
+
+    batch_size = 1
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 1.0,
+        temperature: float = 0.0,
+        max_tokens: int = 16,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ):
+        self.client = OpenAIClient(
+            base_url,
+            model,
+            api_key,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            max_response_bytes=max_response_bytes,
+        )
+        self.model = self.client.model
+        self.url = self.client.url
+        self.name = f"openai:{self.model}"
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.system_prompt = system_prompt
+        #: The last reply received, for inspecting what the model said.
+        self.last_reply: str | None = None
+
+    def reset(self, seed: int | None = None) -> None:
+        pass
+
+    def complete(self, prompt: str) -> str:
+        """The model's reply to ``prompt`` (one user message after the system prompt).
+
+        Raises:
+            OpenAIChatError: As :meth:`~reflect_agent.openai_api.OpenAIClient.chat`.
+        """
+        messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": prompt}]
+        return self.client.chat(messages, temperature=self.temperature, max_tokens=self.max_tokens)
+
+    def decide(self, turns: Sequence[Turn], envs: gym.vector.VectorEnv | None = None) -> Decision:
+        """One request per turn; the replies are kept in the decision."""
+        replies = []
+        for turn in turns:
+            self.last_reply = self.complete(turn.observation)
+            replies.append(self.last_reply)
+        actions = [parse_action(reply, turn.actions, reply=True) for reply, turn in zip(replies, turns, strict=True)]
+        return Decision(actions=actions, replies=replies)
+
+
 def make_agent(spec: str, **options: Any) -> Agent:
     """Build an agent from a spec string.
 
@@ -223,7 +309,7 @@ def make_agent(spec: str, **options: Any) -> Agent:
           :class:`reflect_agent.policy.PolicyConfig`; ``None`` keeps a checkpoint's, labels for a base model),
           ``repeat_penalty`` (``PolicyConfig.repeat_penalty``; ``None`` keeps a checkpoint's, 0 for a base model)
           and ``max_new_tokens`` (the reflection's token limit, 100 by default as in the paper).
-        * ``"openai"`` / ``"openai:MODEL"``: :class:`~reflect_agent.openai_api.OpenAIChatAgent`; options are its
+        * ``"openai"`` / ``"openai:MODEL"``: :class:`OpenAIChatAgent`; options are its
           arguments.
 
     Stable-baselines3 baselines (``"sb3:ppo"``, ``"sb3:dqn"``) are trained for an env by

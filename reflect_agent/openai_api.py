@@ -1,9 +1,12 @@
-"""The one client of OpenAI-compatible servers, and the chat agent that plays through it.
+"""The one client of OpenAI-compatible servers.
 
-:class:`OpenAIClient` posts to ``{base_url}/chat/completions`` of any OpenAI-compatible server (vLLM, llama.cpp's
-``llama-server``, LM Studio, Ollama's OpenAI API, or OpenAI itself). It is the only code of the project that
-talks HTTP, for the chat agent and for anything else that asks a served model (warm-up reflections, a served
-reflector). What it promises:
+:class:`OpenAIClient` posts to ``{base_url}/chat/completions`` (:meth:`~OpenAIClient.chat`) or
+``{base_url}/completions`` (:meth:`~OpenAIClient.complete`, raw prompt continuation) of any OpenAI-compatible
+server (vLLM, llama.cpp's ``llama-server``, ``transformers serve``, LM Studio, Ollama's OpenAI API, or OpenAI
+itself). It is the only code of the project that talks HTTP, for the chat agent
+(:class:`reflect_agent.agents.OpenAIChatAgent`), warm-up reflections and the served reflector
+(:mod:`reflect_agent.served`). It imports nothing of the project, so any layer may use it. What it promises, for
+both calls:
 
 * Requests go to the configured URL and nowhere else. A redirect is not followed: it is an error that names the
   place it pointed to, so the API key is never sent to another address. Proxy settings of the environment are not
@@ -13,9 +16,6 @@ reflector). What it promises:
   refused without being read whole.
 * Connection errors, deadlines and HTTP 408/409/429/5xx are retried ``retries`` times with exponential backoff, or
   after the server's ``Retry-After`` (at most 60 s).
-
-:class:`OpenAIChatAgent` asks the model for each action and reads its reply with
-:func:`reflect_gym.wrappers.parse_action` (``reply=True``).
 """
 
 from __future__ import annotations
@@ -32,15 +32,6 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
-
-from reflect_agent.episodes import Decision, Turn
-from reflect_gym.wrappers import parse_action
-
-DEFAULT_SYSTEM_PROMPT = (
-    "You are an agent in a text game. Each message shows the current state and a numbered list of the "
-    "actions you may take. Reply with the number of the action you choose and nothing else."
-)
 #: HTTP statuses worth retrying: timeout, conflict, rate limit, and server errors.
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 #: The longest wait a server's ``Retry-After`` can ask for.
@@ -51,7 +42,8 @@ _CHUNK = 64 * 1024
 
 
 class OpenAIChatError(RuntimeError):
-    """A chat-completions request failed for good (after its retries, or with a non-retryable error)."""
+    """A request to the server failed for good (after its retries, or with a non-retryable error), or its answer
+    is not a completion."""
 
 
 class _Retryable(Exception):
@@ -63,11 +55,11 @@ class _Retryable(Exception):
 
 
 class OpenAIClient:
-    """Chat completions from one OpenAI-compatible endpoint; see the module docstring for what it promises.
+    """Chat and raw completions from one OpenAI-compatible server; see the module docstring for what it promises.
 
     Args:
-        base_url: The API root, such as ``http://localhost:8000/v1`` (or the full ``.../chat/completions`` URL);
-            defaults to ``$OPENAI_BASE_URL``.
+        base_url: The API root, such as ``http://localhost:8000/v1`` (a full ``.../chat/completions`` or
+            ``.../completions`` URL is taken back to its root); defaults to ``$OPENAI_BASE_URL``.
         model: Model name sent to the server; defaults to ``$OPENAI_MODEL``.
         api_key: Sent as a bearer token to ``base_url`` only; defaults to ``$OPENAI_API_KEY``; local servers need
             none.
@@ -95,10 +87,10 @@ class OpenAIClient:
         model = model or os.environ.get("OPENAI_MODEL")
         base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         if not model:
-            raise ValueError("No chat model given: pass model= (spec 'openai:MODEL') or set OPENAI_MODEL.")
+            raise ValueError("No model name given: pass model= (agent spec 'openai:MODEL') or set OPENAI_MODEL.")
         if not base_url:
             raise ValueError(
-                "No chat endpoint given: pass base_url= or set OPENAI_BASE_URL, e.g. http://localhost:8000/v1 "
+                "No server given: pass base_url= or set OPENAI_BASE_URL, e.g. http://localhost:8000/v1 "
                 "(vLLM, llama.cpp's server, LM Studio) or https://api.openai.com/v1."
             )
         parts = urllib.parse.urlsplit(base_url)
@@ -109,8 +101,12 @@ class OpenAIClient:
                 f"timeout and max_response_bytes must be > 0 and retries, backoff >= 0; got timeout={timeout}, "
                 f"retries={retries}, backoff={backoff}, max_response_bytes={max_response_bytes}."
             )
-        base_url = base_url.rstrip("/")
-        self.url = base_url if base_url.endswith("/chat/completions") else f"{base_url}/chat/completions"
+        #: The API root; the two endpoints lie under it, so the key goes to this server only.
+        self.base_url = base_url.rstrip("/").removesuffix("/chat/completions").removesuffix("/completions")
+        #: The chat-completions endpoint.
+        self.url = f"{self.base_url}/chat/completions"
+        #: The raw-completions endpoint.
+        self.completions_url = f"{self.base_url}/completions"
         self.model = model
         self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         self.timeout = timeout
@@ -125,35 +121,55 @@ class OpenAIClient:
             OpenAIChatError: The request failed after its retries, failed in a way a retry cannot fix (HTTP 401,
                 404, a redirect, an oversize answer), or the answer is not a chat completion.
         """
-        body = json.dumps({"model": self.model, "messages": list(messages), **parameters}).encode()
-        payload = self._post(body)
+        payload = self._post(self.url, {"model": self.model, "messages": list(messages), **parameters})
         try:
             content = payload["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):
             raise OpenAIChatError(f"{self.url} answered without choices[0].message.content: {payload!r:.300}") from None
+        if content is not None and not isinstance(content, str):
+            raise OpenAIChatError(f"{self.url} answered a message content that is not text: {content!r:.300}")
         return content or ""
 
-    def _post(self, body: bytes) -> Any:
-        """POST ``body`` with retries; the decoded JSON answer."""
+    def complete(self, prompt: str, **parameters: Any) -> str:
+        """The server's raw continuation of ``prompt``; ``parameters`` (``max_tokens``, ``temperature``, ``stop``,
+        ...) join the body.
+
+        Raises:
+            OpenAIChatError: As :meth:`chat`, or the answer is not a completion (no ``choices[0].text``).
+        """
+        payload = self._post(self.completions_url, {"model": self.model, "prompt": prompt, **parameters})
+        try:
+            text = payload["choices"][0]["text"]
+        except (KeyError, IndexError, TypeError):
+            raise OpenAIChatError(
+                f"{self.completions_url} answered without choices[0].text: {payload!r:.300}"
+            ) from None
+        if text is not None and not isinstance(text, str):
+            raise OpenAIChatError(f"{self.completions_url} answered a text that is not a string: {text!r:.300}")
+        return text or ""
+
+    def _post(self, url: str, request: dict[str, Any]) -> Any:
+        """POST ``request`` as JSON to ``url`` (one of this client's endpoints) with retries; the decoded answer."""
+        body = json.dumps(request).encode()
         for attempt in range(self.retries + 1):
             try:
-                raw = self._attempt(body)
+                raw = self._attempt(url, body)
                 break
             except _Retryable as failure:
                 if attempt == self.retries:
                     raise OpenAIChatError(
-                        f"{self.url} failed {self.retries + 1} times, last with {failure}. Check the server, or "
+                        f"{url} failed {self.retries + 1} times, last with {failure}. Check the server, or "
                         "raise timeout= / retries=."
                     ) from None
                 time.sleep(failure.delay if failure.delay is not None else self.backoff * 2**attempt)
         try:
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise OpenAIChatError(f"{self.url} answered with invalid JSON: {raw[:300]!r}") from error
+            raise OpenAIChatError(f"{url} answered with invalid JSON: {raw[:300]!r}") from error
 
-    def _attempt(self, body: bytes) -> bytes:
+    def _attempt(self, url: str, body: bytes) -> bytes:
         """One POST under one deadline: the answer's body, or :class:`_Retryable`, or :class:`OpenAIChatError`."""
-        parts = urllib.parse.urlsplit(self.url)
+        parts = urllib.parse.urlsplit(url)
         connection_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         options = {"context": ssl.create_default_context()} if parts.scheme == "https" else {}
         connection = connection_type(parts.hostname, parts.port, timeout=self.timeout, **options)
@@ -181,11 +197,11 @@ class OpenAIClient:
             if 300 <= status < 400:
                 location = response.getheader("Location", "no Location")
                 raise OpenAIChatError(
-                    f"{self.url} answered HTTP {status}, a redirect to {location}. Redirects are not followed, so "
+                    f"{url} answered HTTP {status}, a redirect to {location}. Redirects are not followed, so "
                     "the API key goes to the configured URL only; point the base URL at the server's own address."
                 )
             limit = self.max_response_bytes if status == 200 else 300
-            raw = _read_body(response, limit, self.url, refuse=status == 200)
+            raw = _read_body(response, limit, url, refuse=status == 200)
             if expired.is_set():
                 raise TimeoutError("the deadline passed")
         except (OSError, http.client.HTTPException) as error:
@@ -199,7 +215,7 @@ class OpenAIClient:
             return raw
         detail = raw.decode(errors="replace")
         if status not in RETRYABLE_STATUS:
-            raise OpenAIChatError(f"{self.url} answered HTTP {status}: {detail}")
+            raise OpenAIChatError(f"{url} answered HTTP {status}: {detail}")
         retry_after = (response.getheader("Retry-After") or "").strip()
         delay = min(float(retry_after), MAX_RETRY_AFTER_S) if retry_after.replace(".", "", 1).isdigit() else None
         raise _Retryable(f"HTTP {status}: {detail}", delay)
@@ -233,83 +249,3 @@ def _read_body(response: http.client.HTTPResponse, limit: int, url: str, *, refu
             raise OpenAIChatError(f"{url} answered more than max_response_bytes={limit:,} bytes.")
         raw = raw[:limit]
     return raw
-
-
-class OpenAIChatAgent:
-    """Asks an OpenAI-compatible chat-completions endpoint for each action.
-
-    Each decision is one stateless request per turn: the system prompt, then the observation (state and numbered
-    actions). The reply is read with :func:`reflect_gym.wrappers.parse_action` (``reply=True``: a thinking block
-    dropped, line by line, ``"2. move east"``); a reply that names no admissible action gives ``NO_ACTION``, which
-    the env steps as an invalid action.
-
-    Args:
-        base_url: The API root, such as ``http://localhost:8000/v1``; defaults to ``$OPENAI_BASE_URL``.
-        model: Model name sent to the server; defaults to ``$OPENAI_MODEL``.
-        api_key: Sent as a bearer token; defaults to ``$OPENAI_API_KEY``; local servers need none.
-        timeout: Seconds a request may take in all (see :class:`OpenAIClient`).
-        retries: Further attempts after a failed request.
-        backoff: Seconds before the first retry; doubled for each later one.
-        temperature: Sampling temperature sent to the server (0: greedy).
-        max_tokens: Reply length limit sent to the server.
-        system_prompt: The system message.
-        max_response_bytes: The largest answer accepted.
-
-    Raises:
-        ValueError: As :class:`OpenAIClient`.
-    """
-
-    batch_size = 1
-
-    def __init__(
-        self,
-        base_url: str | None = None,
-        model: str | None = None,
-        api_key: str | None = None,
-        *,
-        timeout: float = 60.0,
-        retries: int = 3,
-        backoff: float = 1.0,
-        temperature: float = 0.0,
-        max_tokens: int = 16,
-        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ):
-        self.client = OpenAIClient(
-            base_url,
-            model,
-            api_key,
-            timeout=timeout,
-            retries=retries,
-            backoff=backoff,
-            max_response_bytes=max_response_bytes,
-        )
-        self.model = self.client.model
-        self.url = self.client.url
-        self.name = f"openai:{self.model}"
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.system_prompt = system_prompt
-        #: The last reply received, for inspecting what the model said.
-        self.last_reply: str | None = None
-
-    def reset(self, seed: int | None = None) -> None:
-        pass
-
-    def complete(self, prompt: str) -> str:
-        """The model's reply to ``prompt`` (one user message after the system prompt).
-
-        Raises:
-            OpenAIChatError: As :meth:`OpenAIClient.chat`.
-        """
-        messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": prompt}]
-        return self.client.chat(messages, temperature=self.temperature, max_tokens=self.max_tokens)
-
-    def decide(self, turns: Sequence[Turn], envs: gym.vector.VectorEnv | None = None) -> Decision:
-        """One request per turn; the replies are kept in the decision."""
-        replies = []
-        for turn in turns:
-            self.last_reply = self.complete(turn.observation)
-            replies.append(self.last_reply)
-        actions = [parse_action(reply, turn.actions, reply=True) for reply, turn in zip(replies, turns, strict=True)]
-        return Decision(actions=actions, replies=replies)

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 
 import tyro
 
-from reflect_agent.agents import make_agent
-from reflect_agent.openai_api import OpenAIChatAgent
+from reflect_agent.agents import OpenAIChatAgent, make_agent
 from reflect_agent.warmup import (
     LMReflectionWriter,
     ReflectionWriter,

@@ -9,12 +9,24 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def completion(content: str) -> bytes:
     """The body of a chat completion whose reply is ``content``."""
     return json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}).encode()
+
+
+def text_completion(text: str) -> bytes:
+    """The body of a raw (``/completions``) completion whose continuation is ``text``."""
+    return json.dumps({"choices": [{"index": 0, "text": text, "finish_reason": "stop"}]}).encode()
+
+
+def answer_body(path: str, content: str) -> bytes:
+    """The completion a request to ``path`` expects: raw for ``.../completions``, else chat."""
+    is_raw = path.endswith("/completions") and not path.endswith("/chat/completions")
+    return text_completion(content) if is_raw else completion(content)
 
 
 class StubChatServer:
@@ -30,12 +42,16 @@ class StubChatServer:
         ``("body", bytes)``: ``200`` with this raw body (``Content-Length`` set).
         ``("unsized", bytes)``: ``200`` with this raw body, no ``Content-Length`` (ends when the connection closes).
 
-    When the script runs out it replies ``"0"``. ``requests`` holds each request's path, headers and body.
+    Replies are raw completions (``choices[0].text``) on a path ending in ``/completions``, chat completions
+    elsewhere. When the script runs out it replies ``respond(body)`` (default ``"0"``), called on the request's
+    thread, so requests answered concurrently can each get their own reply. ``requests`` holds each request's
+    path, headers and body.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, respond: Callable[[dict], str] | None = None) -> None:
         self.script: list[tuple[str, object]] = []
         self.requests: list[dict] = []
+        self.respond = respond or (lambda body: "0")
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,7 +59,7 @@ class StubChatServer:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 body = json.loads(raw) if raw else None
                 stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                kind, value = stub.script.pop(0) if stub.script else ("reply", "0")
+                kind, value = stub.script.pop(0) if stub.script else ("reply", stub.respond(body))
                 stub.answer(self, kind, value)
 
             do_GET = do_POST  # noqa: N815
@@ -61,7 +77,7 @@ class StubChatServer:
 
     @staticmethod
     def answer(handler: BaseHTTPRequestHandler, kind: str, value: object) -> None:
-        """Send the scripted answer ``(kind, value)`` through ``handler``."""
+        """Send the scripted answer ``(kind, value)`` through ``handler``, in the format its path expects."""
         if kind == "status":
             handler.send_response(value)
             if value == 429:
@@ -75,14 +91,14 @@ class StubChatServer:
             handler.send_header("Content-Length", "0")
             handler.end_headers()
         elif kind == "trickle":
-            body = completion("0")
+            body = answer_body(handler.path, "0")
             handler.send_response(200)
             handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
             handler.wfile.flush()
             _trickle(handler, body, float(value))
         elif kind == "trickle_headers":
-            body = completion("0")
+            body = answer_body(handler.path, "0")
             head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
             _trickle(handler, head + body, float(value))
         elif kind in ("body", "unsized"):
@@ -97,7 +113,7 @@ class StubChatServer:
             if kind == "sleep":
                 time.sleep(value)
                 value = "0"
-            body = completion(str(value))
+            body = answer_body(handler.path, str(value))
             handler.send_response(200)
             handler.send_header("Content-Type", "application/json")
             handler.send_header("Content-Length", str(len(body)))

@@ -10,9 +10,8 @@ import pytest
 import torch
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
-from reflect_agent.agents import NO_ACTION, ExpertAgent, LMAgent, RandomAgent, env_at, make_agent, play
+from reflect_agent.agents import NO_ACTION, ExpertAgent, LMAgent, OpenAIChatAgent, RandomAgent, env_at, make_agent, play
 from reflect_agent.episodes import Turn, make_envs
-from reflect_agent.openai_api import OpenAIChatAgent
 from tests.agent.chat_stub import StubChatServer
 
 TAXI = "ReflectRL/DangerousTaxi-v0"

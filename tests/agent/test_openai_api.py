@@ -38,25 +38,48 @@ def test_a_request_goes_to_the_configured_url_with_the_key(server):
     assert request["body"] == {"model": "stub-model", "messages": MESSAGES, "temperature": 0.0, "max_tokens": 4}
 
 
+def test_a_raw_completion_goes_to_the_completions_endpoint_with_its_parameters(server):
+    server.script = [("reply", " north, then east.")]
+    client = OpenAIClient(server.base_url + "/", "stub-model", "secret", retries=0)
+    assert client.complete("State\n\nAnalysis:", max_tokens=8, temperature=0.0, stop=["Action:"]) == (
+        " north, then east."
+    )
+    (request,) = server.requests
+    assert request["path"] == "/v1/completions"
+    assert request["headers"]["Authorization"] == "Bearer secret"
+    assert request["body"] == {
+        "model": "stub-model",
+        "prompt": "State\n\nAnalysis:",
+        "max_tokens": 8,
+        "temperature": 0.0,
+        "stop": ["Action:"],
+    }
+    # A full endpoint URL is taken back to the API root, so both calls reach the same server.
+    assert OpenAIClient(f"{server.base_url}/completions", "m").url == f"{server.base_url}/chat/completions"
+
+
+@pytest.mark.parametrize("call", ["chat", "complete"])
 @pytest.mark.parametrize("target", ["other port", "same server"])
-def test_a_redirect_is_not_followed_and_the_key_goes_nowhere_else(server, elsewhere, target):
+def test_a_redirect_is_not_followed_and_the_key_goes_nowhere_else(server, elsewhere, target, call):
     url = f"{elsewhere.base_url}/chat/completions" if target == "other port" else f"{server.base_url}/elsewhere"
     server.script = [("redirect", url)] * 4
     client = OpenAIClient(server.base_url, "stub-model", "secret", retries=3, backoff=0)
     with pytest.raises(OpenAIChatError, match=r"HTTP 302, a redirect to .*not followed"):
-        client.chat(MESSAGES)
+        client.chat(MESSAGES) if call == "chat" else client.complete("prompt")
     assert elsewhere.requests == []  # the other port never heard of the request, nor of its key
-    assert [r["path"] for r in server.requests] == ["/v1/chat/completions"]  # not retried, not followed
+    path = "/v1/chat/completions" if call == "chat" else "/v1/completions"
+    assert [r["path"] for r in server.requests] == [path]  # not retried, not followed
 
 
+@pytest.mark.parametrize("call", ["chat", "complete"])
 @pytest.mark.parametrize("kind", ["trickle", "trickle_headers"])
-def test_a_trickling_server_fails_within_the_deadline(server, kind):
+def test_a_trickling_server_fails_within_the_deadline(server, kind, call):
     # One byte every 0.2 s: each read gets data well within a socket timeout, so only an overall deadline ends it.
     server.script = [(kind, 0.2)]
     client = OpenAIClient(server.base_url, "stub-model", timeout=1.0, retries=0)
     start = time.monotonic()
     with pytest.raises(OpenAIChatError, match="within the 1 s deadline"):
-        client.chat(MESSAGES)
+        client.chat(MESSAGES) if call == "chat" else client.complete("prompt")
     assert time.monotonic() - start < 2.5
 
 
@@ -102,6 +125,12 @@ def test_an_answer_that_is_not_a_completion_is_an_error(server):
         client.chat(MESSAGES)
     with pytest.raises(OpenAIChatError, match="without choices"):
         client.chat(MESSAGES)
+    # A chat completion is not a raw completion, and a text must be a string.
+    server.script = [("body", completion("1")), ("body", b'{"choices": [{"text": 7}]}')]
+    with pytest.raises(OpenAIChatError, match=r"without choices\[0\]\.text"):
+        client.complete("prompt")
+    with pytest.raises(OpenAIChatError, match="not a string"):
+        client.complete("prompt")
 
 
 def test_settings_come_from_the_environment_and_are_checked(server, monkeypatch):
