@@ -5,13 +5,26 @@ As in the Reflect-RL paper, the reflector sees the state and the admissible acti
 With probability ``1 - reflect_prob`` a state gets no reflection (``""``). Generation is batched, runs under
 ``torch.inference_mode()`` (the reflector never receives gradients) and stops at EOS, at any stop string (by
 default the template's action cue and section headers, which the text is cut before) or at the token limit.
+
+A frozen reflector that decodes greedily is a pure function of its prompt, which makes it cheap to run online:
+
+* Greedy reflections go through :func:`reflect_agent.decoding.greedy_decode`, which drops each row from the
+  batch and the KV cache as soon as it is done (``fast_decode``; ``model.generate`` otherwise).
+* A :class:`reflect_agent.reflection_cache.ReflectionCache` answers a prompt it has seen before, and a batch
+  generates each distinct prompt once (``cache_entries``; the cache belongs to the reflector's
+  :meth:`Reflector.identity`, so a changed reflector never reads stale entries).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
+import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -19,9 +32,11 @@ from peft import PeftModel
 from torch import nn
 from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCriteriaList
 
+from reflect_agent.decoding import greedy_decode
 from reflect_agent.models import load_lora, load_model
-from reflect_agent.policy import LMPolicy
+from reflect_agent.policy import LMPolicy, causal_lm
 from reflect_agent.prompts import PromptTemplate, fit_state
+from reflect_agent.reflection_cache import ReflectionCache
 from reflect_agent.tensors import left_pad
 
 
@@ -45,6 +60,11 @@ class ReflectorConfig:
         device: Device of the reflector's own model; ``None`` means CUDA when available.
         dtype: Parameter dtype of its own model; ``None`` means bf16 on CUDA, fp32 on CPU.
         autocast: Generate under bf16 autocast.
+        fast_decode: Decode greedy reflections with :func:`reflect_agent.decoding.greedy_decode` (the same tokens
+            as ``model.generate``, without carrying finished rows); sampling always uses ``model.generate``.
+        cache_entries: Reflections kept by the :class:`~reflect_agent.reflection_cache.ReflectionCache` of a
+            greedy reflector (0: no cache).
+        cache_bytes: Bytes of reflection text the cache keeps at most.
         template: Prompt template (ignored when sharing a policy: the policy's template is used).
     """
 
@@ -60,6 +80,9 @@ class ReflectorConfig:
     device: str | None = None
     dtype: str | None = None
     autocast: bool = False
+    fast_decode: bool = True
+    cache_entries: int = 100_000
+    cache_bytes: int = 64 * 2**20
     template: PromptTemplate = field(default_factory=PromptTemplate)
 
     def __post_init__(self) -> None:
@@ -71,6 +94,11 @@ class ReflectorConfig:
             raise ValueError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}.")
         if self.temperature <= 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}; use greedy=True for argmax.")
+        if self.cache_entries < 0 or self.cache_bytes < 1:
+            raise ValueError(
+                f"cache_entries must be >= 0 (0: no cache) and cache_bytes >= 1, got {self.cache_entries} and "
+                f"{self.cache_bytes}."
+            )
         if self.adapter is not None and self.model is None:
             raise ValueError(
                 "ReflectorConfig.adapter needs ReflectorConfig.model (the base the adapter was trained on)."
@@ -120,6 +148,11 @@ class Reflector:
         self.template = template or config.template
         self.stop_strings = list(config.stop_strings or self.template.reflector_stop_strings())
         self.rng = np.random.default_rng(config.seed)
+        self.cache: ReflectionCache | None = None
+        if config.greedy and config.cache_entries > 0:
+            self.cache = ReflectionCache(
+                self.identity(), max_entries=config.cache_entries, max_bytes=config.cache_bytes
+            )
 
     @classmethod
     def from_config(cls, config: ReflectorConfig, policy: LMPolicy | None = None) -> Reflector:
@@ -164,31 +197,84 @@ class Reflector:
         """The device of the reflector's model."""
         return next(self.model.parameters()).device
 
+    def identity(self) -> str:
+        """A digest of everything that makes this reflector's greedy text a function of its prompt: the base
+        model, the adapter's weights, the dtype, the decoding settings, the token limits, the stop strings and the
+        template."""
+        lm = causal_lm(self.model)
+        adapter = self.config.adapter
+        parts = {
+            "model": self.config.model or f"shared:{lm.config.name_or_path}",
+            "adapter": _folder_digest(Path(adapter)) if adapter is not None else None,
+            "dtype": str(next(lm.parameters()).dtype),
+            "autocast": self.config.autocast,
+            "greedy": self.config.greedy,
+            "temperature": None if self.config.greedy else self.config.temperature,
+            "max_new_tokens": self.config.max_new_tokens,
+            "max_prompt_tokens": self.config.max_prompt_tokens,
+            "stop_strings": self.stop_strings,
+            "template": dataclasses.asdict(self.template),
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
     def continue_prompts(self, prompts: list[str]) -> list[str]:
         """The raw continuation of each prompt, batched: up to EOS, a stop string or ``max_new_tokens`` tokens.
 
         A prompt over ``max_prompt_tokens`` keeps its last tokens; :meth:`reflect` fits its prompts beforehand.
+        With a cache, a prompt seen before is answered from it, and each distinct new prompt is generated once.
         """
-        token_lists = [self.tokenizer(p).input_ids[-self.config.max_prompt_tokens :] for p in prompts]
-        input_ids, attention_mask = left_pad(token_lists, self.tokenizer.pad_token_id)
-        prompt_length = input_ids.shape[1]
-        sampling = {} if self.config.greedy else {"temperature": self.config.temperature}
+        token_lists = [tuple(self.tokenizer(p).input_ids[-self.config.max_prompt_tokens :]) for p in prompts]
+        texts: dict[tuple[int, ...], str] = {}
+        if self.cache is not None:
+            for tokens in dict.fromkeys(token_lists):
+                cached = self.cache.get(tokens)
+                if cached is not None:
+                    texts[tokens] = cached
+        todo = [tokens for tokens in dict.fromkeys(token_lists) if tokens not in texts]
+        if todo:
+            start = time.perf_counter()
+            generated = self._generate(todo)
+            if self.cache is not None:
+                self.cache.stats.generated_s += time.perf_counter() - start
+                for tokens, text in zip(todo, generated, strict=True):
+                    self.cache.put(tokens, text)
+            texts.update(zip(todo, generated, strict=True))
+        return [texts[tokens] for tokens in token_lists]
+
+    def _generate(self, token_lists: list[tuple[int, ...]]) -> list[str]:
+        """The continuations of prompts given as token ids, by the fast greedy path or ``model.generate``."""
         autocast = (
-            torch.autocast(self.device.type, dtype=torch.bfloat16) if self.config.autocast else contextlib.nullcontext()
+            (lambda: torch.autocast(self.device.type, dtype=torch.bfloat16))
+            if self.config.autocast
+            else contextlib.nullcontext
         )
-        with torch.inference_mode(), self._frozen(), autocast:
-            output = self.model.generate(
-                input_ids=input_ids.to(self.device),
-                attention_mask=attention_mask.to(self.device),
-                max_new_tokens=self.config.max_new_tokens,
-                do_sample=not self.config.greedy,
-                stopping_criteria=StoppingCriteriaList(
-                    [StopOnStrings(self.tokenizer, self.stop_strings, prompt_length)]
-                ),
-                pad_token_id=self.tokenizer.pad_token_id,
-                eos_token_id=self.tokenizer.eos_token_id,
-                **sampling,
-            )
+        with torch.inference_mode(), self._frozen():
+            if self.config.greedy and self.config.fast_decode:
+                generated, _ = greedy_decode(
+                    self.model,
+                    self.tokenizer,
+                    token_lists,
+                    max_new_tokens=self.config.max_new_tokens,
+                    stop_strings=self.stop_strings,
+                    autocast=autocast,
+                )
+                return self.tokenizer.batch_decode(generated, skip_special_tokens=True)
+            input_ids, attention_mask = left_pad([list(t) for t in token_lists], self.tokenizer.pad_token_id)
+            prompt_length = input_ids.shape[1]
+            sampling = {} if self.config.greedy else {"temperature": self.config.temperature}
+            with autocast():
+                output = self.model.generate(
+                    input_ids=input_ids.to(self.device),
+                    attention_mask=attention_mask.to(self.device),
+                    max_new_tokens=self.config.max_new_tokens,
+                    do_sample=not self.config.greedy,
+                    stopping_criteria=StoppingCriteriaList(
+                        [StopOnStrings(self.tokenizer, self.stop_strings, prompt_length)]
+                    ),
+                    pad_token_id=self.tokenizer.pad_token_id,
+                    eos_token_id=self.tokenizer.eos_token_id,
+                    **sampling,
+                )
         return self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
 
     def reflect(self, states: list[str], actions: list[list[str]]) -> list[str]:
@@ -211,3 +297,14 @@ class Reflector:
         for i, text in zip(chosen, self.continue_prompts(prompts), strict=True):
             reflections[i] = cut_at_stops(text, self.stop_strings)
         return reflections
+
+
+def _folder_digest(folder: Path) -> str:
+    """A digest of the files of ``folder`` (names and contents), or of its path when it does not exist yet."""
+    if not folder.is_dir():
+        return f"missing:{folder}"
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -121,3 +121,41 @@ def test_shared_reflector_uses_the_frozen_base_and_leaves_the_policy_alone():
     full = LMPolicy(base, tokenizer, PolicyConfig(model="tiny", lora=False))
     with pytest.raises(ValueError, match="lora=False"):
         Reflector.from_config(ReflectorConfig(), policy=full)
+
+
+def test_the_cache_answers_repeated_prompts_with_the_same_text(gpt2_tokenizer, monkeypatch):
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(gpt2_tokenizer), n_embd=32, n_layer=1, n_head=2)).eval()
+    cached = Reflector(model, gpt2_tokenizer, ReflectorConfig(max_new_tokens=6))
+    plain = Reflector(model, gpt2_tokenizer, ReflectorConfig(max_new_tokens=6, cache_entries=0, fast_decode=False))
+    assert plain.cache is None
+    calls = []
+    generate = Reflector._generate
+    monkeypatch.setattr(
+        Reflector, "_generate", lambda self, prompts: calls.append(len(prompts)) or generate(self, prompts)
+    )
+    states, actions = [STATES[0], STATES[1], STATES[0]], [ACTIONS[0], ACTIONS[1], ACTIONS[0]]
+    first = cached.reflect(states, actions)
+    again = cached.reflect(states[::-1], actions[::-1])
+    assert calls == [2]  # two distinct prompts generated once each, then nothing for the repeat
+    assert first == plain.reflect(states, actions) and again == first[::-1]
+    assert (cached.cache.stats.hits, cached.cache.stats.misses) == (2, 2)
+
+
+def test_the_cache_belongs_to_the_reflectors_identity(gpt2_tokenizer, tmp_path):
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(gpt2_tokenizer), n_embd=32, n_layer=1, n_head=2)).eval()
+    identity = Reflector(model, gpt2_tokenizer, ReflectorConfig()).identity()
+    assert Reflector(model, gpt2_tokenizer, ReflectorConfig()).identity() == identity
+    for changed in (
+        ReflectorConfig(max_new_tokens=50),
+        ReflectorConfig(stop_strings=["."]),
+        ReflectorConfig(autocast=True),
+    ):
+        assert Reflector(model, gpt2_tokenizer, changed).identity() != identity
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_model.safetensors").write_bytes(b"one")
+    config = ReflectorConfig(model="gpt2-random", adapter=str(adapter))
+    before = Reflector(model, gpt2_tokenizer, config).identity()
+    (adapter / "adapter_model.safetensors").write_bytes(b"two")  # retrained weights: another reflector
+    assert Reflector(model, gpt2_tokenizer, config).identity() != before
+    assert Reflector(model, gpt2_tokenizer, ReflectorConfig(greedy=False)).cache is None  # sampling is not cached
