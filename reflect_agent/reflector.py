@@ -24,6 +24,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,24 @@ class ReflectorConfig:
             greedy reflector (0: no cache).
         cache_bytes: Bytes of reflection text the cache keeps at most.
         template: Prompt template (ignored when sharing a policy: the policy's template is used).
+        server_url: The API root of an OpenAI-compatible server (``http://127.0.0.1:8000/v1``: vLLM, llama.cpp's
+            server, ``transformers serve``, a remote model) that writes the reflections instead of a model in this
+            process (:class:`reflect_agent.served.ServedReflector`); ``None``: a local model. ``model`` then names
+            the tokenizer that fits prompts to ``max_prompt_tokens`` (the served model's own, e.g. its folder);
+            ``device``, ``dtype`` and ``autocast`` are not used.
+        server_model: The model name sent to the server; ``None`` sends ``model``.
+        server_api: ``"completions"``: raw continuation of the prompt at ``{server_url}/completions``, as a local
+            reflector writes it; ``"chat"``: the prompt as one user message to ``{server_url}/chat/completions``
+            (the server applies the model's chat template).
+        server_key_env: The environment variable holding the API key, sent to ``server_url`` only; ``None`` or an
+            unset variable sends none (the key never goes into a config file).
+        server_concurrency: Requests of one batch in flight at once.
+        server_timeout: Seconds one attempt of a request may take in all.
+        server_retries: Further attempts after a failed request (connection error, deadline, HTTP 429/5xx).
+        server_backoff: Seconds before the first retry; doubled for each later one.
+        server_empty: An empty reflection (nothing before the first stop string): ``"error"`` raises
+            :class:`reflect_agent.served.EmptyReflectionError`; ``"count"`` keeps ``""`` and counts it in
+            ``ServedReflector.empty_count``.
     """
 
     model: str | None = None
@@ -84,6 +103,15 @@ class ReflectorConfig:
     cache_entries: int = 100_000
     cache_bytes: int = 64 * 2**20
     template: PromptTemplate = field(default_factory=PromptTemplate)
+    server_url: str | None = None
+    server_model: str | None = None
+    server_api: Literal["completions", "chat"] = "completions"
+    server_key_env: str | None = "OPENAI_API_KEY"
+    server_concurrency: int = 8
+    server_timeout: float = 60.0
+    server_retries: int = 3
+    server_backoff: float = 1.0
+    server_empty: Literal["error", "count"] = "error"
 
     def __post_init__(self) -> None:
         if isinstance(self.template, dict):
@@ -102,6 +130,38 @@ class ReflectorConfig:
         if self.adapter is not None and self.model is None:
             raise ValueError(
                 "ReflectorConfig.adapter needs ReflectorConfig.model (the base the adapter was trained on)."
+            )
+        if self.server_url is not None:
+            self._check_server()
+
+    def _check_server(self) -> None:
+        """The served reflector's fields: a URL and a tokenizer, no adapter, settings in range."""
+        if not self.server_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"server_url must be a server's API root such as http://127.0.0.1:8000/v1, got {self.server_url!r}."
+            )
+        if self.model is None:
+            raise ValueError(
+                "ReflectorConfig.server_url needs ReflectorConfig.model: the tokenizer that fits prompts to "
+                "max_prompt_tokens, as the served model counts them (its folder or load_model spec, e.g. 'smollm2')."
+            )
+        if self.adapter is not None:
+            raise ValueError(
+                f"ReflectorConfig.adapter={self.adapter!r} cannot go to a server: merge it into its base with "
+                "`reflect-rl export --model MODEL --adapter ADAPTER --out FOLDER`, serve FOLDER, and set adapter=None."
+            )
+        if self.server_api not in ("completions", "chat"):
+            raise ValueError(f"server_api must be 'completions' or 'chat', got {self.server_api!r}.")
+        if self.server_empty not in ("error", "count"):
+            raise ValueError(f"server_empty must be 'error' or 'count', got {self.server_empty!r}.")
+        if not (self.server_concurrency >= 1 and self.server_timeout > 0):
+            raise ValueError(
+                f"server_concurrency must be >= 1 and server_timeout > 0 seconds, got {self.server_concurrency} and "
+                f"{self.server_timeout}."
+            )
+        if not (self.server_retries >= 0 and self.server_backoff >= 0):
+            raise ValueError(
+                f"server_retries and server_backoff must be >= 0, got {self.server_retries} and {self.server_backoff}."
             )
 
 
@@ -156,12 +216,17 @@ class Reflector:
 
     @classmethod
     def from_config(cls, config: ReflectorConfig, policy: LMPolicy | None = None) -> Reflector:
-        """Build the reflector: share ``policy``'s base model when ``config.model`` is ``None``, else load one.
+        """Build the reflector: a :class:`~reflect_agent.served.ServedReflector` when ``config.server_url`` is set,
+        else share ``policy``'s base model when ``config.model`` is ``None``, else load one.
 
         Raises:
             ValueError: Sharing was asked without a policy, or with a policy that trains its whole LM (no LoRA),
                 whose weights would not stay frozen.
         """
+        if config.server_url is not None:
+            from reflect_agent.served import ServedReflector  # imported here: served.py builds on this module
+
+            return ServedReflector(config)
         if config.model is None:
             if policy is None:
                 raise ValueError("ReflectorConfig.model=None shares the policy's model: pass policy=..., or set model.")
