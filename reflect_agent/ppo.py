@@ -45,6 +45,7 @@ from reflect_gym.files import make_folder
 _TRAINER_STATE = "trainer_state.json"
 _OPTIMIZER = "optimizer.pt"
 _RNG = "rng.pt"
+_REFLECTION_CACHE = "reflection_cache.json"
 _POLICY = "policy"
 
 #: Settings a resumed run may change (a name also covers the keys inside it): how long it trains, how it
@@ -62,6 +63,9 @@ RESUMABLE_CHANGES = frozenset(
         "progress",
         "threads",
         "policy.device",
+        "reflector.fast_decode",
+        "reflector.cache_entries",
+        "reflector.cache_bytes",
     }
 )
 
@@ -258,6 +262,8 @@ class ReflectRLTrainer:
         # 1. Rollout: one episode per env, seeds drawn from the run's generator (restored on resume).
         seeds = self.rng.integers(0, EVAL_SEED_OFFSET, size=config.num_envs).tolist()
         self.policy.eval()
+        cache = getattr(self.reflector, "cache", None)
+        cache_before = cache.snapshot() if cache is not None else None
         rollout = collect_rollout(
             self.envs(),
             self.policy,
@@ -312,6 +318,7 @@ class ReflectRLTrainer:
             "perf/update_s": update_seconds,
             "perf/iteration_s": seconds,
             **{f"perf/{key}": value for key, value in rollout.timings.items()},
+            **(cache.metrics(cache_before) if cache is not None else {}),
             "perf/peak_memory_mb": peak_memory_mb(),
         }
 
@@ -377,6 +384,8 @@ class ReflectRLTrainer:
             if isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
                 states["reflector"] = self.reflector.rng.bit_generator.state  # its reflect_prob draws
             torch.save(states, folder / _RNG)
+            if getattr(self.reflector, "cache", None) is not None:  # a resumed run keeps the reflections it knows
+                atomic_write_json(folder / _REFLECTION_CACHE, self.reflector.cache.state_dict())
             atomic_write_json(
                 folder / _TRAINER_STATE,
                 {
@@ -422,6 +431,10 @@ class ReflectRLTrainer:
         set_rng_state(states, self.rng)
         if "reflector" in states and isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
             self.reflector.rng.bit_generator.state = states["reflector"]
+        cache = getattr(self.reflector, "cache", None)
+        if cache is not None and (folder / _REFLECTION_CACHE).is_file():
+            # Another reflector's cache (a retrained adapter, other limits) is refused by its identity.
+            cache.load_state_dict(json.loads((folder / _REFLECTION_CACHE).read_text()))
 
 
 def main(config: TrainConfig) -> None:

@@ -9,6 +9,7 @@ by a reflector of another identity is refused when loaded, so a changed reflecto
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -67,10 +68,15 @@ class ReflectionCache:
             self.stats.misses += 1
             return None
         self._entries.move_to_end(key)
-        self.stats.hits += 1
-        generated = self.stats.misses  # every miss was generated once
-        self.stats.saved_s += self.stats.generated_s / generated if generated else 0.0
+        self.count_repeats(1)
         return text
+
+    def count_repeats(self, count: int) -> None:
+        """Count ``count`` hits answered without a lookup (rows repeating a prompt another row of their batch
+        generated), each credited with the mean generation seconds."""
+        self.stats.hits += count
+        generated = self.stats.misses  # every miss was generated once
+        self.stats.saved_s += count * self.stats.generated_s / generated if generated else 0.0
 
     def put(self, tokens: Sequence[int], text: str) -> None:
         """Keep ``text`` as the reflection of ``tokens``, dropping the least recently used entries over the bounds."""
@@ -82,6 +88,20 @@ class ReflectionCache:
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             _, dropped = self._entries.popitem(last=False)
             self._bytes -= len(dropped.encode())
+
+    def snapshot(self) -> CacheStats:
+        """A copy of the statistics so far, for :meth:`metrics` of what happens after."""
+        return copy.copy(self.stats)
+
+    def metrics(self, since: CacheStats) -> dict[str, float]:
+        """Namespaced metrics of the lookups after the snapshot ``since``: hit rate, hits, seconds saved, size."""
+        hits, misses = self.stats.hits - since.hits, self.stats.misses - since.misses
+        return {
+            "perf/reflect_cache_hit_rate": hits / max(hits + misses, 1),
+            "perf/reflect_cache_hits": hits,
+            "perf/reflect_cache_saved_s": self.stats.saved_s - since.saved_s,
+            "perf/reflect_cache_entries": len(self),
+        }
 
     def state_dict(self) -> dict[str, Any]:
         """A JSON-serialisable snapshot: identity and entries, oldest first."""

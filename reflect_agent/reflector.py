@@ -24,8 +24,8 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
@@ -304,6 +304,8 @@ class Reflector:
                 for tokens, text in zip(todo, generated, strict=True):
                     self.cache.put(tokens, text)
             texts.update(zip(todo, generated, strict=True))
+        if self.cache is not None:
+            self.cache.count_repeats(len(token_lists) - len(texts))  # rows whose prompt another row asked
         return [texts[tokens] for tokens in token_lists]
 
     def _generate(self, token_lists: list[tuple[int, ...]]) -> list[str]:

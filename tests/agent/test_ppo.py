@@ -13,7 +13,7 @@ from reflect_agent.checkpoint import rng_state
 from reflect_agent.policy import PolicyConfig
 from reflect_agent.ppo import NonFiniteLossError, ReflectRLTrainer, update_policy
 from reflect_agent.rollout import collect_rollout
-from tests.agent.toy_envs import tiny_config, trainable_state
+from tests.agent.toy_envs import WALK, tiny_config, trainable_state
 
 
 def test_training_learns_the_tiny_task_with_finite_losses(tmp_path):
@@ -98,3 +98,21 @@ def test_a_scoring_policy_learns_the_tiny_task_online(tmp_path):
     assert success[0] < 0.5 and np.mean(success[-2:]) >= 0.8, success
     assert all(np.isfinite(row["losses/pg_loss"]) for row in rows)
     assert trainer.evaluate(8).success_rate == 1.0
+
+
+def test_the_reflection_cache_is_measured_and_kept_across_a_resume(tmp_path):
+    from reflect_agent.reflector import ReflectorConfig
+
+    reflector = ReflectorConfig(model="tiny", device="cpu", max_new_tokens=3)
+    config = tiny_config(tmp_path, env_id=WALK, iterations=1, use_reflector=True, reflector=reflector)
+    first = ReflectRLTrainer(config)
+    row = first.train()[0]
+    # 16 corridors start in the same state: one reflection is generated for it, the 15 others are hits.
+    assert row["perf/reflect_cache_hits"] >= 15 and 0 < row["perf/reflect_cache_hit_rate"] < 1
+    assert row["perf/reflect_cache_entries"] == len(first.reflector.cache) > 0
+    resumed = ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True))
+    assert resumed.reflector.cache.state_dict() == first.reflector.cache.state_dict()
+    saved = next((tmp_path / "run" / "checkpoints").glob("iter_*")) / "reflection_cache.json"
+    saved.write_text(json.dumps({**json.loads(saved.read_text()), "identity": "a retrained reflector"}))
+    other = ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True))
+    assert len(other.reflector.cache) == 0  # another reflector's reflections are never used
