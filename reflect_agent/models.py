@@ -292,3 +292,46 @@ def _quiet_peft() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
         yield
+
+
+def export_merged(
+    spec: str,
+    adapter: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    dtype: str | torch.dtype | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Merge a LoRA adapter into its base model and save the result as a model folder that a server loads.
+
+    The folder holds the merged weights (safetensors), ``config.json``, the generation config and the tokenizer:
+    what vLLM (``vllm serve FOLDER``), ``transformers serve`` or llama.cpp's ``convert_hf_to_gguf.py`` read, and
+    what :func:`load_model` loads back. It is written with :func:`reflect_gym.files.atomic_directory`, which
+    replaces only a folder the project wrote.
+
+    Args:
+        spec: The base model spec the adapter was trained on (see :func:`load_model`).
+        adapter: Folder of the LoRA adapter (``PeftModel.save_pretrained``, e.g. ``reflect-rl sft --role
+            reflector``'s output).
+        out: The model folder to write.
+        dtype: Dtype of the saved weights; ``None`` means fp32 (``"bfloat16"`` halves the folder for a GPU server).
+        overwrite: Replace an existing ``out`` that reflect-rl did not write.
+
+    Returns:
+        ``out``, as a path.
+
+    Raises:
+        FileNotFoundError: ``adapter`` holds no ``adapter_config.json``.
+        reflect_gym.files.ForeignPathError: ``out`` exists and is not the project's.
+    """
+    if not (Path(adapter) / "adapter_config.json").is_file():
+        raise FileNotFoundError(
+            f"{adapter} holds no adapter_config.json; pass the folder of a LoRA adapter (e.g. written by "
+            "reflect-rl sft --role reflector)."
+        )
+    model, tokenizer = load_model(spec, device="cpu", dtype=dtype or torch.float32)
+    merged = load_lora(model, adapter).merge_and_unload()
+    with atomic_directory(out, overwrite=overwrite) as folder:
+        merged.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+    return Path(out)

@@ -5,6 +5,7 @@
     reflect-rl data ...       warm-up records from an env's expert (reflect_agent.warmup)
     reflect-rl sft ...        supervised warm-up of a policy or reflector (reflect_agent.sft)
     reflect-rl speed ...      env and decider speed
+    reflect-rl export ...     a reflector adapter merged into its base, for a server (reflect_agent.served)
 
 Each subcommand is a module of this package with ``main(argv) -> int``, which parses its arguments with tyro
 (``reflect-rl SUBCOMMAND --help`` lists them) and runs.
@@ -23,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "data": ("data", "Write warm-up records (states, expert actions, reflections) as JSON lines."),
     "sft": ("sft", "Supervised fine-tuning of a policy or reflector on warm-up records."),
     "speed": ("speed", "Measure env steps and LM decisions per second."),
+    "export": ("export", "Merge a reflector's LoRA adapter into its base model: a folder a server loads."),
 }
 
 
