@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from reflect_agent.models import smollm2_folder
 from reflect_agent.openai_api import OpenAIChatError
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.served import EmptyReflectionError, ServedReflector
@@ -32,6 +38,13 @@ def elsewhere() -> Iterator[StubChatServer]:
     stub = StubChatServer()
     yield stub
     stub.close()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (at the time of asking)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def served(url: str, tokenizer, **overrides) -> ServedReflector:
@@ -126,10 +139,7 @@ def test_reflect_prob_draws_as_the_local_reflector(server, gpt2_tokenizer):
 
 
 def test_a_server_that_is_down_fails_after_the_retries(gpt2_tokenizer):
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
-    reflector = served(url, gpt2_tokenizer, server_retries=2)
+    reflector = served(f"http://127.0.0.1:{free_port()}/v1", gpt2_tokenizer, server_retries=2)
     with pytest.raises(OpenAIChatError, match=r"failed 3 times, last with ConnectionRefusedError"):
         reflector.reflect(STATES, ACTIONS)
 
@@ -196,3 +206,37 @@ def test_the_key_goes_to_the_configured_server_only(server, elsewhere, gpt2_toke
 def test_served_settings_are_checked(fields, message):
     with pytest.raises(ValueError, match=message):
         ReflectorConfig(**({"model": "gpt2-random", "server_url": "http://127.0.0.1:8000/v1"} | fields))
+
+
+@pytest.mark.slow
+def test_transformers_serve_on_loopback_writes_the_local_reflectors_text(tmp_path):
+    """A real server (``transformers serve`` from the ``serve`` extra) with SmolLM2: the same greedy text."""
+    pytest.importorskip("fastapi", reason="transformers serve needs the 'serve' extra")
+    pytest.importorskip("uvicorn", reason="transformers serve needs the 'serve' extra")
+    folder, port = str(smollm2_folder()), free_port()
+    command = [str(Path(sys.executable).parent / "transformers"), "serve", folder, "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--device", "cpu", "--dtype", "float32"]
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=os.environ | {"HF_HUB_OFFLINE": "1"})
+    try:
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.monotonic() + 180
+        while True:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
+            try:
+                if no_proxy.open(f"http://127.0.0.1:{port}/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "transformers serve did not start within 180 s"
+                time.sleep(1)
+        limits = {"model": folder, "max_new_tokens": 16}
+        url = f"http://127.0.0.1:{port}/v1"
+        remote = Reflector.from_config(ReflectorConfig(**limits, server_url=url, server_timeout=300, server_retries=0))
+        local = Reflector.from_config(ReflectorConfig(**limits, device="cpu"))
+        texts = remote.reflect(STATES, ACTIONS)
+        assert texts == local.reflect(STATES, ACTIONS)
+        assert all(texts)
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
