@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 pytest.importorskip("torch", reason="reflect_agent needs the 'agent' extra")
 
 from reflect_agent.models import load_model, load_tokenizer  # noqa: E402
 from reflect_agent.policy import LMPolicy, PolicyConfig  # noqa: E402
+from tests.agent.chat_stub import StubChatServer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +53,19 @@ def perturb_lora(policy: LMPolicy, seed: int = 1) -> None:
         for name, param in policy.model.named_parameters():
             if "lora_B" in name:
                 param.copy_(torch.randn(param.shape, generator=generator) * 0.5)
+
+
+@pytest.fixture
+def chat_server() -> Iterator[StubChatServer]:
+    """A scripted OpenAI-compatible server on 127.0.0.1 (:mod:`tests.agent.chat_stub`)."""
+    stub = StubChatServer()
+    yield stub
+    stub.close()
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[StubChatServer]:
+    """A second stub server on another port: where a redirect points, which must never hear of a request."""
+    stub = StubChatServer()
+    yield stub
+    stub.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -12,7 +10,6 @@ import torch
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.agents import NO_ACTION, ExpertAgent, LMAgent, OpenAIChatAgent, RandomAgent, env_at, make_agent, play
 from reflect_agent.episodes import Turn, make_envs
-from tests.agent.chat_stub import StubChatServer
 
 TAXI = "ReflectRL/DangerousTaxi-v0"
 TAXI_ACTIONS = ["move south", "move north", "move east", "move west", "pick up passenger", "drop off passenger"]
@@ -181,13 +178,6 @@ def test_lm_checkpoint_spec_loads_the_saved_policy(tiny_policy, taxi, tmp_path):
 
 # ------------------------------------------------------------------------------------------------
 # The OpenAI-compatible chat agent, against a stub server on loopback.
-
-
-@pytest.fixture
-def chat_server() -> Iterator[StubChatServer]:
-    server = StubChatServer()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -3,48 +3,32 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from reflect_agent.openai_api import OpenAIChatError, OpenAIClient
-from tests.agent.chat_stub import StubChatServer, completion
+from tests.agent.chat_stub import completion
 
 MESSAGES = [{"role": "user", "content": "0. go north\n1. go south"}]
 
 
-@pytest.fixture
-def server() -> Iterator[StubChatServer]:
-    stub = StubChatServer()
-    yield stub
-    stub.close()
-
-
-@pytest.fixture
-def elsewhere() -> Iterator[StubChatServer]:
-    """A second server on another port: where a redirect points."""
-    stub = StubChatServer()
-    yield stub
-    stub.close()
-
-
-def test_a_request_goes_to_the_configured_url_with_the_key(server):
-    server.script = [("reply", "1")]
-    client = OpenAIClient(server.base_url, "stub-model", "secret", retries=0)
+def test_a_request_goes_to_the_configured_url_with_the_key(chat_server):
+    chat_server.script = [("reply", "1")]
+    client = OpenAIClient(chat_server.base_url, "stub-model", "secret", retries=0)
     assert client.chat(MESSAGES, temperature=0.0, max_tokens=4) == "1"
-    (request,) = server.requests
+    (request,) = chat_server.requests
     assert request["path"] == "/v1/chat/completions"
     assert request["headers"]["Authorization"] == "Bearer secret"
     assert request["body"] == {"model": "stub-model", "messages": MESSAGES, "temperature": 0.0, "max_tokens": 4}
 
 
-def test_a_raw_completion_goes_to_the_completions_endpoint_with_its_parameters(server):
-    server.script = [("reply", " north, then east.")]
-    client = OpenAIClient(server.base_url + "/", "stub-model", "secret", retries=0)
+def test_a_raw_completion_goes_to_the_completions_endpoint_with_its_parameters(chat_server):
+    chat_server.script = [("reply", " north, then east.")]
+    client = OpenAIClient(chat_server.base_url + "/", "stub-model", "secret", retries=0)
     assert client.complete("State\n\nAnalysis:", max_tokens=8, temperature=0.0, stop=["Action:"]) == (
         " north, then east."
     )
-    (request,) = server.requests
+    (request,) = chat_server.requests
     assert request["path"] == "/v1/completions"
     assert request["headers"]["Authorization"] == "Bearer secret"
     assert request["body"] == {
@@ -55,90 +39,94 @@ def test_a_raw_completion_goes_to_the_completions_endpoint_with_its_parameters(s
         "stop": ["Action:"],
     }
     # A full endpoint URL is taken back to the API root, so both calls reach the same server.
-    assert OpenAIClient(f"{server.base_url}/completions", "m").url == f"{server.base_url}/chat/completions"
+    assert OpenAIClient(f"{chat_server.base_url}/completions", "m").url == f"{chat_server.base_url}/chat/completions"
 
 
 @pytest.mark.parametrize("call", ["chat", "complete"])
 @pytest.mark.parametrize("target", ["other port", "same server"])
-def test_a_redirect_is_not_followed_and_the_key_goes_nowhere_else(server, elsewhere, target, call):
-    url = f"{elsewhere.base_url}/chat/completions" if target == "other port" else f"{server.base_url}/elsewhere"
-    server.script = [("redirect", url)] * 4
-    client = OpenAIClient(server.base_url, "stub-model", "secret", retries=3, backoff=0)
+def test_a_redirect_is_not_followed_and_the_key_goes_nowhere_else(chat_server, elsewhere, target, call):
+    url = f"{elsewhere.base_url}/chat/completions" if target == "other port" else f"{chat_server.base_url}/elsewhere"
+    chat_server.script = [("redirect", url)] * 4
+    client = OpenAIClient(chat_server.base_url, "stub-model", "secret", retries=3, backoff=0)
     with pytest.raises(OpenAIChatError, match=r"HTTP 302, a redirect to .*not followed"):
         client.chat(MESSAGES) if call == "chat" else client.complete("prompt")
     assert elsewhere.requests == []  # the other port never heard of the request, nor of its key
     path = "/v1/chat/completions" if call == "chat" else "/v1/completions"
-    assert [r["path"] for r in server.requests] == [path]  # not retried, not followed
+    assert [r["path"] for r in chat_server.requests] == [path]  # not retried, not followed
 
 
 @pytest.mark.parametrize("call", ["chat", "complete"])
 @pytest.mark.parametrize("kind", ["trickle", "trickle_headers"])
-def test_a_trickling_server_fails_within_the_deadline(server, kind, call):
+def test_a_trickling_server_fails_within_the_deadline(chat_server, kind, call):
     # One byte every 0.2 s: each read gets data well within a socket timeout, so only an overall deadline ends it.
-    server.script = [(kind, 0.2)]
-    client = OpenAIClient(server.base_url, "stub-model", timeout=1.0, retries=0)
+    chat_server.script = [(kind, 0.2)]
+    client = OpenAIClient(chat_server.base_url, "stub-model", timeout=1.0, retries=0)
     start = time.monotonic()
     with pytest.raises(OpenAIChatError, match="within the 1 s deadline"):
         client.chat(MESSAGES) if call == "chat" else client.complete("prompt")
     assert time.monotonic() - start < 2.5
 
 
-def test_a_deadline_is_retried_like_any_timeout(server):
-    server.script = [("trickle", 0.2), ("reply", "1")]
-    client = OpenAIClient(server.base_url, "stub-model", timeout=0.6, retries=1, backoff=0)
+def test_a_deadline_is_retried_like_any_timeout(chat_server):
+    chat_server.script = [("trickle", 0.2), ("reply", "1")]
+    client = OpenAIClient(chat_server.base_url, "stub-model", timeout=0.6, retries=1, backoff=0)
     assert client.chat(MESSAGES) == "1"
-    assert len(server.requests) == 2
+    assert len(chat_server.requests) == 2
 
 
 @pytest.mark.parametrize("kind", ["body", "unsized"])
-def test_an_oversize_answer_is_refused_without_reading_it_whole(server, kind):
+def test_an_oversize_answer_is_refused_without_reading_it_whole(chat_server, kind):
     padding = b" " * 200_000
-    server.script = [(kind, completion("1")[:-1] + padding + b"}")] * 2
-    client = OpenAIClient(server.base_url, "stub-model", retries=1, backoff=0, max_response_bytes=100_000)
+    chat_server.script = [(kind, completion("1")[:-1] + padding + b"}")] * 2
+    client = OpenAIClient(chat_server.base_url, "stub-model", retries=1, backoff=0, max_response_bytes=100_000)
     with pytest.raises(OpenAIChatError, match="more than max_response_bytes=100,000"):
         client.chat(MESSAGES)
-    assert len(server.requests) == 1  # a retry would get the same answer
+    assert len(chat_server.requests) == 1  # a retry would get the same answer
     # Under the limit, the same answer is read.
-    server.script = [(kind, completion("1")[:-1] + padding + b"}")]
-    assert OpenAIClient(server.base_url, "stub-model", retries=0, max_response_bytes=300_000).chat(MESSAGES) == "1"
+    chat_server.script = [(kind, completion("1")[:-1] + padding + b"}")]
+    assert OpenAIClient(chat_server.base_url, "stub-model", retries=0, max_response_bytes=300_000).chat(MESSAGES) == "1"
 
 
-def test_server_errors_and_rate_limits_are_retried_then_given_up(server):
-    server.script = [("status", 500), ("status", 429), ("reply", "3")]
-    assert OpenAIClient(server.base_url, "stub-model", retries=2, backoff=0).chat(MESSAGES) == "3"
-    server.script = [("status", 503)] * 3
+def test_server_errors_and_rate_limits_are_retried_then_given_up(chat_server):
+    chat_server.script = [("status", 500), ("status", 429), ("reply", "3")]
+    assert OpenAIClient(chat_server.base_url, "stub-model", retries=2, backoff=0).chat(MESSAGES) == "3"
+    chat_server.script = [("status", 503)] * 3
     with pytest.raises(OpenAIChatError, match="failed 3 times, last with HTTP 503"):
-        OpenAIClient(server.base_url, "stub-model", retries=2, backoff=0).chat(MESSAGES)
+        OpenAIClient(chat_server.base_url, "stub-model", retries=2, backoff=0).chat(MESSAGES)
 
 
-def test_client_errors_are_not_retried(server):
-    server.script = [("status", 401)]
+def test_client_errors_are_not_retried(chat_server):
+    chat_server.script = [("status", 401)]
     with pytest.raises(OpenAIChatError, match="HTTP 401"):
-        OpenAIClient(server.base_url, "stub-model", retries=3, backoff=0).chat(MESSAGES)
-    assert len(server.requests) == 1
+        OpenAIClient(chat_server.base_url, "stub-model", retries=3, backoff=0).chat(MESSAGES)
+    assert len(chat_server.requests) == 1
 
 
-def test_an_answer_that_is_not_a_completion_is_an_error(server):
-    server.script = [("body", b"not json"), ("body", b'{"choices": []}')]
-    client = OpenAIClient(server.base_url, "stub-model", retries=0)
+def test_an_answer_that_is_not_a_completion_is_an_error(chat_server):
+    chat_server.script = [("body", b"not json"), ("body", b'{"choices": []}')]
+    client = OpenAIClient(chat_server.base_url, "stub-model", retries=0)
     with pytest.raises(OpenAIChatError, match="invalid JSON"):
         client.chat(MESSAGES)
     with pytest.raises(OpenAIChatError, match="without choices"):
         client.chat(MESSAGES)
     # A chat completion is not a raw completion, and a text must be a string.
-    server.script = [("body", completion("1")), ("body", b'{"choices": [{"text": 7}]}')]
+    chat_server.script = [("body", completion("1")), ("body", b'{"choices": [{"text": 7}]}')]
     with pytest.raises(OpenAIChatError, match=r"without choices\[0\]\.text"):
         client.complete("prompt")
     with pytest.raises(OpenAIChatError, match="not a string"):
         client.complete("prompt")
 
 
-def test_settings_come_from_the_environment_and_are_checked(server, monkeypatch):
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/")
+def test_settings_come_from_the_environment_and_are_checked(chat_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", chat_server.base_url + "/")
     monkeypatch.setenv("OPENAI_MODEL", "env-model")
     monkeypatch.setenv("OPENAI_API_KEY", "env-key")
     client = OpenAIClient()
-    assert (client.url, client.model, client.api_key) == (f"{server.base_url}/chat/completions", "env-model", "env-key")
+    assert (client.url, client.model, client.api_key) == (
+        f"{chat_server.base_url}/chat/completions",
+        "env-model",
+        "env-key",
+    )
     monkeypatch.delenv("OPENAI_BASE_URL")
     monkeypatch.delenv("OPENAI_MODEL")
     with pytest.raises(ValueError, match="OPENAI_BASE_URL"):

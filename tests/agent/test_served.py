@@ -9,7 +9,6 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,26 +17,10 @@ from reflect_agent.models import smollm2_folder
 from reflect_agent.openai_api import OpenAIChatError
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.served import EmptyReflectionError, ServedReflector
-from tests.agent.chat_stub import StubChatServer
 
 STATES = ["You are in the kitchen.", "You are in a long corridor with a door."]
 ACTIONS = [["go north", "open fridge"], ["go east", "open door", "look"]]
 STOPS = ["Action:", "Available actions:", "Analysis:"]
-
-
-@pytest.fixture
-def server() -> Iterator[StubChatServer]:
-    stub = StubChatServer()
-    yield stub
-    stub.close()
-
-
-@pytest.fixture
-def elsewhere() -> Iterator[StubChatServer]:
-    """A second server on another port: where a redirect points."""
-    stub = StubChatServer()
-    yield stub
-    stub.close()
 
 
 def free_port() -> int:
@@ -53,25 +36,25 @@ def served(url: str, tokenizer, **overrides) -> ServedReflector:
     return ServedReflector(ReflectorConfig(model="gpt2-random", server_url=url, **options), tokenizer)
 
 
-def test_from_config_builds_a_served_reflector_and_loads_no_model(server):
-    reflector = Reflector.from_config(ReflectorConfig(model="gpt2-random", server_url=server.base_url))
+def test_from_config_builds_a_served_reflector_and_loads_no_model(chat_server):
+    reflector = Reflector.from_config(ReflectorConfig(model="gpt2-random", server_url=chat_server.base_url))
     assert isinstance(reflector, ServedReflector) and reflector.model is None
     assert reflector.client.model == "gpt2-random"  # server_model=None sends model
-    assert server.requests == []  # nothing is asked before a reflection
+    assert chat_server.requests == []  # nothing is asked before a reflection
 
 
 @pytest.mark.parametrize("api", ["completions", "chat"])
 def test_reflections_are_the_servers_text_cut_at_stops_and_requests_carry_the_limits(
-    server, gpt2_tokenizer, monkeypatch, api
+    chat_server, gpt2_tokenizer, monkeypatch, api
 ):
     monkeypatch.setenv("REFLECTOR_KEY", "secret")
-    server.respond = lambda body: " Go north first.\n\nAction: A"  # a server that ignores stop
-    reflector = served(server.base_url, gpt2_tokenizer, server_api=api, server_key_env="REFLECTOR_KEY")
+    chat_server.respond = lambda body: " Go north first.\n\nAction: A"  # a server that ignores stop
+    reflector = served(chat_server.base_url, gpt2_tokenizer, server_api=api, server_key_env="REFLECTOR_KEY")
     assert reflector.reflect(STATES, ACTIONS) == ["Go north first.", "Go north first."]
     prompts = [
         reflector.template.reflector_prompt(state, actions) for state, actions in zip(STATES, ACTIONS, strict=True)
     ]
-    sent = sorted(server.requests, key=lambda request: str(request["body"]))  # answered concurrently
+    sent = sorted(chat_server.requests, key=lambda request: str(request["body"]))  # answered concurrently
     assert [request["path"] for request in sent] == [f"/v1/{'chat/' if api == 'chat' else ''}completions"] * 2
     assert all(request["headers"]["Authorization"] == "Bearer secret" for request in sent)
     limits = {"model": "stub-model", "max_tokens": 100, "temperature": 0.0, "stop": STOPS}
@@ -82,21 +65,21 @@ def test_reflections_are_the_servers_text_cut_at_stops_and_requests_carry_the_li
     assert [request["body"] for request in sent] == sorted(expected, key=str)
 
 
-def test_sampling_sends_its_temperature(server, gpt2_tokenizer):
-    reflector = served(server.base_url, gpt2_tokenizer, greedy=False, temperature=0.7, max_new_tokens=12)
+def test_sampling_sends_its_temperature(chat_server, gpt2_tokenizer):
+    reflector = served(chat_server.base_url, gpt2_tokenizer, greedy=False, temperature=0.7, max_new_tokens=12)
     reflector.reflect(STATES[:1], ACTIONS[:1])
-    assert (server.requests[0]["body"]["temperature"], server.requests[0]["body"]["max_tokens"]) == (0.7, 12)
+    assert (chat_server.requests[0]["body"]["temperature"], chat_server.requests[0]["body"]["max_tokens"]) == (0.7, 12)
 
 
-def test_long_states_are_fitted_with_the_tokenizer(server, gpt2_tokenizer):
+def test_long_states_are_fitted_with_the_tokenizer(chat_server, gpt2_tokenizer):
     state = "Goal: find the red key.\n\n" + " ".join(f"room{i}" for i in range(300))
-    served(server.base_url, gpt2_tokenizer, max_prompt_tokens=64).reflect([state], [["go north"]])
-    prompt = server.requests[0]["body"]["prompt"]
+    served(chat_server.base_url, gpt2_tokenizer, max_prompt_tokens=64).reflect([state], [["go north"]])
+    prompt = chat_server.requests[0]["body"]["prompt"]
     assert prompt.startswith("Goal: find the red key.") and prompt.endswith("- go north\n\nAnalysis:")
     assert len(gpt2_tokenizer(prompt).input_ids) <= 64
 
 
-def test_a_batch_is_asked_concurrently_up_to_the_limit_and_kept_in_order(server, gpt2_tokenizer):
+def test_a_batch_is_asked_concurrently_up_to_the_limit_and_kept_in_order(chat_server, gpt2_tokenizer):
     in_flight, most = 0, 0
     lock = threading.Lock()
 
@@ -110,22 +93,25 @@ def test_a_batch_is_asked_concurrently_up_to_the_limit_and_kept_in_order(server,
             in_flight -= 1
         return " " + body["prompt"].split(".")[0]  # "State 3", so each answer names its prompt
 
-    server.respond = respond
+    chat_server.respond = respond
     states = [f"State {i}." for i in range(8)]
-    reflector = served(server.base_url, gpt2_tokenizer, server_concurrency=8)
+    reflector = served(chat_server.base_url, gpt2_tokenizer, server_concurrency=8)
     start = time.monotonic()
     assert reflector.reflect(states, [["wait"]] * 8) == [f"State {i}" for i in range(8)]
     assert time.monotonic() - start < 1.2  # 8 x 0.3 s one after another would take 2.4 s
     assert most == 8
     most = 0
-    assert served(server.base_url, gpt2_tokenizer, server_concurrency=3).reflect(states, [["wait"]] * 8)[7] == "State 7"
+    assert (
+        served(chat_server.base_url, gpt2_tokenizer, server_concurrency=3).reflect(states, [["wait"]] * 8)[7]
+        == "State 7"
+    )
     assert most == 3
 
 
-def test_reflect_prob_draws_as_the_local_reflector(server, gpt2_tokenizer):
-    server.respond = lambda body: " x"
+def test_reflect_prob_draws_as_the_local_reflector(chat_server, gpt2_tokenizer):
+    chat_server.respond = lambda body: " x"
     config = {"reflect_prob": 0.5, "seed": 3, "greedy": False}  # sampling: the local one keeps no cache
-    remote = served(server.base_url, gpt2_tokenizer, **config)
+    remote = served(chat_server.base_url, gpt2_tokenizer, **config)
     local = Reflector(None, gpt2_tokenizer, ReflectorConfig(**config))
     local.continue_prompts = lambda prompts: [" x"] * len(prompts)
     states, actions = STATES * 8, ACTIONS * 8
@@ -135,7 +121,7 @@ def test_reflect_prob_draws_as_the_local_reflector(server, gpt2_tokenizer):
         assert drawn == local.reflect(states, actions)
         assert 0 < drawn.count("") < len(drawn)
         reflected += len(drawn) - drawn.count("")
-    assert len(server.requests) == reflected  # skipped states are not asked for
+    assert len(chat_server.requests) == reflected  # skipped states are not asked for
 
 
 def test_a_server_that_is_down_fails_after_the_retries(gpt2_tokenizer):
@@ -148,46 +134,46 @@ def test_a_server_that_is_down_fails_after_the_retries(gpt2_tokenizer):
     ("answer", "error"),
     [(b"<html>busy</html>", "invalid JSON"), (b'{"choices": []}', r"without choices\[0\]\.text")],
 )
-def test_a_server_that_answers_garbage_fails(server, gpt2_tokenizer, answer, error):
-    server.script = [("body", answer)]
+def test_a_server_that_answers_garbage_fails(chat_server, gpt2_tokenizer, answer, error):
+    chat_server.script = [("body", answer)]
     with pytest.raises(OpenAIChatError, match=error):
-        served(server.base_url, gpt2_tokenizer).reflect(STATES[:1], ACTIONS[:1])
+        served(chat_server.base_url, gpt2_tokenizer).reflect(STATES[:1], ACTIONS[:1])
 
 
-def test_a_slow_server_fails_within_the_deadline_after_the_retries(server, gpt2_tokenizer):
-    server.script = [("sleep", 3.0)] * 2
-    reflector = served(server.base_url, gpt2_tokenizer, server_timeout=0.4, server_retries=1)
+def test_a_slow_server_fails_within_the_deadline_after_the_retries(chat_server, gpt2_tokenizer):
+    chat_server.script = [("sleep", 3.0)] * 2
+    reflector = served(chat_server.base_url, gpt2_tokenizer, server_timeout=0.4, server_retries=1)
     start = time.monotonic()
     with pytest.raises(OpenAIChatError, match="failed 2 times, last with no complete answer within the 0.4 s"):
         reflector.reflect(STATES[:1], ACTIONS[:1])
     assert time.monotonic() - start < 2.0
-    server.script = [("sleep", 0.6), ("reply", " Go east.")]  # a retry that succeeds
-    assert served(server.base_url, gpt2_tokenizer, server_timeout=0.4, server_retries=1).reflect(
+    chat_server.script = [("sleep", 0.6), ("reply", " Go east.")]  # a retry that succeeds
+    assert served(chat_server.base_url, gpt2_tokenizer, server_timeout=0.4, server_retries=1).reflect(
         STATES[:1], ACTIONS[:1]
     ) == ["Go east."]
 
 
-def test_an_empty_reflection_is_an_error_or_counted(server, gpt2_tokenizer):
-    server.respond = lambda body: "Action: A" if "kitchen" in body["prompt"] else " Open the door."
+def test_an_empty_reflection_is_an_error_or_counted(chat_server, gpt2_tokenizer):
+    chat_server.respond = lambda body: "Action: A" if "kitchen" in body["prompt"] else " Open the door."
     with pytest.raises(EmptyReflectionError, match=r"1 of 2 reflections empty.*server_empty='count'"):
-        served(server.base_url, gpt2_tokenizer).reflect(STATES, ACTIONS)
-    counting = served(server.base_url, gpt2_tokenizer, server_empty="count")
+        served(chat_server.base_url, gpt2_tokenizer).reflect(STATES, ACTIONS)
+    counting = served(chat_server.base_url, gpt2_tokenizer, server_empty="count")
     assert counting.reflect(STATES, ACTIONS) == ["", "Open the door."]
     assert counting.reflect(STATES, ACTIONS) == ["", "Open the door."]
     assert counting.empty_count == 2
 
 
-def test_the_key_goes_to_the_configured_server_only(server, elsewhere, gpt2_tokenizer, monkeypatch):
+def test_the_key_goes_to_the_configured_server_only(chat_server, elsewhere, gpt2_tokenizer, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "secret")
-    server.script = [("redirect", f"{elsewhere.base_url}/completions")]
-    reflector = served(server.base_url, gpt2_tokenizer, server_retries=1)
+    chat_server.script = [("redirect", f"{elsewhere.base_url}/completions")]
+    reflector = served(chat_server.base_url, gpt2_tokenizer, server_retries=1)
     with pytest.raises(OpenAIChatError, match="a redirect to .*not followed"):
         reflector.reflect(STATES[:1], ACTIONS[:1])
     assert elsewhere.requests == []
-    assert [request["headers"]["Authorization"] for request in server.requests] == ["Bearer secret"]
+    assert [request["headers"]["Authorization"] for request in chat_server.requests] == ["Bearer secret"]
     # No key variable: no key at all.
-    served(server.base_url, gpt2_tokenizer, server_key_env=None).reflect(STATES[:1], ACTIONS[:1])
-    assert "Authorization" not in server.requests[-1]["headers"]
+    served(chat_server.base_url, gpt2_tokenizer, server_key_env=None).reflect(STATES[:1], ACTIONS[:1])
+    assert "Authorization" not in chat_server.requests[-1]["headers"]
 
 
 @pytest.mark.parametrize(
