@@ -264,6 +264,7 @@ class ReflectRLTrainer:
         self.policy.eval()
         cache = getattr(self.reflector, "cache", None)
         cache_before = cache.snapshot() if cache is not None else None
+        empty_before = getattr(self.reflector, "empty_count", 0)
         rollout = collect_rollout(
             self.envs(),
             self.policy,
@@ -319,6 +320,7 @@ class ReflectRLTrainer:
             "perf/iteration_s": seconds,
             **{f"perf/{key}": value for key, value in rollout.timings.items()},
             **(cache.metrics(cache_before) if cache is not None else {}),
+            **({"perf/reflect_empty": self.reflector.empty_count - empty_before} if self.reflector is not None else {}),
             "perf/peak_memory_mb": peak_memory_mb(),
         }
 

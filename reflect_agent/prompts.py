@@ -150,3 +150,9 @@ def fit_state(
         f"The prompt without its state still has {len(ids)} tokens, over the limit of {limit}; raise "
         "max_prompt_tokens or shorten the reflections and action names."
     )
+
+
+def cut_at_stops(text: str, stops: list[str]) -> str:
+    """``text`` up to the first occurrence of any of ``stops``, stripped (a reflection ends before its stop)."""
+    end = min((i for i in (text.find(s) for s in stops) if i >= 0), default=len(text))
+    return text[:end].strip()

@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,10 +35,12 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCriteriaList
 
 from reflect_agent.decoding import greedy_decode
-from reflect_agent.models import load_lora, load_model
+from reflect_agent.models import load_lora, load_model, load_tokenizer
+from reflect_agent.openai_api import OpenAIClient
 from reflect_agent.policy import LMPolicy, causal_lm
-from reflect_agent.prompts import PromptTemplate, fit_state
+from reflect_agent.prompts import PromptTemplate, cut_at_stops, fit_state
 from reflect_agent.reflection_cache import ReflectionCache
+from reflect_agent.served import ServedModel
 from reflect_agent.tensors import left_pad
 
 
@@ -69,7 +72,7 @@ class ReflectorConfig:
         template: Prompt template (ignored when sharing a policy: the policy's template is used).
         server_url: The API root of an OpenAI-compatible server (``http://127.0.0.1:8000/v1``: vLLM, llama.cpp's
             server, ``transformers serve``, a remote model) that writes the reflections instead of a model in this
-            process (:class:`reflect_agent.served.ServedReflector`); ``None``: a local model. ``model`` then names
+            process (:class:`reflect_agent.served.ServedModel`); ``None``: a local model. ``model`` then names
             the tokenizer that fits prompts to ``max_prompt_tokens`` (the served model's own, e.g. its folder);
             ``device``, ``dtype`` and ``autocast`` are not used.
         server_model: The model name sent to the server; ``None`` sends ``model``.
@@ -84,7 +87,7 @@ class ReflectorConfig:
         server_backoff: Seconds before the first retry; doubled for each later one.
         server_empty: An empty reflection (nothing before the first stop string): ``"error"`` raises
             :class:`reflect_agent.served.EmptyReflectionError`; ``"count"`` keeps ``""`` and counts it in
-            ``ServedReflector.empty_count``.
+            ``Reflector.empty_count``.
     """
 
     model: str | None = None
@@ -179,20 +182,19 @@ class StopOnStrings(StoppingCriteria):
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
-def cut_at_stops(text: str, stops: list[str]) -> str:
-    """``text`` up to the first occurrence of any of ``stops``, stripped."""
-    end = min((i for i in (text.find(s) for s in stops) if i >= 0), default=len(text))
-    return text[:end].strip()
-
-
 class Reflector:
-    """Writes analyses of states with a frozen LM.
+    """Writes analyses of states with a frozen LM, in this process or behind a server.
 
     Args:
         model: A causal LM; a ``PeftModel`` shared with a policy has its adapters switched off while reflecting.
+            ``None`` with ``config.server_url``: the model is served (:class:`reflect_agent.served.ServedModel`).
         tokenizer: Its tokenizer (pad token set).
         config: The reflector's config.
         template: Prompt template; ``None`` means ``config.template``.
+
+    Attributes:
+        server: The served model, when ``config.server_url`` is set (``None``: the model runs here).
+        cache: The reflection cache of a greedy local reflector (``None`` without one).
     """
 
     def __init__(
@@ -208,25 +210,46 @@ class Reflector:
         self.template = template or config.template
         self.stop_strings = list(config.stop_strings or self.template.reflector_stop_strings())
         self.rng = np.random.default_rng(config.seed)
+        self.server: ServedModel | None = None
+        if config.server_url is not None:
+            key = os.environ.get(config.server_key_env, "") if config.server_key_env else ""
+            client = OpenAIClient(
+                config.server_url,
+                config.server_model or config.model,
+                key,
+                timeout=config.server_timeout,
+                retries=config.server_retries,
+                backoff=config.server_backoff,
+            )
+            self.server = ServedModel(
+                client,
+                tokenizer,
+                api=config.server_api,
+                max_new_tokens=config.max_new_tokens,
+                temperature=0.0 if config.greedy else config.temperature,
+                stop_strings=self.stop_strings,
+                max_prompt_tokens=config.max_prompt_tokens,
+                concurrency=config.server_concurrency,
+                empty=config.server_empty,
+            )
         self.cache: ReflectionCache | None = None
-        if config.greedy and config.cache_entries > 0:
+        # A URL does not tell which weights answer, so a served reflector's text is not cached.
+        if config.greedy and config.cache_entries > 0 and self.server is None:
             self.cache = ReflectionCache(
                 self.identity(), max_entries=config.cache_entries, max_bytes=config.cache_bytes
             )
 
     @classmethod
     def from_config(cls, config: ReflectorConfig, policy: LMPolicy | None = None) -> Reflector:
-        """Build the reflector: a :class:`~reflect_agent.served.ServedReflector` when ``config.server_url`` is set,
-        else share ``policy``'s base model when ``config.model`` is ``None``, else load one.
+        """Build the reflector: a served one (only the tokenizer of ``config.model`` here) when ``config.server_url``
+        is set, else share ``policy``'s base model when ``config.model`` is ``None``, else load one.
 
         Raises:
             ValueError: Sharing was asked without a policy, or with a policy that trains its whole LM (no LoRA),
                 whose weights would not stay frozen.
         """
         if config.server_url is not None:
-            from reflect_agent.served import ServedReflector  # imported here: served.py builds on this module
-
-            return ServedReflector(config)
+            return cls(None, load_tokenizer(config.model), config)
         if config.model is None:
             if policy is None:
                 raise ValueError("ReflectorConfig.model=None shares the policy's model: pass policy=..., or set model.")
@@ -258,6 +281,11 @@ class Reflector:
             self.model.train(training)
 
     @property
+    def empty_count(self) -> int:
+        """Empty reflections a served model answered and counted (``server_empty="count"``); 0 for a local one."""
+        return self.server.empty_count if self.server is not None else 0
+
+    @property
     def device(self) -> torch.device:
         """The device of the reflector's model."""
         return next(self.model.parameters()).device
@@ -265,14 +293,20 @@ class Reflector:
     def identity(self) -> str:
         """A digest of everything that makes this reflector's greedy text a function of its prompt: the base
         model, the adapter's weights, the dtype, the decoding settings, the token limits, the stop strings and the
-        template."""
-        lm = causal_lm(self.model)
-        adapter = self.config.adapter
-        parts = {
-            "model": self.config.model or f"shared:{lm.config.name_or_path}",
-            "adapter": _folder_digest(Path(adapter)) if adapter is not None else None,
-            "dtype": str(next(lm.parameters()).dtype),
-            "autocast": self.config.autocast,
+        template (for a served model: the server, the served model's name and the endpoint instead)."""
+        parts: dict[str, object] = {"tokenizer": self.config.model}
+        if self.server is not None:
+            parts |= self.server.identity_parts()
+        else:
+            lm = causal_lm(self.model)
+            adapter = self.config.adapter
+            parts |= {
+                "model": self.config.model or f"shared:{lm.config.name_or_path}",
+                "adapter": _folder_digest(Path(adapter)) if adapter is not None else None,
+                "dtype": str(next(lm.parameters()).dtype),
+                "autocast": self.config.autocast,
+            }
+        parts |= {
             "greedy": self.config.greedy,
             "temperature": None if self.config.greedy else self.config.temperature,
             "max_new_tokens": self.config.max_new_tokens,
@@ -287,7 +321,10 @@ class Reflector:
 
         A prompt over ``max_prompt_tokens`` keeps its last tokens; :meth:`reflect` fits its prompts beforehand.
         With a cache, a prompt seen before is answered from it, and each distinct new prompt is generated once.
+        A served model is asked for every prompt (:meth:`reflect_agent.served.ServedModel.continue_prompts`).
         """
+        if self.server is not None:
+            return self.server.continue_prompts(prompts)
         token_lists = [tuple(self.tokenizer(p).input_ids[-self.config.max_prompt_tokens :]) for p in prompts]
         texts: dict[tuple[int, ...], str] = {}
         if self.cache is not None:

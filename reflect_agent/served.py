@@ -1,10 +1,9 @@
 """The frozen reflector served by an OpenAI-compatible server: vLLM on a GPU, llama.cpp's server,
 ``transformers serve``, or a large remote model.
 
-:class:`ServedReflector` is what :meth:`reflect_agent.reflector.Reflector.from_config` returns when
-``ReflectorConfig.server_url`` is set. It is a :class:`~reflect_agent.reflector.Reflector` whose continuations come
-from the server instead of a model in this process, so :meth:`~reflect_agent.reflector.Reflector.reflect` is the
-same code: the same prompt (``template.reflector_prompt``, fitted to ``max_prompt_tokens`` with the tokenizer of
+:class:`ServedModel` is the model of a :class:`~reflect_agent.reflector.Reflector` whose ``ReflectorConfig.server_url``
+is set: the reflector's continuations come from the server instead of a model in this process, and
+:meth:`~reflect_agent.reflector.Reflector.reflect` is the same code: the same prompt (``template.reflector_prompt``, fitted to ``max_prompt_tokens`` with the tokenizer of
 ``ReflectorConfig.model``), the same ``reflect_prob`` draws from the same seeded generator, and the text cut before
 the first stop string. Each request asks for the same continuation a local reflector writes: ``max_tokens`` is
 ``max_new_tokens``, ``temperature`` is 0 when greedy, and ``stop`` the reflector's stop strings.
@@ -22,8 +21,8 @@ deadline per attempt, retries with backoff, a size limit, no redirects, and the 
 variable ``server_key_env``, never from the config) sent to ``server_url`` only. A server that is down, too slow
 or answers something that is not a completion raises :class:`~reflect_agent.openai_api.OpenAIChatError` after the
 retries. An empty reflection (nothing left before the first stop string) raises :class:`EmptyReflectionError`,
-or with ``server_empty="count"`` stays ``""`` and is counted in :attr:`ServedReflector.empty_count`. Nothing falls
-back to another model.
+or with ``server_empty="count"`` stays ``""`` and is counted in :attr:`ServedModel.empty_count` (the reflector's
+``empty_count``). Nothing falls back to another model.
 
 The reflection cache of a greedy local reflector is not used: the reflector's identity cannot see which weights
 stand behind a URL, so cached text could outlive a change of the served model.
@@ -32,93 +31,76 @@ stand behind a URL, so cached text could outlive a change of the served model.
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
-import hashlib
-import json
-import os
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from transformers import PreTrainedTokenizerBase
 
-from reflect_agent.models import load_tokenizer
 from reflect_agent.openai_api import OpenAIClient
-from reflect_agent.prompts import PromptTemplate
-from reflect_agent.reflector import Reflector, ReflectorConfig, cut_at_stops
+from reflect_agent.prompts import cut_at_stops
 
 
 class EmptyReflectionError(RuntimeError):
     """The server answered a continuation with nothing before the first stop string."""
 
 
-class ServedReflector(Reflector):
-    """Writes analyses of states with a frozen LM behind an OpenAI-compatible server; see the module docstring.
+class ServedModel:
+    """A frozen reflector's LM behind an OpenAI-compatible server; see the module docstring.
 
     Args:
-        config: The reflector's config, with ``server_url`` and ``model`` (the tokenizer spec) set.
-        tokenizer: The tokenizer that fits prompts; ``None`` loads the one of ``config.model``
-            (:func:`reflect_agent.models.load_tokenizer`).
-        template: Prompt template; ``None`` means ``config.template``.
+        client: The HTTP client of the server (its URL, model name and key).
+        tokenizer: The tokenizer of the served model, which fits prompts to ``max_prompt_tokens``.
+        api: ``"completions"`` (raw continuation) or ``"chat"`` (the prompt as one user message).
+        max_new_tokens: ``max_tokens`` of each request.
+        temperature: Sampling temperature (0: greedy).
+        stop_strings: ``stop`` of each request; a continuation is empty when nothing precedes the first of them.
+        max_prompt_tokens: A prompt over this many tokens keeps its last ones.
+        concurrency: Requests in flight at once.
+        empty: ``"error"`` raises :class:`EmptyReflectionError` on an empty continuation, ``"count"`` counts it.
 
     Attributes:
-        client: The HTTP client of ``config.server_url``.
-        empty_count: Empty reflections answered so far (counted with ``server_empty="count"``).
-
-    Raises:
-        ValueError: ``config.server_url`` is not set.
+        empty_count: Empty continuations answered so far (counted with ``empty="count"``).
     """
 
     def __init__(
         self,
-        config: ReflectorConfig,
-        tokenizer: PreTrainedTokenizerBase | None = None,
-        template: PromptTemplate | None = None,
+        client: OpenAIClient,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        api: Literal["completions", "chat"],
+        max_new_tokens: int,
+        temperature: float,
+        stop_strings: Sequence[str],
+        max_prompt_tokens: int,
+        concurrency: int,
+        empty: Literal["error", "count"],
     ):
-        if config.server_url is None or config.model is None:
-            raise ValueError(
-                "ServedReflector needs ReflectorConfig.server_url (the API root, e.g. http://127.0.0.1:8000/v1) and "
-                "ReflectorConfig.model (the tokenizer); for a reflector in this process use Reflector."
-            )
-        self.client = OpenAIClient(
-            config.server_url,
-            config.server_model or config.model,
-            os.environ.get(config.server_key_env, "") if config.server_key_env else "",
-            timeout=config.server_timeout,
-            retries=config.server_retries,
-            backoff=config.server_backoff,
-        )
+        self.client = client
+        self.tokenizer = tokenizer
+        self.api = api
+        self.max_new_tokens = max_new_tokens
+        self.temperature = temperature
+        self.stop_strings = list(stop_strings)
+        self.max_prompt_tokens = max_prompt_tokens
+        self.concurrency = concurrency
+        self.empty = empty
         self.empty_count = 0
-        super().__init__(None, tokenizer or load_tokenizer(config.model), config, template=template)
-        self.cache = None  # see the module docstring: a URL does not tell which weights answer
 
-    def identity(self) -> str:
-        """A digest of the server, the served model's name, the endpoint and everything that shapes the request."""
-        parts = {
-            "server_url": self.client.base_url,
-            "server_model": self.client.model,
-            "server_api": self.config.server_api,
-            "tokenizer": self.config.model,
-            "greedy": self.config.greedy,
-            "temperature": None if self.config.greedy else self.config.temperature,
-            "max_new_tokens": self.config.max_new_tokens,
-            "max_prompt_tokens": self.config.max_prompt_tokens,
-            "stop_strings": self.stop_strings,
-            "template": dataclasses.asdict(self.template),
-        }
-        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    def identity_parts(self) -> dict[str, Any]:
+        """What names the served model in a reflector's identity: the server, the model's name and the endpoint."""
+        return {"server_url": self.client.base_url, "server_model": self.client.model, "server_api": self.api}
 
     def continue_prompts(self, prompts: list[str]) -> list[str]:
         """The server's raw continuation of each prompt, asked concurrently, in the order of ``prompts``.
 
-        A prompt over ``max_prompt_tokens`` keeps its last tokens, as in the local reflector; :meth:`reflect` fits
-        its prompts beforehand.
-
         Raises:
             OpenAIChatError: A request failed after its retries, or its answer is not a completion.
-            EmptyReflectionError: A continuation is empty before its first stop string, with ``server_empty="error"``.
+            EmptyReflectionError: A continuation is empty before its first stop string, with ``empty="error"``.
         """
         prompts = [self._keep_last_tokens(prompt) for prompt in prompts]
         if not prompts:
             return []
-        workers = min(self.config.server_concurrency, len(prompts))
+        workers = min(self.concurrency, len(prompts))
         with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="served-reflector") as pool:
             futures = [pool.submit(self._ask, prompt) for prompt in prompts]
             try:
@@ -130,7 +112,7 @@ class ServedReflector(Reflector):
                     future.cancel()
                 raise
         empty = [i for i, text in enumerate(texts) if not cut_at_stops(text, self.stop_strings)]
-        if empty and self.config.server_empty == "error":
+        if empty and self.empty == "error":
             raise EmptyReflectionError(
                 f"{self.client.base_url} answered {len(empty)} of {len(texts)} reflections empty (nothing before a "
                 f"stop string {self.stop_strings}), e.g. {texts[empty[0]]!r:.200}. Check that the server serves the "
@@ -143,17 +125,13 @@ class ServedReflector(Reflector):
     def _keep_last_tokens(self, prompt: str) -> str:
         """``prompt``, or the text of its last ``max_prompt_tokens`` tokens when it is longer."""
         token_ids = self.tokenizer(prompt).input_ids
-        if len(token_ids) <= self.config.max_prompt_tokens:
+        if len(token_ids) <= self.max_prompt_tokens:
             return prompt
-        return self.tokenizer.decode(token_ids[-self.config.max_prompt_tokens :])
+        return self.tokenizer.decode(token_ids[-self.max_prompt_tokens :])
 
     def _ask(self, prompt: str) -> str:
         """The continuation of one prompt, from the configured endpoint."""
-        parameters = {
-            "max_tokens": self.config.max_new_tokens,
-            "temperature": 0.0 if self.config.greedy else self.config.temperature,
-            "stop": self.stop_strings,
-        }
-        if self.config.server_api == "chat":
+        parameters = {"max_tokens": self.max_new_tokens, "temperature": self.temperature, "stop": self.stop_strings}
+        if self.api == "chat":
             return self.client.chat([{"role": "user", "content": prompt}], **parameters)
         return self.client.complete(prompt, **parameters)

@@ -5,6 +5,7 @@
     reflect-rl speed babyai [--levels GoToLocal]    BabyAI next to raw minigrid (the 'babyai' extra)
     reflect-rl speed alfworld [--workers 2]         ALFWorld, one and several async workers (the 'alfworld' extra)
     reflect-rl speed decide [--model smollm2]       LM decisions per second of each decider, and the reflector
+    reflect-rl speed rollout [--rollouts 3]         RL rollouts with and without the reflector and its speed-ups
 
 ``reflect-rl speed BENCHMARK --help`` lists a benchmark's arguments.
 """
@@ -22,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "babyai": "reflect_gym.speed.babyai",
     "alfworld": "reflect_gym.speed.alfworld",
     "decide": "reflect_agent.speed",
+    "rollout": "reflect_agent.speed_rollout",
 }
 
 

@@ -8,8 +8,8 @@ from transformers import GPT2Config, GPT2LMHeadModel
 
 from reflect_agent.models import load_model
 from reflect_agent.policy import LMPolicy, PolicyConfig
-from reflect_agent.prompts import TRUNCATION_MARK
-from reflect_agent.reflector import Reflector, ReflectorConfig, cut_at_stops
+from reflect_agent.prompts import TRUNCATION_MARK, cut_at_stops
+from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.sft_examples import reflector_examples
 from reflect_agent.warmup import StepRecord
 

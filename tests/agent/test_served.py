@@ -16,7 +16,7 @@ import pytest
 from reflect_agent.models import smollm2_folder
 from reflect_agent.openai_api import OpenAIChatError
 from reflect_agent.reflector import Reflector, ReflectorConfig
-from reflect_agent.served import EmptyReflectionError, ServedReflector
+from reflect_agent.served import EmptyReflectionError
 
 STATES = ["You are in the kitchen.", "You are in a long corridor with a door."]
 ACTIONS = [["go north", "open fridge"], ["go east", "open door", "look"]]
@@ -30,16 +30,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def served(url: str, tokenizer, **overrides) -> ServedReflector:
+def served(url: str, tokenizer, **overrides) -> Reflector:
     """A served reflector on ``url`` with the GPT-2 tokenizer, failing fast (no retries, no backoff)."""
     options = {"server_model": "stub-model", "server_retries": 0, "server_backoff": 0.0} | overrides
-    return ServedReflector(ReflectorConfig(model="gpt2-random", server_url=url, **options), tokenizer)
+    return Reflector(None, tokenizer, ReflectorConfig(model="gpt2-random", server_url=url, **options))
 
 
 def test_from_config_builds_a_served_reflector_and_loads_no_model(chat_server):
     reflector = Reflector.from_config(ReflectorConfig(model="gpt2-random", server_url=chat_server.base_url))
-    assert isinstance(reflector, ServedReflector) and reflector.model is None
-    assert reflector.client.model == "gpt2-random"  # server_model=None sends model
+    assert reflector.server is not None and reflector.model is None and reflector.cache is None
+    assert reflector.server.client.model == "gpt2-random"  # server_model=None sends model
     assert chat_server.requests == []  # nothing is asked before a reflection
 
 

@@ -1,0 +1,269 @@
+"""RL rollouts with and without the frozen reflector, and with each of its speed-ups, in one run.
+
+    reflect-rl speed rollout [--envs DangerousTaxi-Dropoff-v0 FileQA-Depth1-v0] [--num-envs 8] [--rollouts 3]
+        [--model smollm2] [--max-new-tokens 100] [--max-prompt-tokens 192] [--threads 2] [--no-autocast]
+        [--out speed_rollout.json] [--table speed_rollout.md]
+
+For every env, each variant plays the same ``--rollouts`` rollouts of ``--num-envs`` episodes (the same seeds, the
+policy sampling from the same torch seed), as online RL plays them:
+
+* ``policy only``: no reflector;
+* ``reflector (generate)``: the frozen reflector through ``model.generate``, no cache (the plain path);
+* ``+ fast decode``: :func:`reflect_agent.decoding.greedy_decode`, no cache;
+* ``+ cache``: ``model.generate`` with the :class:`~reflect_agent.reflection_cache.ReflectionCache`;
+* ``all``: fast decode and the cache.
+
+Each row reports decisions per second (decisions over the rollouts' reflect, policy and env seconds), the time
+split, the cache's hit rate, and whether the reflections' text equals the plain path's. The reflector is the
+policy's base model, frozen, with the same prompt limit and bf16 autocast as the policy.
+
+Decode speed: ms per decoding step of the reflector at batch ``--num-envs``, through ``model.generate`` and
+through the fast path, next to the floor of reading the weights once per step (the bytes of the weights over
+the device's memory bandwidth, measured in the same run by summing a 1 GiB tensor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
+from reflect_agent.decoding import greedy_decode
+from reflect_agent.episodes import make_envs
+from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.prompts import fit_state
+from reflect_agent.reflector import Reflector, ReflectorConfig
+from reflect_agent.rollout import collect_rollout
+from reflect_agent.tensors import left_pad
+from reflect_gym.files import atomic_write
+
+#: Variant -> (fast decode, cache entries); ``None``: no reflector.
+VARIANTS: dict[str, tuple[bool, int] | None] = {
+    "policy only": None,
+    "reflector (generate)": (False, 0),
+    "+ fast decode": (True, 0),
+    "+ cache": (False, 100_000),
+    "all": (True, 100_000),
+}
+
+
+def memory_bandwidth(device: torch.device, gib: float = 1.0, repeats: int = 3) -> float:
+    """Bytes per second ``device`` reads from its memory: the fastest sum over a ``gib`` GiB float32 tensor."""
+    data = torch.ones(int(gib * 2**30 / 4), device=device)
+    best = float("inf")
+    for _ in range(repeats):
+        _synchronize(device)
+        start = time.perf_counter()
+        data.sum()
+        _synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return data.numel() * 4 / best
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def decode_ms_per_step(reflector: Reflector, prompts: list[list[int]], steps: int = 32) -> dict[str, float]:
+    """ms per decoding step at ``len(prompts)`` rows, through ``model.generate`` and through the fast path,
+    without stop strings: (the time of ``steps`` tokens less the time of one) over the steps after the first."""
+    model, tokenizer = reflector.model, reflector.tokenizer
+    device = reflector.device
+
+    def autocast():
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=reflector.config.autocast)
+
+    def fast(tokens: int) -> tuple[float, int]:
+        _synchronize(device)
+        start = time.perf_counter()
+        _, passes = greedy_decode(model, tokenizer, prompts, max_new_tokens=tokens, autocast=autocast)
+        _synchronize(device)
+        return time.perf_counter() - start, passes
+
+    def generate(tokens: int) -> tuple[float, int]:
+        input_ids, attention_mask = left_pad(prompts, tokenizer.pad_token_id)
+        _synchronize(device)
+        start = time.perf_counter()
+        with torch.inference_mode(), autocast():
+            output = model.generate(
+                input_ids=input_ids.to(device),
+                attention_mask=attention_mask.to(device),
+                max_new_tokens=tokens,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+            )
+        _synchronize(device)
+        return time.perf_counter() - start, output.shape[1] - input_ids.shape[1]
+
+    result = {}
+    with reflector._frozen():
+        for name, run in (("generate", generate), ("fast", fast)):
+            run(2)  # warm-up
+            one, _ = min(run(1) for _ in range(2))
+            many, made = min(run(steps) for _ in range(2))
+            result[f"{name}_ms_per_step"] = 1000 * (many - one) / max(made - 1, 1)
+    return result
+
+
+def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One row per variant of :data:`VARIANTS` on ``env_id``."""
+    rows, reference = [], None
+    for name, variant in VARIANTS.items():
+        reflector = None
+        if variant is not None:
+            fast, entries = variant
+            config = ReflectorConfig(
+                max_new_tokens=args.max_new_tokens,
+                max_prompt_tokens=args.max_prompt_tokens,
+                autocast=args.autocast,
+                fast_decode=fast,
+                cache_entries=entries,
+            )
+            reflector = Reflector.from_config(config, policy=policy)
+        envs = make_envs(env_id, args.num_envs)
+        torch.manual_seed(args.seed)
+        timings = {"reflect_s": 0.0, "policy_s": 0.0, "env_s": 0.0}
+        decisions, reflections = 0, []
+        for index in range(args.rollouts):
+            seeds = range(args.seed + index * args.num_envs, args.seed + (index + 1) * args.num_envs)
+            rollout = collect_rollout(envs, policy, reflector, list(seeds), env_id=env_id)
+            for key, seconds in rollout.timings.items():
+                timings[key] += seconds
+            decisions += len(rollout)
+            reflections += [r for episode in rollout.episodes for r in episode.reflections]
+        envs.close()
+        if name == "reflector (generate)":
+            reference = reflections
+        seconds = sum(timings.values())
+        cache = reflector.cache if reflector is not None else None
+        rows.append(
+            {
+                "env": env_id,
+                "variant": name,
+                "decisions": decisions,
+                "decisions_per_s": decisions / seconds,
+                **timings,
+                "cache_hit_rate": cache.stats.hit_rate if cache is not None else None,
+                "same_text": None if variant is None else reflections == reference,
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    base = rows[0]["decisions_per_s"]
+    for row in rows:
+        row["vs_policy_only"] = row["decisions_per_s"] / base
+    return rows
+
+
+def decode_rows(env_id: str, policy: LMPolicy, args: argparse.Namespace, bandwidth: float) -> dict[str, Any]:
+    """The decode-speed measurement on ``--num-envs`` of ``env_id``'s first states."""
+    reflector = Reflector.from_config(
+        ReflectorConfig(max_prompt_tokens=args.max_prompt_tokens, autocast=args.autocast), policy=policy
+    )
+    envs = make_envs(env_id, args.num_envs)
+    _, infos = envs.reset(seed=list(range(args.num_envs)))
+    envs.close()
+    prompts = [
+        fit_state(
+            reflector.tokenizer,
+            lambda cut, i=i: reflector.template.reflector_prompt(cut, list(infos["actions"][i])),
+            str(infos["state"][i]),
+            args.max_prompt_tokens,
+        )[1]
+        for i in range(args.num_envs)
+    ]
+    weights = sum(p.numel() * p.element_size() for p in policy.model.parameters())
+    floor_ms = 1000 * weights / bandwidth
+    steps = decode_ms_per_step(reflector, prompts)
+    return {
+        "env": env_id,
+        "batch": args.num_envs,
+        "weights_bytes": weights,
+        "bandwidth_gb_s": bandwidth / 1e9,
+        "floor_ms_per_step": floor_ms,
+        **steps,
+        "fast_vs_floor": steps["fast_ms_per_step"] / floor_ms,
+    }
+
+
+def table(rows: list[dict[str, Any]], decode: list[dict[str, Any]]) -> str:
+    """The results as Markdown."""
+    lines = [
+        "| env | variant | decisions/s | x policy-only | reflect s | policy s | env s | cache hit rate | same text |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        hit = "" if r["cache_hit_rate"] is None else f"{100 * r['cache_hit_rate']:.0f}%"
+        same = "" if r["same_text"] is None else ("yes" if r["same_text"] else "no")
+        lines.append(
+            f"| {r['env']} | {r['variant']} | {r['decisions_per_s']:.2f} | {r['vs_policy_only']:.2f} | "
+            f"{r['reflect_s']:.1f} | {r['policy_s']:.1f} | {r['env_s']:.2f} | {hit} | {same} |"
+        )
+    lines += [
+        "",
+        "| env | batch | generate ms/step | fast ms/step | weights-read floor ms/step | fast / floor |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for d in decode:
+        lines.append(
+            f"| {d['env']} | {d['batch']} | {d['generate_ms_per_step']:.1f} | {d['fast_ms_per_step']:.1f} | "
+            f"{d['floor_ms_per_step']:.1f} ({d['weights_bytes'] / 2**20:.0f} MiB at {d['bandwidth_gb_s']:.1f} GB/s) | "
+            f"{d['fast_vs_floor']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="reflect-rl speed rollout", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--envs", nargs="+", default=["DangerousTaxi-Dropoff-v0", "FileQA-Depth1-v0"])
+    parser.add_argument("--num-envs", type=int, default=8, help="episodes per rollout (the batch)")
+    parser.add_argument("--rollouts", type=int, default=3, help="rollouts per variant")
+    parser.add_argument("--model", default="smollm2")
+    parser.add_argument("--max-new-tokens", type=int, default=100)
+    parser.add_argument("--max-prompt-tokens", type=int, default=192)
+    parser.add_argument("--no-autocast", dest="autocast", action="store_false", help="fp32 instead of bf16 autocast")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda if available)")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
+    parser.add_argument("--table", type=Path, default=None, help="write the Markdown table here")
+    args = parser.parse_args(argv)
+    if min(args.num_envs, args.rollouts, args.max_new_tokens) < 1:
+        parser.error("--num-envs, --rollouts and --max-new-tokens must be at least 1")
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    policy = LMPolicy.from_config(
+        PolicyConfig(
+            model=args.model, autocast=args.autocast, max_prompt_tokens=args.max_prompt_tokens, device=args.device
+        )
+    )
+    bandwidth = memory_bandwidth(policy.device)
+    rows, decode = [], []
+    for name in args.envs:
+        env_id = name if "/" in name else f"ReflectRL/{name}"
+        rows += measure_env(env_id, policy, args)
+        decode.append(decode_rows(env_id, policy, args, bandwidth))
+        print(json.dumps(decode[-1]), flush=True)
+    markdown = table(rows, decode)
+    print(markdown, end="")
+    result = {"args": vars(args) | {"out": str(args.out), "table": str(args.table)}, "rows": rows, "decode": decode}
+    result["torch_threads"] = torch.get_num_threads()
+    if args.out is not None:
+        atomic_write(args.out, json.dumps(result, indent=2) + "\n")
+    if args.table is not None:
+        atomic_write(args.table, markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
