@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
+from torch import nn
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -335,3 +336,24 @@ def export_merged(
         merged.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
     return Path(out)
+
+
+def autocast_weights(model: nn.Module, dtype: torch.dtype = torch.bfloat16) -> nn.Module:
+    """Store the weights of ``model``'s linear layers in ``dtype``, for a frozen model run under autocast to it.
+
+    Autocast casts every linear layer's fp32 weight to bf16 at every forward pass; a frozen model can keep them
+    cast, with the very same values (the same rounding), so its outputs under autocast do not change while a
+    decoding step reads half the bytes and converts nothing. An output layer tied to the input embeddings gets a
+    cast copy of its own; embeddings and norms stay as they are (autocast does not cast them either). Train
+    nothing of the model afterwards.
+    """
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    embeddings = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
+    if head is not None and embeddings is not None and head.weight is embeddings.weight:
+        head.weight = nn.Parameter(embeddings.weight.detach().to(dtype), requires_grad=False)
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            module.weight.data = module.weight.data.to(dtype)
+            if module.bias is not None:
+                module.bias.data = module.bias.data.to(dtype)
+    return model

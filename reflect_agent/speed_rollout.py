@@ -1,7 +1,7 @@
 """RL rollouts with and without the frozen reflector, and with each of its speed-ups, in one run.
 
     reflect-rl speed rollout [--envs DangerousTaxi-Dropoff-v0 FileQA-Depth1-v0] [--num-envs 8] [--rollouts 3]
-        [--model smollm2] [--max-new-tokens 100] [--max-prompt-tokens 192] [--threads 2] [--no-autocast]
+        [--model smollm2] [--max-new-tokens 100] [--max-prompt-tokens N] [--threads 2] [--no-autocast]
         [--out speed_rollout.json] [--table speed_rollout.md]
 
 For every env, each variant plays the same ``--rollouts`` rollouts of ``--num-envs`` episodes (the same seeds, the
@@ -14,8 +14,9 @@ policy sampling from the same torch seed), as online RL plays them:
 * ``all``: fast decode and the cache.
 
 Each row reports decisions per second (decisions over the rollouts' reflect, policy and env seconds), the time
-split, the cache's hit rate, and whether the reflections' text equals the plain path's. The reflector is the
-policy's base model, frozen, with the same prompt limit and bf16 autocast as the policy.
+split, the cache's hit rate, and whether the reflections' text equals the plain path's. The reflector is a frozen
+copy of the policy's base model, as the main job loads it (its own weights, the same prompt limit and bf16
+autocast, so its linear layers' weights are kept in bf16: :func:`reflect_agent.models.autocast_weights`).
 
 Decode speed: ms per decoding step of the reflector at batch ``--num-envs``, through ``model.generate`` and
 through the fast path, next to the floor of reading the weights once per step (the bytes of the weights over
@@ -122,13 +123,15 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
         if variant is not None:
             fast, entries = variant
             config = ReflectorConfig(
+                model=args.model,
+                device=args.device,
                 max_new_tokens=args.max_new_tokens,
                 max_prompt_tokens=args.max_prompt_tokens,
                 autocast=args.autocast,
                 fast_decode=fast,
                 cache_entries=entries,
             )
-            reflector = Reflector.from_config(config, policy=policy)
+            reflector = Reflector.from_config(config)
         envs = make_envs(env_id, args.num_envs)
         torch.manual_seed(args.seed)
         timings = {"reflect_s": 0.0, "policy_s": 0.0, "env_s": 0.0}
@@ -163,10 +166,12 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
     return rows
 
 
-def decode_rows(env_id: str, policy: LMPolicy, args: argparse.Namespace, bandwidth: float) -> dict[str, Any]:
+def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict[str, Any]:
     """The decode-speed measurement on ``--num-envs`` of ``env_id``'s first states."""
     reflector = Reflector.from_config(
-        ReflectorConfig(max_prompt_tokens=args.max_prompt_tokens, autocast=args.autocast), policy=policy
+        ReflectorConfig(
+            model=args.model, device=args.device, max_prompt_tokens=args.max_prompt_tokens, autocast=args.autocast
+        )
     )
     envs = make_envs(env_id, args.num_envs)
     _, infos = envs.reset(seed=list(range(args.num_envs)))
@@ -180,7 +185,12 @@ def decode_rows(env_id: str, policy: LMPolicy, args: argparse.Namespace, bandwid
         )[1]
         for i in range(args.num_envs)
     ]
-    weights = sum(p.numel() * p.element_size() for p in policy.model.parameters())
+    # A decoding step reads every linear layer's weights (the output layer included); of the embeddings, one row.
+    weights = sum(
+        sum(p.numel() * p.element_size() for p in module.parameters(recurse=False))
+        for module in reflector.model.modules()
+        if isinstance(module, torch.nn.Linear)
+    )
     floor_ms = 1000 * weights / bandwidth
     steps = decode_ms_per_step(reflector, prompts)
     return {
@@ -230,7 +240,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rollouts", type=int, default=3, help="rollouts per variant")
     parser.add_argument("--model", default="smollm2")
     parser.add_argument("--max-new-tokens", type=int, default=100)
-    parser.add_argument("--max-prompt-tokens", type=int, default=192)
+    parser.add_argument(
+        "--max-prompt-tokens",
+        type=int,
+        default=None,
+        help="prompt limit of policy and reflector (default: 1024 on FileQA, whose action lists are long, else 192, "
+        "as the main job's presets)",
+    )
     parser.add_argument("--no-autocast", dest="autocast", action="store_false", help="fp32 instead of bf16 autocast")
     parser.add_argument("--device", default=None, help="torch device (default: cuda if available)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
@@ -242,17 +258,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--num-envs, --rollouts and --max-new-tokens must be at least 1")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    policy = LMPolicy.from_config(
-        PolicyConfig(
-            model=args.model, autocast=args.autocast, max_prompt_tokens=args.max_prompt_tokens, device=args.device
-        )
-    )
-    bandwidth = memory_bandwidth(policy.device)
-    rows, decode = [], []
+    rows, decode, bandwidth = [], [], None
     for name in args.envs:
         env_id = name if "/" in name else f"ReflectRL/{name}"
-        rows += measure_env(env_id, policy, args)
-        decode.append(decode_rows(env_id, policy, args, bandwidth))
+        limit = args.max_prompt_tokens or (1024 if "FileQA" in env_id else 192)
+        env_args = argparse.Namespace(**{**vars(args), "max_prompt_tokens": limit})
+        policy = LMPolicy.from_config(
+            PolicyConfig(model=args.model, autocast=args.autocast, max_prompt_tokens=limit, device=args.device)
+        )
+        bandwidth = bandwidth or memory_bandwidth(policy.device)
+        rows += measure_env(env_id, policy, env_args)
+        decode.append(decode_rows(env_id, env_args, bandwidth))
         print(json.dumps(decode[-1]), flush=True)
     markdown = table(rows, decode)
     print(markdown, end="")

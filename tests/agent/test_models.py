@@ -110,3 +110,17 @@ def test_smollm2_loads_fast_from_the_cache_and_speaks():
     with torch.no_grad():
         output = model.generate(input_ids, max_new_tokens=5, do_sample=False, pad_token_id=tokenizer.pad_token_id)
     assert "Paris" in tokenizer.decode(output[0, input_ids.shape[1] :])
+
+
+def test_weights_kept_in_bf16_give_the_same_outputs_under_autocast():
+    from reflect_agent.models import autocast_weights
+
+    model, tokenizer = load_model("tiny", device="cpu")
+    ids = torch.tensor([tokenizer("Taxi: row 2, column 3. Where next?").input_ids])
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        before = model(input_ids=ids).logits
+        autocast_weights(model)
+        after = model(input_ids=ids).logits
+    assert torch.equal(before, after)
+    head, embeddings = model.get_output_embeddings(), model.get_input_embeddings()
+    assert head.weight.dtype == torch.bfloat16 and embeddings.weight.dtype == torch.float32  # untied, cast copy
