@@ -1,0 +1,26 @@
+"""``reflect-rl speed rollout`` on the tiny model: every variant is measured, and the speed-ups keep the text."""
+
+from __future__ import annotations
+
+import json
+
+from reflect_agent.cli import main
+from reflect_agent.speed_rollout import VARIANTS
+
+
+def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_table(tmp_path):
+    out, table = tmp_path / "speed.json", tmp_path / "speed.md"
+    argv = ["speed", "rollout", "--model", "tiny", "--envs", "DangerousTaxi-Dropoff-v0", "--num-envs", "2"]
+    argv += ["--rollouts", "2", "--max-new-tokens", "4", "--threads", "1", "--no-autocast"]
+    argv += ["--out", str(out), "--table", str(table)]
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    rows = {row["variant"]: row for row in result["rows"]}
+    assert list(rows) == list(VARIANTS)
+    assert rows["policy only"]["reflect_s"] < rows["reflector (generate)"]["reflect_s"]
+    assert rows["policy only"]["vs_policy_only"] == 1.0 and rows["all"]["cache_hit_rate"] is not None
+    # fp32 tiny model: the fast path and the cache write exactly the plain path's reflections
+    assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ cache", "all"))
+    (decode,) = result["decode"]
+    assert decode["floor_ms_per_step"] > 0 and decode["fast_ms_per_step"] > 0
+    assert "| all |" in table.read_text() and "weights-read floor" in table.read_text()
