@@ -17,7 +17,7 @@ import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from reflect_agent.policy import causal_lm
-from reflect_agent.tensors import left_pad
+from reflect_agent.tensors import left_pad, position_ids_from
 
 
 def _forward_arguments(model: PreTrainedModel, cache: DynamicCache) -> dict[str, object]:
@@ -28,11 +28,6 @@ def _forward_arguments(model: PreTrainedModel, cache: DynamicCache) -> dict[str,
     if "logits_to_keep" in parameters:
         arguments["logits_to_keep"] = 1
     return arguments
-
-
-def _prompt_positions(attention_mask: torch.Tensor) -> torch.Tensor:
-    """Position ids of left-padded prompts ``(B, T)``: real tokens count from 0, padding gets 1 (as ``generate``)."""
-    return (attention_mask.cumsum(-1) - 1).masked_fill(attention_mask == 0, 1)
 
 
 @torch.inference_mode()
@@ -67,7 +62,7 @@ def greedy_decode(
     eos = tokenizer.eos_token_id
     generated: list[list[int]] = [[] for _ in prompts]
     rows = torch.arange(len(prompts), device=device)  # (B',) the prompts still writing
-    positions = _prompt_positions(attention_mask)
+    positions = position_ids_from(attention_mask)
     cache = DynamicCache()
     arguments = _forward_arguments(model, cache)
     passes = 0

@@ -108,10 +108,16 @@ class MetricsLogger:
             self._wandb_run = None
 
 
-def peak_memory_mb() -> float:
-    """Peak resident memory of this process in MiB (CUDA: peak allocated GPU memory, when used)."""
-    if torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0:
-        return torch.cuda.max_memory_allocated() / 2**20
+def peak_memory_mb(device: torch.device | None = None) -> float:
+    """Peak memory in MiB: on a CUDA ``device`` (or, without one, CUDA when it was used) the peak allocated GPU
+    memory since the last reset of its statistics; else the peak resident memory of this process."""
+    cuda = (
+        device.type == "cuda"
+        if device is not None
+        else torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0
+    )
+    if cuda:
+        return torch.cuda.max_memory_allocated(device) / 2**20
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
 

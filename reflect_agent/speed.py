@@ -41,7 +41,6 @@ import argparse
 import dataclasses
 import json
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -53,6 +52,7 @@ import torch
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.deciders import CandidateScoringDecider, GenerateParseDecider
+from reflect_agent.metrics import peak_memory_mb
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_gym.files import atomic_write
@@ -76,13 +76,6 @@ def collect_states(env_id: str, count: int, seed: int) -> list[State]:
             done = terminated or truncated
     env.close()
     return states
-
-
-def peak_memory_mb(device: torch.device) -> float:
-    """Peak CUDA memory allocated since the last reset, or the process's peak resident set on CPU."""
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def one_pass(
