@@ -1,16 +1,41 @@
-"""Returns and advantages over time-major rollouts, with bootstrapping on truncation only.
+"""Returns and advantages: over time-major rollouts (Monte-Carlo, GAE), and within groups (GRPO, RLOO, GiGPO).
 
-Every function takes ``(T, N)`` tensors: ``T`` steps of ``N`` independent columns (envs, or replayed
+The critic's estimators take ``(T, N)`` tensors: ``T`` steps of ``N`` independent columns (envs, or replayed
 episodes). A column may hold several episodes back to back, or one episode followed by padding; both
 work because the recursions restart wherever ``dones`` is set. The value that follows a step comes in
 ``next_values``: the value of the next state of the same episode, the value of the last observation
 where the episode was *truncated* (the horizon ran out, so the future still had value), and anything
 where it *terminated* (ignored: nothing follows a terminal state). :func:`next_state_values` builds it.
+
+The critic-free estimators compare samples within groups (:func:`group_relative`): episodes played from the
+same initial state (GRPO, Shao et al. 2024; RLOO, Ahmadian et al. 2024), and, for GiGPO's step term (Feng et
+al. 2025), the steps of a group's episodes that were taken in the same state (*anchor states*), each with its
+discounted return from there.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+
+
+@dataclass
+class Advantages:
+    """A rollout's advantages, and for group estimators what they say about the groups.
+
+    Attributes:
+        advantages: ``(B,)`` per decision.
+        returns: ``(B,)`` each decision's return (the value head's target; no bootstrap for group estimators).
+        keep: ``(B,)`` bool: the decision enters the update (see ``RLConfig.drop_uniform_groups``).
+        metrics: For group estimators, ``groups/...`` metrics: the spread of returns within groups, the share of groups whose
+            decisions all have zero advantage (and of those dropped), the size of anchor groups.
+    """
+
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    keep: torch.Tensor
+    metrics: dict[str, float]
 
 
 def next_state_values(values: torch.Tensor, dones: torch.Tensor, final_values: torch.Tensor) -> torch.Tensor:
@@ -119,6 +144,46 @@ def normalize(advantages: torch.Tensor, mask: torch.Tensor | None = None, eps: f
     if chosen.numel() < 2:
         return centered
     return centered / (chosen.std() + eps)
+
+
+def group_relative(
+    values: torch.Tensor,
+    groups: torch.Tensor,
+    *,
+    scale: bool = True,
+    leave_one_out: bool = False,
+    eps: float = 1e-6,
+) -> torch.Tensor:
+    """Each value less the mean of its group: GRPO's and RLOO's advantage, and GiGPO's step term.
+
+    Args:
+        values: ``(K,)`` one value per sample (an episode's return, or a step's return from its state).
+        groups: ``(K,)`` integer group of each sample (any ids; samples of a group need not be adjacent).
+        scale: Divide by the group's standard deviation (unbiased, plus ``eps``), as GRPO does; a group
+            whose values are all equal then gets zeros.
+        leave_one_out: Subtract the mean of the *other* samples of the group (RLOO):
+            ``n / (n - 1) * (value - mean)``.
+        eps: Added to the standard deviation.
+
+    Returns:
+        ``(K,)`` advantages; zero for a group of one sample (nothing to compare with).
+    """
+    if values.dim() != 1 or values.shape != groups.shape:
+        raise ValueError(
+            f"Expected values and groups of one shape (K,), got {tuple(values.shape)} and {tuple(groups.shape)}."
+        )
+    values = values.double()
+    _, index = torch.unique(groups, return_inverse=True)  # (K,) dense group ids
+    zeros = torch.zeros(int(index.max()) + 1 if len(index) else 0, dtype=torch.float64)  # (G,)
+    count = zeros.index_add(0, index, torch.ones_like(values))  # (G,)
+    mean = zeros.index_add(0, index, values) / count  # (G,)
+    deviation = values - mean[index]  # (K,)
+    size = count[index]  # (K,)
+    advantages = deviation * size / (size - 1).clamp(min=1) if leave_one_out else deviation
+    if scale:
+        std = (zeros.index_add(0, index, deviation**2) / (count - 1).clamp(min=1)).sqrt()  # (G,)
+        advantages = advantages / (std[index] + eps)
+    return advantages.masked_fill(size < 2, 0.0).float()
 
 
 def _check_shapes(*tensors: torch.Tensor) -> None:

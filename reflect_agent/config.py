@@ -20,6 +20,9 @@ from reflect_agent.models import load_model, lora_target_modules
 from reflect_agent.policy import PolicyConfig
 from reflect_agent.reflector import ReflectorConfig
 
+#: The critic-free advantage estimators, which compare the episodes of a group (see :mod:`reflect_agent.groups`).
+GROUP_ESTIMATORS = ("grpo", "rloo", "gigpo")
+
 #: Evaluation episodes use reset seeds from here up, apart from training and warm-up seeds (below it).
 EVAL_SEED_OFFSET = 1_000_000
 
@@ -62,11 +65,23 @@ class RLConfig:
         algorithm: ``"ppo"`` (clipped ratio of new to old log-probabilities, value loss, entropy bonus)
             or ``"pg"`` (REINFORCE: ``-advantage * log-probability``, one pass over the batch).
         advantage: ``"mc"``: Monte-Carlo returns without discount, as in the paper (minus the value
-            head's estimate when ``value_baseline``); ``"gae"``: generalized advantage estimation.
-        gamma: Discount (1: none, the paper's).
+            head's estimate when ``value_baseline``); ``"gae"``: generalized advantage estimation. Critic-free,
+            for group rollouts (``TrainConfig.group_size`` >= 2; :mod:`reflect_agent.groups`): ``"grpo"``
+            (the episode's return against its group's), ``"rloo"`` (against the other episodes of its group),
+            ``"gigpo"`` (GRPO plus step-level credit from anchor states). They train no value head.
+        gamma: Discount (1: none, the paper's); also of GiGPO's step returns.
         gae_lambda: GAE's lambda.
         value_baseline: With ``"mc"``: subtract the value estimate from the return.
-        normalize_advantages: Scale the batch's advantages to zero mean and unit variance.
+        normalize_advantages: Scale the batch's advantages to zero mean and unit variance (``mc`` and ``gae``;
+            the group estimators normalize within groups).
+        scale_by_std: Group estimators: divide by the group's standard deviation (GRPO's; off, Dr. GRPO's).
+        step_coef: ``gigpo``: weight of the step term (the GiGPO paper's omega, 1).
+        drop_uniform_groups: Group estimators: leave out of the update the groups whose decisions all have zero
+            advantage (every episode got the same return), which teach nothing but cost forward passes.
+        kl_coef: Weight of a penalty on the KL divergence from the policy RL started from (k3 estimate on the
+            sampled actions); 0: none.
+        track_kl: Measure that divergence each iteration (``kl/start_policy``) even without a penalty; costs one
+            forward pass per decision.
         bootstrap_truncation: Add the value of the last observation to the return of an episode cut
             by the horizon (never to one that terminated).
         update_epochs: Passes over the batch per iteration (``"pg"`` uses one).
@@ -76,6 +91,7 @@ class RLConfig:
         weight_decay: AdamW weight decay.
         max_grad_norm: Gradient clipping norm.
         clip_coef: PPO's ratio clip.
+        clip_coef_high: The upper clip, if it should differ (DAPO's clip-higher); ``None``: ``clip_coef``.
         clip_value: Clip the value update around the rollout's estimate as PPO2 does.
         vf_coef: Weight of the value loss.
         ent_coef: Weight of the entropy bonus.
@@ -83,12 +99,17 @@ class RLConfig:
     """
 
     algorithm: Literal["ppo", "pg"] = "ppo"
-    advantage: Literal["mc", "gae"] = "mc"
+    advantage: Literal["mc", "gae", "grpo", "rloo", "gigpo"] = "mc"
     gamma: float = 1.0
     gae_lambda: float = 0.95
     value_baseline: bool = True
     normalize_advantages: bool = True
     bootstrap_truncation: bool = True
+    scale_by_std: bool = True
+    step_coef: float = 1.0
+    drop_uniform_groups: bool = True
+    kl_coef: float = 0.0
+    track_kl: bool = True
     update_epochs: int = 2
     minibatch_size: int = 16
     micro_batch_size: int = 8
@@ -96,6 +117,7 @@ class RLConfig:
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     clip_coef: float = 0.2
+    clip_coef_high: float | None = None
     clip_value: bool = False
     vf_coef: float = 0.5
     ent_coef: float = 0.01
@@ -104,8 +126,12 @@ class RLConfig:
     def __post_init__(self) -> None:
         if self.algorithm not in ("ppo", "pg"):
             raise ValueError(f"algorithm must be 'ppo' or 'pg', got {self.algorithm!r}.")
-        if self.advantage not in ("mc", "gae"):
-            raise ValueError(f"advantage must be 'mc' or 'gae', got {self.advantage!r}.")
+        if self.advantage not in ("mc", "gae", *GROUP_ESTIMATORS):
+            raise ValueError(
+                f"advantage must be one of mc, gae, {', '.join(GROUP_ESTIMATORS)}; got {self.advantage!r}."
+            )
+        if self.kl_coef < 0 or self.step_coef < 0:
+            raise ValueError(f"kl_coef and step_coef must be >= 0, got {self.kl_coef} and {self.step_coef}.")
         if not 0.0 <= self.gamma <= 1.0 or not 0.0 <= self.gae_lambda <= 1.0:
             raise ValueError(f"gamma and gae_lambda must lie in [0, 1], got {self.gamma} and {self.gae_lambda}.")
         if min(self.update_epochs, self.minibatch_size, self.micro_batch_size) < 1:
@@ -119,6 +145,17 @@ class RLConfig:
             )
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}.")
+
+    @property
+    def critic_free(self) -> bool:
+        """Whether the advantage estimator compares episodes of a group instead of asking the value head."""
+        return self.advantage in GROUP_ESTIMATORS
+
+    @property
+    def clip_range(self) -> tuple[float, float]:
+        """PPO's ratio bounds ``(1 - clip_coef, 1 + clip_coef_high)``."""
+        high = self.clip_coef if self.clip_coef_high is None else self.clip_coef_high
+        return 1 - self.clip_coef, 1 + high
 
 
 @dataclass
@@ -136,6 +173,8 @@ class TrainConfig:
             seeds from :data:`EVAL_SEED_OFFSET` up.
         horizon: Override the env's horizon (``None``: the registered default, 15 in the paper's envs).
         num_envs: Envs in the vector env; each plays one episode per iteration.
+        group_size: Episodes played from each reset seed per iteration (a group rollout: ``num_envs / group_size``
+            seeds); the group estimators of :class:`RLConfig` need at least 2.
         vectorization: ``"sync"`` or ``"async"`` (one process per env).
         iterations: Training iterations (rollout, then update).
         seed: Seeds torch, NumPy and Python, and through them the training episodes' reset seeds.
@@ -167,6 +206,7 @@ class TrainConfig:
     eval_env_kwargs: dict[str, int | float | str | None] = field(default_factory=dict)
     horizon: int | None = None
     num_envs: int = 8
+    group_size: int = 1
     vectorization: Literal["sync", "async"] = "sync"
     iterations: int = 20
     seed: int = 0
@@ -196,6 +236,21 @@ class TrainConfig:
                 setattr(self, name, kind(**value))
         if self.num_envs < 1 or self.iterations < 0:
             raise ValueError(f"num_envs must be >= 1 and iterations >= 0, got {self.num_envs} and {self.iterations}.")
+        if self.group_size < 1 or self.num_envs % self.group_size:
+            raise ValueError(
+                f"num_envs ({self.num_envs}) must be a multiple of group_size ({self.group_size}): each iteration plays "
+                "num_envs / group_size seeds, group_size episodes each."
+            )
+        if self.rl.critic_free and self.group_size < 2:
+            raise ValueError(
+                f"advantage {self.rl.advantage!r} compares the episodes of a group: set group_size >= 2 "
+                f"(got {self.group_size}), or use advantage 'mc' or 'gae'."
+            )
+        if self.rl.critic_free and self.replay_episodes:
+            raise ValueError(
+                f"advantage {self.rl.advantage!r} has no group for a replayed episode to be compared with: set "
+                f"replay_episodes 0 (got {self.replay_episodes}), or use advantage 'mc' or 'gae'."
+            )
         if self.vectorization not in ("sync", "async"):
             raise ValueError(f"vectorization must be 'sync' or 'async', got {self.vectorization!r}.")
         if self.horizon is not None and self.horizon < 1:

@@ -3,15 +3,18 @@
 One iteration, top to bottom (:meth:`ReflectRLTrainer.iteration`):
 
 1. Rollout: each env of the vector env plays one episode with the policy, reading the frozen
-   reflector's analysis (:func:`reflect_agent.rollout.collect_rollout`), under ``torch.no_grad()``.
+   reflector's analysis (:func:`reflect_agent.rollout.collect_rollout`), under ``torch.no_grad()``. With
+   ``group_size`` G, G envs play from each seed (a group rollout, :mod:`reflect_agent.groups`).
 2. Replay: successful episodes join the replay buffer; a few stored ones are re-scored under the
    current policy and added to the batch (the paper's one extra batch per iteration).
 3. Returns and advantages: Monte-Carlo returns without discount (the paper) or GAE with the value
-   head; the value of the last observation is bootstrapped on truncation, never on termination.
+   head, the value of the last observation bootstrapped on truncation, never on termination; or, critic-free,
+   GRPO, RLOO or GiGPO within the groups. The start policy's log-probabilities give the KL to it.
 4. Update: epochs of shuffled minibatches, gradients accumulated over micro-batches: PPO's clipped
-   ratio on log-probabilities (or REINFORCE), value loss, entropy bonus; approximate KL monitored.
+   ratio on log-probabilities (or REINFORCE), value loss (not critic-free), entropy bonus, optional KL penalty;
+   approximate KL monitored.
 5. Curriculum, metrics (console, JSON lines, wandb, PNG curve) and, every N iterations, a checkpoint
-   (adapters, value head, optimizer, random states, curriculum, replay) written atomically.
+   (adapters, value head, optimizer, random states, curriculum, replay, start weights) written atomically.
 
 Command line (``--resume`` continues the same run)::
 
@@ -29,12 +32,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from reflect_agent.advantages import gae, monte_carlo_returns, next_state_values, normalize
+from reflect_agent.advantages import Advantages, gae, monte_carlo_returns, next_state_values, normalize
 from reflect_agent.checkpoint import CheckpointManager, atomic_write_json, rng_state, seed_everything, set_rng_state
 from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, cpu_preset, paper_preset
 from reflect_agent.curriculum import Curriculum
 from reflect_agent.episodes import make_envs
 from reflect_agent.evaluation import EvalResult, evaluate
+from reflect_agent.groups import group_advantages, group_seeds
 from reflect_agent.metrics import MetricsLogger, peak_memory_mb
 from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
@@ -47,6 +51,7 @@ _OPTIMIZER = "optimizer.pt"
 _RNG = "rng.pt"
 _REFLECTION_CACHE = "reflection_cache.json"
 _POLICY = "policy"
+_START_WEIGHTS = "start_policy.pt"
 
 #: Settings a resumed run may change (a name also covers the keys inside it): how long it trains, how it
 #: evaluates, reports and checkpoints, and the device.
@@ -86,8 +91,14 @@ class NonFiniteLossError(FloatingPointError):
     """A loss or gradient became NaN or infinite during an update."""
 
 
-def compute_advantages(rollout: Rollout, config: RLConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-decision ``(advantages, returns)``, both ``(B,)``, for ``rollout`` under ``config``."""
+def compute_advantages(rollout: Rollout, config: RLConfig) -> Advantages:
+    """Per-decision advantages and returns (each ``(B,)``) of ``rollout`` under ``config``, normalized as configured.
+
+    The group estimators (:mod:`reflect_agent.groups`) also say which decisions to keep and how the groups look;
+    Monte-Carlo and GAE keep every decision.
+    """
+    if config.critic_free:
+        return group_advantages(rollout, config)
     values = rollout.grid(rollout.values)  # (T, N)
     final_values = rollout.final_values if config.bootstrap_truncation else torch.zeros_like(rollout.final_values)
     next_values = next_state_values(values, rollout.dones, final_values)  # (T, N)
@@ -106,7 +117,26 @@ def compute_advantages(rollout: Rollout, config: RLConfig) -> tuple[torch.Tensor
             rollout.rewards, rollout.dones, rollout.terminations, next_values, gamma=config.gamma
         )  # (T, N)
         advantages = returns - values if config.value_baseline else returns
-    return rollout.flat(advantages), rollout.flat(returns)
+    b_advantages = rollout.flat(advantages)  # (B,)
+    if config.normalize_advantages:
+        b_advantages = normalize(b_advantages)
+    return Advantages(b_advantages, rollout.flat(returns), torch.ones(len(rollout), dtype=torch.bool), {})
+
+
+@torch.no_grad()
+def reference_logprobs(
+    policy: LMPolicy, reference: dict[str, torch.Tensor], rollout: Rollout, *, chunk: int
+) -> torch.Tensor:
+    """``(B,)`` log-probability of each taken action under ``policy`` with the ``reference`` weights swapped in.
+
+    ``reference`` maps parameter names to tensors (the trainable weights RL started from); the policy's own
+    weights are untouched (:func:`torch.func.functional_call`).
+    """
+    logprobs = []
+    for rows in torch.arange(len(rollout)).split(chunk):
+        scores, _ = torch.func.functional_call(policy, reference, (rollout.batch[rows],))  # (b, A)
+        logprobs.append(scores.float().cpu().gather(1, rollout.actions[rows, None]).squeeze(1))  # (b,)
+    return torch.cat(logprobs)
 
 
 def update_policy(
@@ -116,25 +146,32 @@ def update_policy(
     config: RLConfig,
     generator: torch.Generator,
     *,
+    start_logprobs: torch.Tensor | None = None,
     context: str = "",
 ) -> dict[str, float]:
-    """Run the PPO (or PG) update on ``rollout``; return the namespaced loss metrics.
+    """Run the PPO (or PG) update on ``rollout``; return the namespaced loss and group metrics.
+
+    Args:
+        start_logprobs: ``(B,)`` log-probabilities of the taken actions under the policy RL started from, for
+            ``config.kl_coef``'s penalty (required when it is positive).
 
     Raises:
         NonFiniteLossError: A loss or the gradient norm is NaN or infinite (with the values around it).
     """
-    b_advantages, b_returns = compute_advantages(rollout, config)  # (B,), (B,)
-    if config.normalize_advantages:
-        b_advantages = normalize(b_advantages)
+    if config.kl_coef and start_logprobs is None:
+        raise ValueError("kl_coef > 0 needs the start policy's log-probabilities (start_logprobs).")
+    estimate = compute_advantages(rollout, config)
+    b_advantages, b_returns = estimate.advantages, estimate.returns  # (B,), (B,)
     b_logprobs, b_values, b_actions = rollout.logprobs, rollout.values, rollout.actions
-    size = len(rollout)
+    kept = estimate.keep.nonzero().squeeze(1)  # (K,) the decisions that enter the update
+    low, high = config.clip_range
     epochs = 1 if config.algorithm == "pg" else config.update_epochs
     totals: dict[str, float] = {}
     counts = 0
     stop_early = False
-    for epoch in range(epochs):
-        order = torch.randperm(size, generator=generator)
-        for first in range(0, size, config.minibatch_size):
+    for epoch in range(epochs if len(kept) else 0):
+        order = kept[torch.randperm(len(kept), generator=generator)]
+        for first in range(0, len(order), config.minibatch_size):
             minibatch = order[first : first + config.minibatch_size]
             optimizer.zero_grad(set_to_none=True)
             for micro in minibatch.split(config.micro_batch_size):
@@ -146,18 +183,23 @@ def update_policy(
                 if config.algorithm == "pg":
                     pg_loss = -(mb_advantages * new_logprob).mean()
                 else:
-                    pg_loss = torch.max(
-                        -mb_advantages * ratio, -mb_advantages * ratio.clamp(1 - config.clip_coef, 1 + config.clip_coef)
-                    ).mean()
-                if config.clip_value:
+                    pg_loss = torch.max(-mb_advantages * ratio, -mb_advantages * ratio.clamp(low, high)).mean()
+                if config.critic_free:
+                    v_loss = torch.zeros(())
+                elif config.clip_value:
                     clipped = b_values[micro] + (new_value - b_values[micro]).clamp(-config.clip_coef, config.clip_coef)
                     v_loss = (
                         0.5 * torch.max((new_value - b_returns[micro]) ** 2, (clipped - b_returns[micro]) ** 2).mean()
                     )
                 else:
                     v_loss = 0.5 * ((new_value - b_returns[micro]) ** 2).mean()
+                if config.kl_coef:
+                    start_log_ratio = start_logprobs[micro] - new_logprob
+                    kl_loss = (start_log_ratio.exp() - start_log_ratio - 1).mean()  # k3: >= 0, unbiased for KL
+                else:
+                    kl_loss = torch.zeros(())
                 entropy_loss = entropy.mean()
-                loss = pg_loss - config.ent_coef * entropy_loss + config.vf_coef * v_loss
+                loss = pg_loss - config.ent_coef * entropy_loss + config.vf_coef * v_loss + config.kl_coef * kl_loss
                 if not torch.isfinite(loss):
                     raise NonFiniteLossError(
                         f"Non-finite loss {loss.item()} ({context}epoch {epoch}, decisions {micro.tolist()}): "
@@ -171,9 +213,10 @@ def update_policy(
                     stats = {
                         "losses/pg_loss": pg_loss.item(),
                         "losses/v_loss": v_loss.item(),
+                        "losses/kl_loss": kl_loss.item(),
                         "losses/entropy": entropy_loss.item(),
                         "losses/approx_kl": ((ratio - 1) - log_ratio).mean().item(),
-                        "losses/clipfrac": ((ratio - 1).abs() > config.clip_coef).float().mean().item(),
+                        "losses/clipfrac": ((ratio < low) | (ratio > high)).float().mean().item(),
                     }
                 for key, value in stats.items():
                     totals[key] = totals.get(key, 0.0) + value * len(micro)
@@ -188,12 +231,14 @@ def update_policy(
         if config.target_kl is not None and totals["losses/approx_kl"] / counts > config.target_kl:
             stop_early = True
             break
-    metrics = {key: value / counts for key, value in totals.items()}
-    returns_variance = b_returns.var()
-    metrics["losses/explained_var"] = (
-        float("nan") if returns_variance == 0 else (1 - (b_returns - b_values).var() / returns_variance).item()
-    )
+    metrics = {key: value / counts for key, value in totals.items()} | estimate.metrics
+    if not config.critic_free:
+        returns_variance = b_returns.var()
+        metrics["losses/explained_var"] = (
+            float("nan") if returns_variance == 0 else (1 - (b_returns - b_values).var() / returns_variance).item()
+        )
     metrics["losses/early_stop"] = float(stop_early)
+    metrics["losses/updated_decisions"] = float(len(kept))
     return metrics
 
 
@@ -218,6 +263,14 @@ class ReflectRLTrainer:
             reflector = Reflector.from_config(config.reflector, policy=self.policy)
         self.reflector = reflector if config.use_reflector else None
         self.optimizer = self._make_optimizer()
+        # The trainable weights RL starts from, for the KL to the start policy (a resume restores them).
+        self.start_weights: dict[str, torch.Tensor] | None = None
+        if config.rl.kl_coef or config.rl.track_kl:
+            self.start_weights = {
+                name: p.detach().clone()
+                for name, p in self.policy.named_parameters()
+                if p.requires_grad and not name.startswith("value_head.")
+            }
         self.curriculum = Curriculum(config.curriculum, config.env_id)
         self.replay = SuccessReplay(config.replay_capacity)
         self.checkpoints = CheckpointManager(self.run_dir / "checkpoints", keep=config.keep_checkpoints)
@@ -259,8 +312,9 @@ class ReflectRLTrainer:
         config = self.config
         started = time.perf_counter()
         env_id = self.curriculum.env_id
-        # 1. Rollout: one episode per env, seeds drawn from the run's generator (restored on resume).
-        seeds = self.rng.integers(0, EVAL_SEED_OFFSET, size=config.num_envs).tolist()
+        # 1. Rollout: one episode per env, group_size envs per seed, seeds drawn from the run's generator (restored
+        # on resume).
+        seeds = group_seeds(self.rng, config.num_envs, config.group_size, EVAL_SEED_OFFSET)
         self.policy.eval()
         cache = getattr(self.reflector, "cache", None)
         cache_before = cache.snapshot() if cache is not None else None
@@ -270,7 +324,7 @@ class ReflectRLTrainer:
             self.policy,
             self.reflector,
             seeds,
-            bootstrap_truncation=config.rl.bootstrap_truncation,
+            bootstrap_truncation=config.rl.bootstrap_truncation and not config.rl.critic_free,
             env_id=env_id,
         )
         fresh = rollout.episodes
@@ -283,8 +337,15 @@ class ReflectRLTrainer:
         if replayed:
             rollout = Rollout.cat([rollout, score_episodes(self.policy, replayed, chunk=config.rl.micro_batch_size)])
 
-        # 3-4. Advantages and update.
+        # 3-4. Advantages and update (with the start policy's log-probabilities for the KL).
         update_started = time.perf_counter()
+        start_logprobs, divergence = None, {}
+        if self.start_weights is not None:
+            start_logprobs = reference_logprobs(
+                self.policy, self.start_weights, rollout, chunk=config.rl.micro_batch_size
+            )  # (B,)
+            log_ratio = start_logprobs - rollout.logprobs
+            divergence = {"kl/start_policy": (log_ratio.exp() - log_ratio - 1).mean().item()}
         generator = torch.Generator().manual_seed(int(self.rng.integers(2**62)))
         losses = update_policy(
             self.policy,
@@ -292,6 +353,7 @@ class ReflectRLTrainer:
             rollout,
             config.rl,
             generator,
+            start_logprobs=start_logprobs,
             context=f"iteration {self.iteration_count + 1}, env {env_id}, ",
         )
         update_seconds = time.perf_counter() - update_started
@@ -313,6 +375,7 @@ class ReflectRLTrainer:
             "replay/size": len(self.replay),
             "replay/episodes": len(replayed),
             **losses,
+            **divergence,
             "perf/decisions": decisions,
             "perf/decisions_per_s": decisions / rollout_seconds,
             "perf/rollout_s": rollout_seconds,
@@ -382,6 +445,8 @@ class ReflectRLTrainer:
         def write(folder: Path) -> None:
             self.policy.save(folder / _POLICY)
             torch.save(self.optimizer.state_dict(), folder / _OPTIMIZER)
+            if self.start_weights is not None:
+                torch.save(self.start_weights, folder / _START_WEIGHTS)
             states = rng_state(self.rng)
             if isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
                 states["reflector"] = self.reflector.rng.bit_generator.state  # its reflect_prob draws
@@ -426,6 +491,8 @@ class ReflectRLTrainer:
         self.policy = policy
         self.optimizer = self._make_optimizer()
         self.optimizer.load_state_dict(torch.load(folder / _OPTIMIZER, weights_only=True))
+        if self.start_weights is not None:
+            self.start_weights = torch.load(folder / _START_WEIGHTS, weights_only=True)
         self.curriculum.load_state_dict(state["curriculum"])
         self.replay.load_state_dict(state["replay"])
         self.iteration_count = int(state["iteration"])

@@ -116,3 +116,92 @@ def test_the_reflection_cache_is_measured_and_kept_across_a_resume(tmp_path):
     saved.write_text(json.dumps({**json.loads(saved.read_text()), "identity": "a retrained reflector"}))
     other = ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True))
     assert len(other.reflector.cache) == 0  # another reflector's reflections are never used
+
+
+def group_config(tmp_path, advantage="grpo", **overrides):
+    config = tiny_config(tmp_path, group_size=4, replay_episodes=0)
+    return dataclasses.replace(config, rl=dataclasses.replace(config.rl, advantage=advantage), **overrides)
+
+
+def test_grpo_learns_the_tiny_task_without_training_the_value_head(tmp_path):
+    trainer = ReflectRLTrainer(group_config(tmp_path))
+    value_head = {k: v.clone() for k, v in trainer.policy.value_head.state_dict().items()}
+    rows = trainer.train()
+    success = [row["env/success_rate"] for row in rows]
+    assert success[0] < 0.5 and np.mean(success[-2:]) >= 0.8, success
+    for key, value in trainer.policy.value_head.state_dict().items():  # critic-free: no value loss
+        torch.testing.assert_close(value, value_head[key], rtol=0, atol=0)
+    assert all(row.get("losses/v_loss", 0.0) == 0 and "losses/explained_var" not in row for row in rows)
+    assert rows[0]["groups/count"] == 4 and rows[0]["groups/return_std"] > 0
+    assert rows[0]["kl/start_policy"] == pytest.approx(0.0, abs=1e-6)  # the rollout policy is the start policy
+    assert rows[-1]["kl/start_policy"] > 0.05  # it has moved away since
+
+
+def test_gigpo_learns_a_task_that_needs_credit_per_step(tmp_path):
+    # Three steps right win; "wait" stays in the same state (an anchor state within one episode) at a cost,
+    # "step left" ends the episode; only the step that was taken from each state tells them apart.
+    config = group_config(tmp_path, advantage="gigpo", env_id=WALK, env_kwargs={"horizon": 6}, iterations=6)
+    # At this learning rate GiGPO learned it from seeds 0, 1 and 2, GRPO from one of them (tried by hand).
+    config = dataclasses.replace(config, rl=dataclasses.replace(config.rl, learning_rate=3e-3, update_epochs=2))
+    trainer = ReflectRLTrainer(config)
+    rows = trainer.train()
+    success = [row["env/success_rate"] for row in rows]
+    assert success[0] < 0.5 and np.mean(success[-2:]) >= 0.8, success
+    assert all(row["groups/anchored_share"] > 0.5 for row in rows)
+    assert trainer.evaluate(8).success_rate == 1.0
+
+
+def test_a_group_rollout_plays_each_seed_group_size_times_and_resumes(tmp_path, monkeypatch):
+    import reflect_agent.ppo
+
+    played = []
+
+    def recording(envs, policy, reflector, seeds, **kwargs):
+        rollout = collect_rollout(envs, policy, reflector, seeds, **kwargs)
+        played.append([e.seed for e in rollout.episodes])
+        return rollout
+
+    monkeypatch.setattr(reflect_agent.ppo, "collect_rollout", recording)
+    config = group_config(tmp_path, iterations=2, num_envs=8)
+    first = ReflectRLTrainer(config)
+    first.train()
+    for seeds in played:
+        assert [seeds[0]] * 4 == seeds[:4] and [seeds[4]] * 4 == seeds[4:] and seeds[0] != seeds[4]
+    expected = trainable_state(first.policy)
+
+    # From the checkpoint of iteration 1, one more iteration plays the same seeds and lands on the same state.
+    second = ReflectRLTrainer(config)
+    second.load_checkpoint(tmp_path / "run" / "checkpoints" / "iter_000001")
+    torch.testing.assert_close(second.start_weights, first.start_weights, rtol=0, atol=0)
+    second.iteration()
+    assert played[-1] == played[1]
+    for name, value in trainable_state(second.policy).items():
+        torch.testing.assert_close(value, expected[name], rtol=0, atol=0, msg=name)
+
+
+def test_group_settings_that_cannot_work_are_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"num_envs \(6\) must be a multiple of group_size \(4\)"):
+        tiny_config(tmp_path, num_envs=6, group_size=4)
+    with pytest.raises(ValueError, match="set group_size >= 2"):
+        group_config(tmp_path, group_size=1)
+    with pytest.raises(ValueError, match="set replay_episodes 0"):
+        group_config(tmp_path, replay_episodes=2)
+
+
+def test_the_kl_penalty_pulls_the_policy_back_to_the_start(tmp_path):
+    config = group_config(tmp_path, num_envs=8)
+    rl = dataclasses.replace(
+        config.rl, kl_coef=1.0, drop_uniform_groups=False, update_epochs=1, minibatch_size=64, micro_batch_size=64
+    )
+    trainer = ReflectRLTrainer(config)
+    # Every episode of a group gets the same return when all pick blue, so only the penalty moves the policy.
+    rollout = collect_rollout(trainer.envs(), trainer.policy, None, [0] * 8, greedy=True)
+    rollout.episodes = [dataclasses.replace(e, rewards=[1.0]) for e in rollout.episodes]
+    start = rollout.logprobs - 0.5  # the start policy thought less of these actions
+    metrics = update_policy(trainer.policy, trainer.optimizer, rollout, rl, torch.Generator(), start_logprobs=start)
+    assert metrics["losses/kl_loss"] == pytest.approx(float(np.exp(-0.5) + 0.5 - 1), rel=1e-4)  # k3 at the start
+    _, after, _, _ = trainer.policy.get_action_and_value(rollout.batch, rollout.actions)
+    assert (after.detach() < rollout.logprobs).all()  # moved toward the start policy
+    with pytest.raises(ValueError, match="start_logprobs"):
+        update_policy(trainer.policy, trainer.optimizer, rollout, rl, torch.Generator())
+    trainer.close()
