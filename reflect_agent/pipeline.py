@@ -36,7 +36,14 @@ from typing import Any, Literal
 import torch
 
 from reflect_agent.checkpoint import atomic_write_json, seed_everything
-from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, evaluation_kwargs, top_layers_lora_targets
+from reflect_agent.config import (
+    EVAL_SEED_OFFSET,
+    RLConfig,
+    TrainConfig,
+    check_groups,
+    evaluation_kwargs,
+    top_layers_lora_targets,
+)
 from reflect_agent.curriculum import CurriculumConfig
 from reflect_agent.evaluation import EvalResult, evaluate, reference_successes
 from reflect_agent.policy import LMPolicy, PolicyConfig
@@ -63,7 +70,10 @@ class AgentConfig:
         decider: ``labels`` (single-prompt enumeration) or ``scoring`` (each action's text scored after the
             prompt, all actions in one forward pass; SFT learns the text).
         template: The prompts' text around state, analysis and actions.
-        max_prompt_tokens: Prompt limit of policy and reflector (longer states are cut, their first paragraph kept).
+        max_prompt_tokens: Prompt limit of the policy, and of the reflector unless ``reflector_prompt_tokens`` is set
+            (longer states are cut, their first paragraph kept).
+        reflector_prompt_tokens: The reflector's prompt limit (``None``: ``max_prompt_tokens``). The reflector's prompt
+            has no analysis in it, and its SFT and generation cost grow with it.
         max_new_tokens: Token limit of a reflection.
         lora_layers: Put LoRA adapters on the last this many transformer blocks only (``None``: all).
         policy_lora: Train the policy through LoRA adapters; off, SFT and RL update every weight of the LM (the
@@ -78,6 +88,7 @@ class AgentConfig:
     decider: Literal["labels", "scoring"] = "labels"
     template: PromptTemplate = field(default_factory=PromptTemplate)
     max_prompt_tokens: int = 192
+    reflector_prompt_tokens: int | None = None
     max_new_tokens: int = 100
     lora_layers: int | None = 10
     policy_lora: bool = True
@@ -124,13 +135,16 @@ class OnlineConfig:
         iterations: RL iterations (0: stop after the warm-up and evaluate it). A run folder with RL checkpoints
             continues from the newest; its other settings must be the same.
         num_envs: Episodes per RL iteration (and the evaluation batch size).
-        replay_episodes: Successful episodes replayed per iteration.
+        group_size: Episodes per reset seed in an iteration (a group rollout); the group estimators of ``update``
+            (``grpo``, ``rloo``, ``gigpo``) need at least 2.
+        replay_episodes: Successful episodes replayed per iteration (0 with a group estimator).
         update: The policy update.
         curriculum: RL stages (warm-up data comes from each of them); none: ``env_id`` alone.
     """
 
     iterations: int = 4
     num_envs: int = 8
+    group_size: int = 1
     replay_episodes: int = 2
     update: RLConfig = field(
         default_factory=lambda: RLConfig(learning_rate=2e-4, minibatch_size=16, micro_batch_size=8, update_epochs=1)
@@ -142,6 +156,7 @@ class OnlineConfig:
             raise ValueError(
                 f"rl.iterations must be >= 0 and rl.num_envs >= 1, got {self.iterations} and {self.num_envs}."
             )
+        check_groups(self.num_envs, self.group_size, self.update, self.replay_episodes, prefix="rl.")
 
 
 @dataclass
@@ -280,7 +295,7 @@ def trained_reflector(
             config.warmup.reflector_sft,
             adapter,
             lora_target_modules=lora_targets(agent),
-            max_prompt_tokens=agent.max_prompt_tokens,
+            max_prompt_tokens=agent.reflector_prompt_tokens or agent.max_prompt_tokens,
             template=agent.template,
             checkpoint_dir=checkpoints_next_to(adapter),
             progress=config.progress,
@@ -293,7 +308,7 @@ def trained_reflector(
             model=agent.model,
             adapter=str(adapter),
             max_new_tokens=agent.max_new_tokens,
-            max_prompt_tokens=agent.max_prompt_tokens,
+            max_prompt_tokens=agent.reflector_prompt_tokens or agent.max_prompt_tokens,
             template=agent.template,
             autocast=agent.autocast,
         )
@@ -352,6 +367,7 @@ def online_rl(
         env_kwargs=dict(config.env_kwargs),
         eval_env_kwargs=dict(config.eval.env_kwargs),
         num_envs=config.rl.num_envs,
+        group_size=config.rl.group_size,
         iterations=config.rl.iterations,
         seed=config.seed,
         use_reflector=config.reflects,

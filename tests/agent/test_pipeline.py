@@ -9,6 +9,7 @@ import pytest
 
 from reflect_agent import pipeline, presets
 from reflect_agent.cli.train import parse
+from reflect_agent.config import RLConfig
 from reflect_agent.pipeline import AgentConfig, HeldOutConfig, OnlineConfig, PipelineConfig, WarmupConfig, run
 from reflect_agent.sft import SFTConfig
 
@@ -64,6 +65,34 @@ def test_the_main_job_runs_reflect_rl_with_a_scoring_policy(tmp_path):
     assert results["evaluations"]["after RL"]["episodes"] == 2
     rows = [json.loads(line) for line in (tmp_path / "scoring" / "metrics.jsonl").read_text().splitlines()]
     assert len(rows) == 1 and all(value == value for value in rows[0].values() if isinstance(value, float))
+
+
+def test_the_main_job_runs_group_rl_with_a_shorter_reflector_prompt(tmp_path, monkeypatch):
+    built = []
+    original = pipeline.Reflector.from_config
+    monkeypatch.setattr(
+        pipeline.Reflector, "from_config", lambda config, **kw: built.append(config) or original(config, **kw)
+    )
+    update = RLConfig(advantage="gigpo", minibatch_size=8, micro_batch_size=4)
+    args = tiny(
+        tmp_path,
+        "group",
+        envs=4,
+        agent=dict(max_prompt_tokens=256, reflector_prompt_tokens=160),
+        rl=dict(group_size=2, replay_episodes=0, update=update),
+    )
+    results = run(args)
+    assert [c.max_prompt_tokens for c in built] == [160]
+    assert results["evaluations"]["after RL"]["episodes"] == 2
+    rows = [json.loads(line) for line in (tmp_path / "group" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[0]["groups/count"] == 2 and "losses/explained_var" not in rows[0]
+
+
+def test_group_settings_are_checked_before_anything_runs():
+    with pytest.raises(ValueError, match=r"rl.num_envs \(6\) must be a multiple of rl.group_size \(4\)"):
+        OnlineConfig(num_envs=6, group_size=4)
+    with pytest.raises(ValueError, match="set rl.replay_episodes 0"):
+        OnlineConfig(num_envs=8, group_size=4, update=RLConfig(advantage="grpo"))
 
 
 def test_running_the_command_again_continues_rl(tmp_path):
