@@ -57,6 +57,30 @@ def evaluation_kwargs(env_kwargs: dict[str, Any], eval_env_kwargs: dict[str, Any
     return {key: value for key, value in merged.items() if value is not None}
 
 
+def check_groups(num_envs: int, group_size: int, rl: RLConfig, replay_episodes: int, prefix: str = "") -> None:
+    """Refuse group settings that cannot work, naming the fields with ``prefix`` (``"rl."`` for the main job).
+
+    Raises:
+        ValueError: ``num_envs`` is not a multiple of ``group_size``; a group estimator without groups (``group_size``
+            1) or with replayed episodes, which have no group to be compared with.
+    """
+    if group_size < 1 or num_envs % group_size:
+        raise ValueError(
+            f"{prefix}num_envs ({num_envs}) must be a multiple of {prefix}group_size ({group_size}): each iteration "
+            f"plays num_envs / group_size seeds, group_size episodes each."
+        )
+    if rl.critic_free and group_size < 2:
+        raise ValueError(
+            f"advantage {rl.advantage!r} compares the episodes of a group: set {prefix}group_size >= 2 (got "
+            f"{group_size}), or use advantage 'mc' or 'gae'."
+        )
+    if rl.critic_free and replay_episodes:
+        raise ValueError(
+            f"advantage {rl.advantage!r} has no group for a replayed episode to be compared with: set "
+            f"{prefix}replay_episodes 0 (got {replay_episodes}), or use advantage 'mc' or 'gae'."
+        )
+
+
 @dataclass
 class RLConfig:
     """The policy update: returns, advantages and the loss.
@@ -236,21 +260,7 @@ class TrainConfig:
                 setattr(self, name, kind(**value))
         if self.num_envs < 1 or self.iterations < 0:
             raise ValueError(f"num_envs must be >= 1 and iterations >= 0, got {self.num_envs} and {self.iterations}.")
-        if self.group_size < 1 or self.num_envs % self.group_size:
-            raise ValueError(
-                f"num_envs ({self.num_envs}) must be a multiple of group_size ({self.group_size}): each iteration plays "
-                "num_envs / group_size seeds, group_size episodes each."
-            )
-        if self.rl.critic_free and self.group_size < 2:
-            raise ValueError(
-                f"advantage {self.rl.advantage!r} compares the episodes of a group: set group_size >= 2 "
-                f"(got {self.group_size}), or use advantage 'mc' or 'gae'."
-            )
-        if self.rl.critic_free and self.replay_episodes:
-            raise ValueError(
-                f"advantage {self.rl.advantage!r} has no group for a replayed episode to be compared with: set "
-                f"replay_episodes 0 (got {self.replay_episodes}), or use advantage 'mc' or 'gae'."
-            )
+        check_groups(self.num_envs, self.group_size, self.rl, self.replay_episodes)
         if self.vectorization not in ("sync", "async"):
             raise ValueError(f"vectorization must be 'sync' or 'async', got {self.vectorization!r}.")
         if self.horizon is not None and self.horizon < 1:

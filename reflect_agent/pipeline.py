@@ -192,6 +192,7 @@ class PipelineConfig:
         artifacts_dir: Where warm-up data and SFT results are kept and reused (default: the run's folder).
         variant: ``reflect-rl`` | ``sft-rl`` | ``sft`` | ``rl`` (see the module docstring).
         env_kwargs: Extra ``gym.make`` arguments of training envs and warm-up data.
+        horizon: The envs' horizon, for training, warm-up data and evaluation (``None``: the registered default).
         agent: The LM and how it decides.
         warmup: Warm-up data and SFT.
         rl: Online RL.
@@ -207,6 +208,7 @@ class PipelineConfig:
     artifacts_dir: str | None = None
     variant: Variant = "reflect-rl"
     env_kwargs: dict[str, int | float | str] = field(default_factory=dict)
+    horizon: int | None = None
     agent: AgentConfig = field(default_factory=AgentConfig)
     warmup: WarmupConfig = field(default_factory=WarmupConfig)
     rl: OnlineConfig = field(default_factory=OnlineConfig)
@@ -239,9 +241,14 @@ class PipelineConfig:
         return range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + self.eval.episodes)
 
     @property
+    def train_kwargs(self) -> dict[str, Any]:
+        """The ``gym.make`` arguments of training envs and warm-up data: ``env_kwargs`` and the horizon."""
+        return {**self.env_kwargs, **({} if self.horizon is None else {"horizon": self.horizon})}
+
+    @property
     def eval_kwargs(self) -> dict[str, Any]:
         """The ``gym.make`` arguments of evaluation envs."""
-        return evaluation_kwargs(self.env_kwargs, self.eval.env_kwargs)
+        return evaluation_kwargs(self.train_kwargs, self.eval.env_kwargs)
 
 
 def warmup_records(config: PipelineConfig, artifacts: Path) -> list[StepRecord]:
@@ -255,7 +262,7 @@ def warmup_records(config: PipelineConfig, artifacts: Path) -> list[StepRecord]:
             env_id,
             range(config.warmup.episodes),
             perturb_prob=config.warmup.perturb_prob,
-            env_kwargs=dict(config.env_kwargs),
+            env_kwargs=config.train_kwargs,
             rng_seed=config.seed,
             look_ahead=config.warmup.look_ahead,
         )
@@ -366,6 +373,7 @@ def online_rl(
         env_id=config.env_id,
         env_kwargs=dict(config.env_kwargs),
         eval_env_kwargs=dict(config.eval.env_kwargs),
+        horizon=config.horizon,
         num_envs=config.rl.num_envs,
         group_size=config.rl.group_size,
         iterations=config.rl.iterations,

@@ -178,13 +178,13 @@ def test_an_interrupted_warm_up_resumes_from_its_checkpoint(tmp_path, monkeypatc
 def test_none_on_the_command_line_drops_a_training_argument_from_evaluation():
     config = parse(["--env-kwargs", "tasks", "named.jsonl", "--eval.env-kwargs", "tasks", "None", "split", "test"])
     assert config.eval.env_kwargs == {"tasks": None, "split": "test"}
-    assert config.eval_kwargs == {"split": "test"}
+    assert config.eval_kwargs == {"split": "test", "horizon": 24}  # the default preset's horizon applies too
 
 
 def test_the_command_line_starts_from_a_preset_and_overrides_its_fields():
     config = parse(["--preset", "fileqa", "--rl.iterations", "3", "--agent.model", "tiny"])
     assert (config.env_id, config.rl.iterations, config.agent.model) == ("ReflectRL/FileQA-v0", 3, "tiny")
     assert config.rl.curriculum == presets.fileqa().rl.curriculum  # the rest of the preset is kept
-    assert parse([]) == PipelineConfig()  # the cpu preset is the default
-    with pytest.raises(SystemExit, match="--preset takes one of cpu, taxi"):
+    assert parse([]) == presets.cpu()  # the cpu preset is the default
+    with pytest.raises(SystemExit, match="--preset takes one of cpu, taxi_dropoff, taxi"):
         parse(["--preset", "gpu"])
