@@ -63,9 +63,11 @@ def main() -> None:
         found = [(text.find(o.split()[-1]), o) for o in options if o.startswith("move") and o.split()[-1] in text]
         return min(found)[1] if found else None
 
-    named = [first_move(w, a) == first_move(r.reflection, a) for w, a, r in zip(written, actions, records)]
+    named = [first_move(w, a) == first_move(r.reflection, a) for w, a, r in zip(written, actions, records, strict=True)]
     result["reflector_names_the_experts_move"] = float(np.mean(named))
-    result["examples"] = [{"expert": r.reflection, "reflector": w} for r, w in list(zip(records, written))[:4]]
+    result["examples"] = [
+        {"expert": r.reflection, "reflector": w} for r, w in list(zip(records, written, strict=True))[:4]
+    ]
     print(json.dumps(result, indent=1))
 
 
