@@ -1,6 +1,6 @@
 """Print the per-iteration RL metrics that matter for group RL as a table.
 
-    python -m experiments.group_rl.show runs/<name>/metrics.jsonl
+python -m experiments.group_rl.show runs/<name>/metrics.jsonl
 """
 
 from __future__ import annotations
