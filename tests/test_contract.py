@@ -158,20 +158,28 @@ def test_pickled_env_replays_the_same_episode(env_id):
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("env_id", ENV_IDS)
-def test_vector_env_runs(env_id, mode):
-    make_or_skip(env_id).close()  # skip early when the extra is missing
+def test_vector_env_plays_what_a_single_env_plays(env_id, mode):
+    single = make_or_skip(env_id)  # skips early when the extra is missing
     envs = gym.make_vec(env_id, num_envs=2, vectorization_mode=mode)
     try:
-        obs, infos = envs.reset(seed=0)
+        expected, _ = single.reset(seed=0)
+        obs, infos = envs.reset(seed=0)  # env 0 takes seed 0
         rng = np.random.default_rng(0)
         for _ in range(8):
-            # Gymnasium batches Text observations as a tuple of strings.
+            # Gymnasium batches Text observations as a tuple of strings; env 0's must be the single env's, step by
+            # step (an async env that lost its live text would repeat its first observation).
             assert len(obs) == 2 and all(isinstance(o, str) for o in obs)
+            assert obs[0] == expected
             actions = np.array([int(rng.choice(np.flatnonzero(mask))) for mask in infos["action_mask"]])
             obs, rewards, terminated, truncated, infos = envs.step(actions)
-            assert rewards.shape == (2,)
+            expected, reward, done, cut, _ = single.step(int(actions[0]))
+            assert rewards.shape == (2,) and rewards[0] == pytest.approx(reward)
+            if done or cut:
+                assert terminated[0] == done and truncated[0] == cut and obs[0] == expected
+                break
     finally:
         envs.close()
+        single.close()
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

@@ -205,3 +205,70 @@ def test_the_kl_penalty_pulls_the_policy_back_to_the_start(tmp_path):
     with pytest.raises(ValueError, match="start_logprobs"):
         update_policy(trainer.policy, trainer.optimizer, rollout, rl, torch.Generator())
     trainer.close()
+
+
+def test_the_ratio_clip_stops_the_update_once_the_policy_has_moved_far(tmp_path):
+    config = tiny_config(tmp_path, num_envs=8)
+    trainer = ReflectRLTrainer(config)
+    rollout = collect_rollout(trainer.envs(), trainer.policy, None, list(range(8)))
+    trainer.close()
+    rollout.logprobs = rollout.logprobs - 1.0  # the policy that acted thought e times less of these actions
+    rollout.rewards[0] = 1.0  # every decision looks good: the update wants to raise them further
+    start = trainable_state(trainer.policy)
+
+    def moved(clip_coef):
+        rl = dataclasses.replace(
+            config.rl, clip_coef=clip_coef, vf_coef=0.0, ent_coef=0.0, normalize_advantages=False, value_baseline=False
+        )
+        policy, optimizer = (
+            trainer.policy,
+            torch.optim.AdamW(trainer.policy.trainable_parameters(), lr=1e-2, weight_decay=0.0),
+        )
+        update_policy(policy, optimizer, rollout, rl, torch.Generator().manual_seed(0))
+        after = trainable_state(policy)
+        change = max(
+            (after[name] - value).abs().max().item() for name, value in start.items() if "value_head" not in name
+        )
+        with torch.no_grad():
+            for name, parameter in policy.named_parameters():
+                if name in start:
+                    parameter.copy_(start[name])
+        return change
+
+    assert moved(0.2) == 0.0  # ratio e > 1.2 with a positive advantage: clipped, no gradient
+    assert moved(5.0) > 0.0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"advantage": "gae"}, {"bootstrap_truncation": False}, {"algorithm": "pg"}, {"value_baseline": False}],
+    ids=lambda change: next(iter(change)),
+)
+def test_each_update_setting_changes_the_update(tmp_path, change):
+    # The corridor truncates at the horizon, so the bootstrap matters too (from iteration 2: the value head starts at
+    # zero); same seed, two iterations each.
+    base = tiny_config(tmp_path, env_id=WALK, env_kwargs={"horizon": 2}, iterations=2, name="base", replay_episodes=0)
+    other = dataclasses.replace(base, name="other", rl=dataclasses.replace(base.rl, **change))
+    states = []
+    for config in (base, other):
+        trainer = ReflectRLTrainer(config)
+        trainer.train()
+        states.append(trainable_state(trainer.policy))
+    assert any(not torch.equal(states[0][name], states[1][name]) for name in states[0])
+
+
+def test_replayed_episodes_enter_the_update(tmp_path, monkeypatch):
+    import reflect_agent.ppo
+
+    seen = []
+    original = reflect_agent.ppo.update_policy
+
+    def recording(policy, optimizer, rollout, *args, **kwargs):
+        seen.append((len(rollout), len(rollout.episodes)))
+        return original(policy, optimizer, rollout, *args, **kwargs)
+
+    monkeypatch.setattr(reflect_agent.ppo, "update_policy", recording)
+    rows = ReflectRLTrainer(tiny_config(tmp_path, iterations=3)).train()
+    for (decisions, episodes), row in zip(seen, rows, strict=True):
+        assert episodes == 16 + row["replay/episodes"] and decisions == episodes  # bandit: one decision each
+    assert any(row["replay/episodes"] == 2 for row in rows)
