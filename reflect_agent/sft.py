@@ -80,6 +80,9 @@ class SFTConfig:
             negative log-likelihood of the expert action under the policy's own action distribution (the
             softmax over the admissible labels, or over the scored action texts), which pushes every other
             admissible action down: behaviour cloning of the very distribution that RL samples from.
+        label_smoothing: With the policy objective: the target puts ``1 - label_smoothing`` on the expert action and
+            spreads the rest over the admissible actions, so the warmed-up policy keeps some entropy and RL's samples
+            from one state can differ (0: plain behaviour cloning, which leaves a near-deterministic policy).
         group_by_length: Batch examples of similar length (the ``Trainer``'s ``LengthGroupedSampler``:
             shuffled, then sorted within chunks of ~50 batches) instead of uniformly at random, so batches,
             padded to their longest example, carry less padding when lengths vary.
@@ -103,6 +106,7 @@ class SFTConfig:
     reflection_prob: float = 1.0
     save_steps: int = 20
     objective: Literal["completion", "policy"] = "completion"
+    label_smoothing: float = 0.0
     group_by_length: bool = False
     gradient_checkpointing: bool = False
 
@@ -114,6 +118,8 @@ class SFTConfig:
             )
         if self.max_steps <= 0 and self.epochs <= 0:
             raise ValueError(f"Set epochs > 0 or max_steps > 0 (got epochs={self.epochs}, max_steps={self.max_steps}).")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must lie in [0, 1), got {self.label_smoothing}.")
         if not 0.0 <= self.reflection_prob <= 1.0:
             raise ValueError(f"reflection_prob must lie in [0, 1], got {self.reflection_prob}.")
         if self.save_steps < 1:
@@ -173,10 +179,13 @@ class PolicyObjectiveTrainer(Trainer):
     """A ``Trainer`` whose loss is the negative log-likelihood of the expert actions under ``policy``'s own action
     distribution (one forward pass per batch, by the policy's decider)."""
 
-    def __init__(self, *args: Any, policy: LMPolicy, autocast: bool = False, **kwargs: Any):
+    def __init__(
+        self, *args: Any, policy: LMPolicy, autocast: bool = False, label_smoothing: float = 0.0, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         self.policy = policy
         self.autocast = autocast
+        self.label_smoothing = label_smoothing
 
     def compute_loss(
         self,
@@ -190,7 +199,13 @@ class PolicyObjectiveTrainer(Trainer):
         with context:
             logprobs, _ = self.policy(inputs["batch"])  # (B, A)
         actions = inputs["actions"].to(device)
-        loss = -logprobs.gather(1, actions.unsqueeze(1)).mean()
+        loss = -logprobs.gather(1, actions.unsqueeze(1)).squeeze(1)  # (B,)
+        if self.label_smoothing:
+            # Cross-entropy against (1 - eps) on the expert action and eps spread over the admissible ones.
+            mask = inputs["batch"].action_mask.to(device)  # (B, A)
+            spread = -logprobs.masked_fill(~mask, 0.0).sum(1) / mask.sum(1)  # (B,)
+            loss = (1 - self.label_smoothing) * loss + self.label_smoothing * spread
+        loss = loss.mean()
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"SFT loss is {loss.item()} at step {self.state.global_step}; lower the learning rate or turn "
@@ -424,6 +439,7 @@ def sft_policy(
         checkpoint_dir=checkpoint_dir,
         progress=progress,
         policy=policy,
+        label_smoothing=config.label_smoothing,
     )
 
 

@@ -180,3 +180,24 @@ def test_the_policy_objective_clones_the_expert_under_the_policys_own_distributi
     assert policy.act(states, actions, greedy=True) == [2, 2, 2, 2]
     with pytest.raises(ValueError, match="objective must be"):
         SFTConfig(objective="contrastive")
+
+
+def test_label_smoothing_leaves_the_cloned_policy_some_entropy():
+    records = expert_records(BANDIT, range(16), perturb_prob=0.0)
+    states, actions = [r.state for r in records[:4]], [r.actions for r in records[:4]]
+    entropies = []
+    for smoothing in (0.0, 0.3):
+        torch.manual_seed(0)
+        policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", temperature=0.2))
+        config = SFTConfig(
+            max_steps=30, batch_size=8, learning_rate=3e-2, objective="policy", label_smoothing=smoothing
+        )
+        sft_policy(policy, records, config, progress=False)
+        with torch.no_grad():
+            _, _, entropy, _ = policy.get_action_and_value(policy.encode(states, actions), greedy=True)
+        assert policy.act(states, actions, greedy=True) == [2, 2, 2, 2]  # the expert's action still comes first
+        entropies.append(float(entropy.mean()))
+    # Four actions: smoothing 0.3 targets 0.775 on the expert's and 0.075 on each other (entropy about 0.77 nats).
+    assert entropies[0] < 0.2 < 0.5 < entropies[1]
+    with pytest.raises(ValueError, match="label_smoothing"):
+        SFTConfig(label_smoothing=1.0)
