@@ -1,6 +1,6 @@
 """The two-player recipe as one job: warm-up data, zero-shot, SFT of reflector and policy, online RL, evaluation.
 
-    reflect-rl train                          # the CPU preset: SmolLM2 on DangerousTaxi dropoff
+    reflect-rl train                          # the cpu preset: SmolLM2 on BabyAI GoToRedBall, group RL
     reflect-rl train --preset fileqa --rl.iterations 8
 
 Stages (all under ``<output_dir>/<name>/``):
@@ -99,6 +99,11 @@ class AgentConfig:
     def __post_init__(self) -> None:
         if self.temperature <= 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}; evaluations are greedy already.")
+
+    @property
+    def reflector_tokens(self) -> int:
+        """The reflector's prompt limit: ``reflector_prompt_tokens``, else ``max_prompt_tokens``."""
+        return self.reflector_prompt_tokens or self.max_prompt_tokens
 
 
 @dataclass
@@ -302,7 +307,7 @@ def trained_reflector(
             config.warmup.reflector_sft,
             adapter,
             lora_target_modules=lora_targets(agent),
-            max_prompt_tokens=agent.reflector_prompt_tokens or agent.max_prompt_tokens,
+            max_prompt_tokens=agent.reflector_tokens,
             template=agent.template,
             checkpoint_dir=checkpoints_next_to(adapter),
             progress=config.progress,
@@ -315,7 +320,7 @@ def trained_reflector(
             model=agent.model,
             adapter=str(adapter),
             max_new_tokens=agent.max_new_tokens,
-            max_prompt_tokens=agent.reflector_prompt_tokens or agent.max_prompt_tokens,
+            max_prompt_tokens=agent.reflector_tokens,
             template=agent.template,
             autocast=agent.autocast,
         )

@@ -1,6 +1,6 @@
 """``reflect-rl train``: the main job (:mod:`reflect_agent.pipeline`) from a preset, any field overridable.
 
-reflect-rl train                                   # the cpu preset: SmolLM2 on DangerousTaxi dropoff
+reflect-rl train                                   # the cpu preset: SmolLM2 on BabyAI GoToRedBall, group RL
 reflect-rl train --preset fileqa --rl.iterations 8
 reflect-rl train --agent.model tiny --rl.iterations 1 --eval.episodes 4   # a smoke run
 """
