@@ -15,7 +15,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env, data_equivalence
 
 from reflect_gym import InvalidActionError, TextActions
-from reflect_gym.core import expert_action, state_facts
+from reflect_gym.core import TextEnv, expert_action, state_facts
 from tests.utils import ENV_IDS, make_or_skip, random_admissible
 
 INFO_KEYS = {"actions", "action_mask", "state", "invalid_action", "success"}
@@ -223,15 +223,49 @@ def test_text_actions_accept_labels_indices_and_action_strings(env_id):
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
-def test_text_actions_treat_other_text_as_invalid(env_id):
-    env = TextActions(make_or_skip(env_id))
+def test_text_actions_treat_other_text_as_invalid_and_count_it_as_a_step(env_id):
+    texts = ["fly to the moon", "", "99", "north-ish", "?", "take a nap"]  # as many as the horizon
+    env = TextActions(make_or_skip(env_id, horizon=len(texts)))
     obs, info = env.reset(seed=0)
-    for text in ["fly to the moon", str(len(info["actions"])), ""]:
-        after, reward, terminated, _, after_info = env.step(text)
+    for step, text in enumerate(texts, start=1):
+        after, reward, terminated, truncated, after_info = env.step(text)
         assert after_info["parsed_action"] == -1 and after_info["invalid_action"]
         assert after == obs and not terminated
-        assert reward == env.unwrapped.invalid_action_penalty
+        assert truncated == (step == len(texts)), f"an invalid action is a step: truncated={truncated} at {step}"
+        if not truncated:  # some envs add a penalty for running out of time
+            assert reward == env.unwrapped.invalid_action_penalty
     env.close()
+
+
+class LongState(TextEnv):
+    """A state far longer than the observation limit."""
+
+    def __init__(self, render_mode: str | None = None):
+        super().__init__(max_actions=3, max_length=300, horizon=2, render_mode=render_mode)
+
+    def _reset_state(self, options):
+        pass
+
+    def _admissible_actions(self):
+        return ["open the door", "read the note", "wait"]
+
+    def _state_text(self):
+        return "A very long note. " * 200
+
+    def _apply(self, index):
+        return 0.0, index == 0, index == 0
+
+    def expert_action(self):
+        return 0
+
+
+def test_a_long_state_is_cut_and_the_actions_stay_in_the_observation():
+    env = LongState()
+    obs, info = env.reset(seed=0)
+    assert env.observation_space.contains(obs) and len(obs) <= 300
+    assert obs.endswith("0. open the door\n1. read the note\n2. wait")
+    assert info["state"].startswith("A very long note.") and info["state"].endswith("cut to fit the observation limit]")
+    assert obs == f"{info['state']}\n\n0. open the door\n1. read the note\n2. wait"
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

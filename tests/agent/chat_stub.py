@@ -35,6 +35,7 @@ class StubChatServer:
     Script entries:
         ``("reply", text)``: a chat completion replying ``text``.
         ``("status", code)``: an error status (with ``Retry-After: 0`` on 429).
+        ``("status", (code, retry_after))``: an error status with this ``Retry-After`` header (``None``: none).
         ``("sleep", seconds)``: reply ``"0"`` after ``seconds``.
         ``("redirect", url)``: ``302 Found`` to ``url``.
         ``("trickle", seconds)``: a valid completion sent one byte every ``seconds``.
@@ -79,9 +80,10 @@ class StubChatServer:
     def answer(handler: BaseHTTPRequestHandler, kind: str, value: object) -> None:
         """Send the scripted answer ``(kind, value)`` through ``handler``, in the format its path expects."""
         if kind == "status":
-            handler.send_response(value)
-            if value == 429:
-                handler.send_header("Retry-After", "0")
+            code, retry_after = value if isinstance(value, tuple) else (value, "0" if value == 429 else None)
+            handler.send_response(code)
+            if retry_after is not None:
+                handler.send_header("Retry-After", retry_after)
             handler.send_header("Content-Length", "42")
             handler.end_headers()
             handler.wfile.write(b'{"error": {"message": "scripted failure"}}')

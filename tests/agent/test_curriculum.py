@@ -28,3 +28,30 @@ def test_curriculum_by_success_threshold_and_by_schedule():
         CurriculumConfig(stages=("a", "b", "c"), switch="schedule", stage_iterations=(1,))
     with pytest.raises(ValueError, match="differ from this run"):
         Curriculum(CurriculumConfig(), "other").load_state_dict(state)
+
+
+def test_the_trainer_plays_each_stage_in_turn_and_resumes_in_its_stage(tmp_path, monkeypatch):
+    from reflect_agent import ppo
+    from tests.agent.toy_envs import BANDIT, WALK, tiny_config
+
+    played: list[str] = []
+    collect = ppo.collect_rollout
+
+    def recording(envs, *args, **kwargs):
+        played.append(envs.spec.id)  # the env actually played, not the label it is given
+        return collect(envs, *args, **kwargs)
+
+    monkeypatch.setattr(ppo, "collect_rollout", recording)
+    stages = CurriculumConfig(stages=(BANDIT, WALK), switch="schedule", stage_iterations=(2,))
+    config = tiny_config(tmp_path, iterations=3, num_envs=4, curriculum=stages)
+    rows = ppo.ReflectRLTrainer(config).train()
+    assert played == [BANDIT, BANDIT, WALK]
+    assert [row["curriculum/stage"] for row in rows] == [0, 0, 1]
+    assert [row["curriculum/moved"] for row in rows] == [0.0, 1.0, 0.0]
+
+    # Resumed from iteration 2's checkpoint, the run goes on in the second stage.
+    played.clear()
+    resumed = ppo.ReflectRLTrainer(config)
+    resumed.load_checkpoint(tmp_path / "run" / "checkpoints" / "iter_000002")
+    resumed.iteration()
+    assert played == [WALK]

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from reflect_agent import openai_api
 from reflect_agent.openai_api import OpenAIChatError, OpenAIClient
 from tests.agent.chat_stub import completion
 
@@ -93,6 +94,25 @@ def test_server_errors_and_rate_limits_are_retried_then_given_up(chat_server):
     chat_server.script = [("status", 503)] * 3
     with pytest.raises(OpenAIChatError, match="failed 3 times, last with HTTP 503"):
         OpenAIClient(chat_server.base_url, "stub-model", retries=2, backoff=0).chat(MESSAGES)
+
+
+def test_retries_wait_with_exponential_backoff_or_the_servers_capped_retry_after(chat_server, monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(openai_api.time, "sleep", waits.append)
+    chat_server.script = [("status", 500), ("status", 503), ("status", 502), ("reply", "4")]
+    assert OpenAIClient(chat_server.base_url, "stub-model", retries=3, backoff=0.5).chat(MESSAGES) == "4"
+    assert waits == [0.5, 1.0, 2.0]
+    # Retry-After (seconds) replaces the backoff for its attempt, and is capped; a date or garbage is ignored.
+    waits.clear()
+    chat_server.script = [
+        ("status", (429, "7")),
+        ("status", (503, "3600")),
+        ("status", (429, "Wed, 21 Oct 2026 07:28:00 GMT")),
+        ("status", (503, "1.5")),
+        ("reply", "5"),
+    ]
+    assert OpenAIClient(chat_server.base_url, "stub-model", retries=4, backoff=0.25).chat(MESSAGES) == "5"
+    assert waits == [7.0, openai_api.MAX_RETRY_AFTER_S, 1.0, 1.5]
 
 
 def test_client_errors_are_not_retried(chat_server):

@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import pytest
+import torch
 
 from reflect_agent import pipeline, presets
 from reflect_agent.cli.train import parse
@@ -39,6 +40,48 @@ def test_main_job_runs_end_to_end_and_writes_its_results(tmp_path):
     assert results["reference_success"]["expert"] == {"successes": 4, "episodes": 4}
     for evaluation in results["evaluations"].values():
         assert evaluation["episodes"] == 4 and 0.0 <= evaluation["success_rate"] <= 1.0
+
+
+def test_each_evaluation_scores_the_policy_of_its_stage(tmp_path, monkeypatch):
+    from reflect_agent.policy import LMPolicy
+    from tests.agent.toy_envs import trainable_state
+
+    evaluated: list[dict] = []
+    held_out = pipeline.held_out
+    monkeypatch.setattr(
+        pipeline,
+        "held_out",
+        lambda config, policy, r: evaluated.append(trainable_state(policy)) or held_out(config, policy, r),
+    )
+    args = tiny(tmp_path, "stages", variant="sft-rl", zero_shot=True, eval=dict(after_sft=True))
+    results = run(args)
+    assert list(results["evaluations"]) == ["zero-shot", "after SFT", "after RL"]
+    untrained, after_sft, after_rl = evaluated
+    saved = {
+        "after SFT": trainable_state(LMPolicy.load(tmp_path / "stages" / "sft_policy")),
+        "after RL": trainable_state(LMPolicy.load(tmp_path / "stages" / "checkpoints" / "iter_000001" / "policy")),
+    }
+    for stage, weights in (("after SFT", after_sft), ("after RL", after_rl)):
+        for name, value in saved[stage].items():
+            torch.testing.assert_close(weights[name], value, rtol=0, atol=0, msg=f"{stage}: {name}")
+    # Each stage changed the weights: SFT those of the untrained policy, RL those of the SFT policy.
+    for before, after in ((untrained, after_sft), (after_sft, after_rl)):
+        assert any(not torch.equal(before[name], after[name]) for name in after)
+
+
+def test_a_rerun_reuses_the_warm_up_data_and_sft_and_continues_rl(tmp_path, monkeypatch):
+    args = tiny(tmp_path, "again", variant="reflect-rl", eval=dict(after_sft=True))
+    first = run(args)
+
+    def rebuilt(*args, **kwargs):
+        raise AssertionError("a finished stage was built again")
+
+    for stage in ("expert_records", "sft_reflector", "sft_policy"):
+        monkeypatch.setattr(pipeline, stage, rebuilt)
+    again = run(args)
+    for stage in ("after SFT", "after RL"):
+        assert again["evaluations"][stage]["successes"] == first["evaluations"][stage]["successes"], stage
+    assert not {"sft_reflector_s", "sft_policy_s"} & set(again["timings"])
 
 
 def test_main_job_can_fine_tune_every_weight_of_the_policy(tmp_path):
