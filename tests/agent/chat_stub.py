@@ -7,6 +7,7 @@ only and never connects anywhere itself.
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -46,12 +47,14 @@ class StubChatServer:
     Replies are raw completions (``choices[0].text``) on a path ending in ``/completions``, chat completions
     elsewhere. When the script runs out it replies ``respond(body)`` (default ``"0"``), called on the request's
     thread, so requests answered concurrently can each get their own reply. ``requests`` holds each request's
-    path, headers and body.
+    path, headers and body; ``trickled`` gets, for each trickled answer once it ends, ``(bytes sent, bytes in
+    all)``.
     """
 
     def __init__(self, respond: Callable[[dict], str] | None = None) -> None:
         self.script: list[tuple[str, object]] = []
         self.requests: list[dict] = []
+        self.trickled: queue.Queue[tuple[int, int]] = queue.Queue()
         self.respond = respond or (lambda body: "0")
         stub = self
 
@@ -61,7 +64,9 @@ class StubChatServer:
                 body = json.loads(raw) if raw else None
                 stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 kind, value = stub.script.pop(0) if stub.script else ("reply", stub.respond(body))
-                stub.answer(self, kind, value)
+                trickled = stub.answer(self, kind, value)
+                if trickled is not None:
+                    stub.trickled.put(trickled)
 
             do_GET = do_POST  # noqa: N815
 
@@ -77,8 +82,9 @@ class StubChatServer:
         self.thread.start()
 
     @staticmethod
-    def answer(handler: BaseHTTPRequestHandler, kind: str, value: object) -> None:
-        """Send the scripted answer ``(kind, value)`` through ``handler``, in the format its path expects."""
+    def answer(handler: BaseHTTPRequestHandler, kind: str, value: object) -> tuple[int, int] | None:
+        """Send the scripted answer ``(kind, value)`` through ``handler``, in the format its path expects; for a
+        trickle, ``(bytes sent, bytes in all)``."""
         if kind == "status":
             code, retry_after = value if isinstance(value, tuple) else (value, "0" if value == 429 else None)
             handler.send_response(code)
@@ -98,11 +104,11 @@ class StubChatServer:
             handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
             handler.wfile.flush()
-            _trickle(handler, body, float(value))
+            return _trickle(handler, body, float(value)), len(body)
         elif kind == "trickle_headers":
             body = answer_body(handler.path, "0")
             head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-            _trickle(handler, head + body, float(value))
+            return _trickle(handler, head + body, float(value)), len(head + body)
         elif kind in ("body", "unsized"):
             handler.send_response(200)
             if kind == "body":
@@ -121,18 +127,22 @@ class StubChatServer:
             handler.send_header("Content-Length", str(len(body)))
             handler.end_headers()
             handler.wfile.write(body)
+        return None
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 
 
-def _trickle(handler: BaseHTTPRequestHandler, data: bytes, seconds: float) -> None:
-    """Send ``data`` one byte every ``seconds``, until done or the client hangs up."""
+def _trickle(handler: BaseHTTPRequestHandler, data: bytes, seconds: float) -> int:
+    """Send ``data`` one byte every ``seconds``, until done or the client hangs up; the bytes sent."""
+    sent = 0
     try:
         for byte in data:
             handler.wfile.write(bytes([byte]))
             handler.wfile.flush()
+            sent += 1
             time.sleep(seconds)
     except OSError:
         pass  # the client gave up: what the test wants
+    return sent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 import pytest
 
-pytest.importorskip("stable_baselines3", reason="the sb3 baselines need the 'sb3' extra")
+stable_baselines3 = pytest.importorskip("stable_baselines3", reason="the sb3 baselines need the 'sb3' extra")
 
 import reflect_gym  # noqa: E402, F401  (registers the ReflectRL ids)
 from reflect_agent import baselines  # noqa: E402
@@ -56,7 +56,7 @@ def test_a_trained_model_is_cached_and_reloaded(algo, tmp_path, monkeypatch):
     assert all(0 <= action < envs.single_action_space.n for e in episodes for action in e.chosen)
 
     # The second build loads the cached model instead of training, and acts the same.
-    algorithm = baselines._algorithm(algo)
+    algorithm = getattr(stable_baselines3, algo.upper())
     monkeypatch.setattr(algorithm, "learn", lambda *a, **k: pytest.fail("retrained a cached model"))
     again = baselines.make_sb3_agent(f"sb3:{algo}", TAXI, timesteps=300, seed=1)
     assert [e.chosen for e in play(again, envs, range(5))] == [e.chosen for e in episodes]

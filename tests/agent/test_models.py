@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import time
+import shutil
 
 import pytest
 import torch
 
 from reflect_agent import models
-from reflect_agent.models import apply_lora, default_dtype, load_lora, load_model, lora_target_modules, resolve_dtype
+from reflect_agent.models import (
+    apply_lora,
+    default_dtype,
+    load_lora,
+    load_model,
+    load_tokenizer,
+    lora_target_modules,
+    resolve_dtype,
+)
 
 
 def test_device_and_dtype_defaults():
@@ -71,26 +79,28 @@ def test_lora_adapters_save_and_load_on_their_own(tmp_path):
     torch.testing.assert_close(reloaded, expected)
 
 
-def test_cache_folders_are_built_once_and_atomically(tmp_path, monkeypatch):
-    monkeypatch.setenv("REFLECT_RL_CACHE", str(tmp_path))
-    calls = []
+def test_a_cached_folder_is_built_once_and_a_failed_build_leaves_nothing(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("REFLECT_RL_CACHE", str(cache))
+    copy, copied = shutil.copyfile, []
 
-    def build(folder):
-        calls.append(folder)
-        (folder / "weights.bin").write_text("ok")
+    def disk_full_on_the_second_file(source, target):
+        copied.append(target)
+        if len(copied) == 2:
+            raise OSError("disk full")
+        return copy(source, target)
 
-    first = models._build_cached("thing", build)
-    second = models._build_cached("thing", build)
-    assert first == second == tmp_path / "thing" and len(calls) == 1
-    assert (first / "weights.bin").read_text() == "ok"
+    monkeypatch.setattr(shutil, "copyfile", disk_full_on_the_second_file)
+    with pytest.raises(OSError, match="disk full"):
+        models.gpt2_tokenizer_folder()
+    assert not cache.exists() or not any(cache.iterdir())  # nothing half-built is left
+    monkeypatch.setattr(shutil, "copyfile", copy)
 
-    def failing(folder):
-        (folder / "partial.bin").write_text("half")
-        raise RuntimeError("conversion failed")
-
-    with pytest.raises(RuntimeError, match="conversion failed"):
-        models._build_cached("broken", failing)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["thing"]  # nothing half-built is left
+    folder = models.gpt2_tokenizer_folder()
+    assert folder.parent == cache and load_tokenizer(str(folder))("hello world").input_ids == [31373, 995]
+    built = {path: path.stat().st_mtime_ns for path in folder.iterdir()}
+    assert models.gpt2_tokenizer_folder() == folder
+    assert {path: path.stat().st_mtime_ns for path in folder.iterdir()} == built  # found, not built again
 
 
 def test_unknown_specs_fail_clearly(tmp_path):
@@ -103,9 +113,11 @@ def test_unknown_specs_fail_clearly(tmp_path):
 @pytest.mark.slow
 def test_smollm2_loads_fast_from_the_cache_and_speaks():
     load_model("smollm2", device="cpu")  # converts once if the cache is empty
-    start = time.perf_counter()
+    converted = {path: path.stat().st_mtime_ns for path in models.smollm2_folder().iterdir()}
     model, tokenizer = load_model("smollm2", device="cpu")
-    assert time.perf_counter() - start < 3.0  # ~0.3 s on an idle CPU; the margin absorbs a busy machine
+    assert {
+        path: path.stat().st_mtime_ns for path in models.smollm2_folder().iterdir()
+    } == converted  # not converted again
     input_ids = tokenizer("The capital of France is", return_tensors="pt").input_ids
     with torch.no_grad():
         output = model.generate(input_ids, max_new_tokens=5, do_sample=False, pad_token_id=tokenizer.pad_token_id)

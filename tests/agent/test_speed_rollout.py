@@ -17,7 +17,6 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
     result = json.loads(out.read_text())
     rows = {row["variant"]: row for row in result["rows"]}
     assert list(rows) == list(VARIANTS)
-    assert rows["policy only"]["reflect_s"] < rows["reflector (generate)"]["reflect_s"]
     assert rows["policy only"]["vs_policy_only"] == 1.0 and rows["all"]["cache_hit_rate"] is not None
     # fp32 tiny model: the fast path and the cache write exactly the plain path's reflections
     assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ cache", "all"))
