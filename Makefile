@@ -23,10 +23,10 @@ main: setup
 	$(VENV)/bin/reflect-rl train
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --require-extras
 
 test-all: setup
-	$(PY) -m pytest -q -m ""
+	$(PY) -m pytest -q --require-extras -m ""
 
 lint: setup
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest.importorskip("torch", reason="reflect_agent needs the 'agent' extra")
+from tests.utils import require_extra  # noqa: E402
+
+require_extra("agent", "torch", "transformers", "peft", "accelerate", "tyro")
 
 from reflect_agent.models import load_model, load_tokenizer  # noqa: E402
 from reflect_agent.policy import LMPolicy, PolicyConfig  # noqa: E402

@@ -5,7 +5,10 @@ from __future__ import annotations
 import gymnasium as gym
 import pytest
 
-stable_baselines3 = pytest.importorskip("stable_baselines3", reason="the sb3 baselines need the 'sb3' extra")
+from tests.utils import require_extra
+
+require_extra("sb3", "stable_baselines3")
+import stable_baselines3  # noqa: E402
 
 import reflect_gym  # noqa: E402, F401  (registers the ReflectRL ids)
 from reflect_agent import baselines  # noqa: E402
@@ -63,7 +66,7 @@ def test_a_trained_model_is_cached_and_reloaded(algo, tmp_path, monkeypatch):
 
 
 def test_a_dict_state_trains_a_multi_input_policy(tmp_path):
-    pytest.importorskip("minigrid", reason="BabyAI needs the 'babyai' extra")
+    require_extra("babyai", "minigrid")
     agent = baselines.make_sb3_agent("sb3:dqn", "ReflectRL/BabyAI-GoToRedBall-v0", timesteps=100, directory=tmp_path)
     assert type(agent.model.policy).__name__ == "MultiInputPolicy"
     envs = make_envs("ReflectRL/BabyAI-GoToRedBall-v0", 1)

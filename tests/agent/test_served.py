@@ -17,6 +17,7 @@ from reflect_agent.models import smollm2_folder
 from reflect_agent.openai_api import OpenAIChatError
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.served import EmptyReflectionError
+from tests.utils import require_extra
 
 STATES = ["You are in the kitchen.", "You are in a long corridor with a door."]
 ACTIONS = [["go north", "open fridge"], ["go east", "open door", "look"]]
@@ -194,8 +195,7 @@ def test_served_settings_are_checked(fields, message):
 @pytest.mark.slow
 def test_transformers_serve_on_loopback_writes_the_local_reflectors_text(tmp_path):
     """A real server (``transformers serve`` from the ``serve`` extra) with SmolLM2: the same greedy text."""
-    pytest.importorskip("fastapi", reason="transformers serve needs the 'serve' extra")
-    pytest.importorskip("uvicorn", reason="transformers serve needs the 'serve' extra")
+    require_extra("serve", "fastapi", "uvicorn")
     folder, port = str(smollm2_folder()), free_port()
     command = [str(Path(sys.executable).parent / "transformers"), "serve", folder, "--host", "127.0.0.1"]
     command += ["--port", str(port), "--device", "cpu", "--dtype", "float32"]

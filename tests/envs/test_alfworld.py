@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 from gymnasium.error import DependencyNotInstalled
 
+from tests.utils import require_extra
+
 # Found, not imported: importing alfworld sets ALFWORLD_DATA for the whole test session.
-if any(importlib.util.find_spec(name) is None for name in ("alfworld", "textworld")):
-    pytest.skip("ALFWorld-v0 needs the alfworld extra: pip install 'reflect-rl[alfworld]'", allow_module_level=True)
+require_extra("alfworld", "alfworld", "textworld")
 
 from reflect_gym.envs.alfworld import (  # noqa: E402
     BUNDLED_PROBLEMS,

@@ -12,7 +12,9 @@ import sys
 import numpy as np
 import pytest
 
-pytest.importorskip("minigrid", reason="the BabyAI envs need the extra: pip install 'reflect-rl[babyai]'")
+from tests.utils import require_extra
+
+require_extra("babyai", "minigrid")
 
 import gymnasium as gym  # noqa: E402
 from gymnasium.utils.env_checker import data_equivalence  # noqa: E402

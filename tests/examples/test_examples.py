@@ -10,6 +10,7 @@ import pytest
 from reflect_agent import presets
 from reflect_agent.cli import train
 from reflect_agent.pipeline import run
+from tests.utils import require_extra
 
 EXAMPLES = ["train_taxi", "train_fileqa", "train_babyai", pytest.param("train_alfworld", marks=pytest.mark.slow)]
 
@@ -18,9 +19,9 @@ EXAMPLES = ["train_taxi", "train_fileqa", "train_babyai", pytest.param("train_al
 def test_example_runs_its_preset_end_to_end(example, tmp_path, monkeypatch):
     module = importlib.import_module(f"examples.{example}")
     if example == "train_babyai":
-        pytest.importorskip("minigrid")
+        require_extra("babyai", "minigrid")
     if example == "train_alfworld":
-        pytest.importorskip("alfworld")
+        require_extra("alfworld", "alfworld", "textworld")
     preset = presets.PRESETS[module.PRESET]()
     config = dataclasses.replace(
         preset,

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-pytest.importorskip("torch", reason="experiments.label_accuracy.accuracy needs the 'agent' extra")
+from tests.utils import require_extra
+
+require_extra("agent", "torch")
 
 from experiments.label_accuracy.accuracy import Args, label_accuracy, main, split_by_seed  # noqa: E402
 from reflect_agent.sft import SFTConfig  # noqa: E402
