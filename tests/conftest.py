@@ -31,6 +31,20 @@ def _fail_if_extra_missing(config: pytest.Config, report: pytest.CollectReport |
             report.longrepr = f"{reason.removeprefix('Skipped: ')} (failed: --require-extras, as make test runs)"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``gpu`` run whenever CUDA is available, and are skipped with the reason otherwise."""
+    if not any(item.get_closest_marker("gpu") for item in items):
+        return
+    import torch  # the 'agent' extra, which every gpu-marked test needs
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device; torch.cuda.is_available() is False on this machine")
+    for item in items:
+        if item.get_closest_marker("gpu"):
+            item.add_marker(skip)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     outcome = yield
