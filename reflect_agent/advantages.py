@@ -52,7 +52,7 @@ def next_state_values(values: torch.Tensor, dones: torch.Tensor, final_values: t
         row, with no successor in the rollout, takes ``final_values`` too (the caller bootstraps a
         rollout cut before the episode ended by passing the value of its next state there).
     """
-    shifted = torch.cat([values[1:], final_values[-1:]], dim=0)  # (T, N)
+    shifted = torch.cat([values[1:], final_values[-1:]])  # (T, N)
     return torch.where(dones, final_values, shifted)
 
 
@@ -63,8 +63,8 @@ def gae(
     dones: torch.Tensor,
     terminations: torch.Tensor,
     *,
-    gamma: float = 1.0,
-    gae_lambda: float = 0.95,
+    gamma: float,
+    gae_lambda: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Generalized advantage estimation (Schulman et al. 2016), vectorized over columns.
 
@@ -86,9 +86,8 @@ def gae(
         head's regression target).
     """
     _check_shapes(rewards, values, next_values, dones, terminations)
-    not_terminal = (~terminations).to(rewards.dtype)
-    carry = (~dones).to(rewards.dtype) * gamma * gae_lambda
-    deltas = rewards + gamma * next_values * not_terminal - values  # (T, N)
+    deltas = rewards + gamma * next_values * ~terminations - values  # (T, N)
+    carry = gamma * gae_lambda * ~dones  # (T, N)
     advantages = torch.zeros_like(rewards)
     running = torch.zeros_like(rewards[0])  # (N,)
     for t in reversed(range(rewards.shape[0])):
@@ -103,7 +102,7 @@ def monte_carlo_returns(
     terminations: torch.Tensor,
     next_values: torch.Tensor,
     *,
-    gamma: float = 1.0,
+    gamma: float,
 ) -> torch.Tensor:
     """Monte-Carlo returns, ``G_t = r_t + gamma * G_{t+1}``, as in the paper (``gamma = 1``).
 
@@ -121,9 +120,9 @@ def monte_carlo_returns(
     Returns:
         ``(T, N)`` returns.
     """
-    _check_shapes(rewards, next_values, next_values, dones, terminations)
-    truncated = (dones & ~terminations).to(rewards.dtype)
-    carry = (~dones).to(rewards.dtype) * gamma
+    _check_shapes(rewards, dones, terminations, next_values)
+    truncated = dones & ~terminations  # (T, N)
+    carry = gamma * ~dones  # (T, N)
     returns = torch.zeros_like(rewards)
     running = torch.zeros_like(rewards[0])  # (N,)
     for t in reversed(range(rewards.shape[0])):
@@ -137,7 +136,7 @@ def normalize(advantages: torch.Tensor, mask: torch.Tensor | None = None, eps: f
 
     A single entry (or entries all equal) has no spread to scale by; it is centered only.
     """
-    chosen = advantages if mask is None else advantages[mask]
+    chosen = advantages[mask] if mask is not None else advantages
     if chosen.numel() == 0:
         return advantages
     centered = advantages - chosen.mean()
@@ -173,8 +172,8 @@ def group_relative(
             f"Expected values and groups of one shape (K,), got {tuple(values.shape)} and {tuple(groups.shape)}."
         )
     values = values.double()
-    _, index = torch.unique(groups, return_inverse=True)  # (K,) dense group ids
-    zeros = torch.zeros(int(index.max()) + 1 if len(index) else 0, dtype=torch.float64)  # (G,)
+    ids, index = torch.unique(groups, return_inverse=True)  # (G,) and (K,): dense group ids
+    zeros = torch.zeros(len(ids), dtype=torch.float64)  # (G,)
     count = zeros.index_add(0, index, torch.ones_like(values))  # (G,)
     mean = zeros.index_add(0, index, values) / count  # (G,)
     deviation = values - mean[index]  # (K,)

@@ -31,7 +31,7 @@ def group_seeds(rng: np.random.Generator, num_envs: int, group_size: int, high: 
     """``num_envs // group_size`` reset seeds drawn from ``[0, high)``, each repeated ``group_size`` times in a row."""
     if group_size < 1 or num_envs % group_size:
         raise ValueError(f"num_envs ({num_envs}) must be a multiple of group_size ({group_size}).")
-    return np.repeat(rng.integers(0, high, size=num_envs // group_size), group_size).tolist()
+    return np.repeat(rng.integers(high, size=num_envs // group_size), group_size).tolist()
 
 
 def episode_groups(episodes: Sequence[Episode]) -> torch.Tensor:
@@ -72,8 +72,8 @@ def group_advantages(rollout: Rollout, config: RLConfig) -> Advantages:
     # A group whose decisions all have zero advantage teaches nothing; dropping it saves its forward passes.
     decision_groups = groups[rollout.columns]  # (B,)
     count = int(groups.max()) + 1
-    signal = torch.zeros(count).index_add(0, decision_groups, (advantages.abs() > 1e-6).float()) > 0  # (G,)
-    keep = signal[decision_groups] if config.drop_uniform_groups else torch.ones(len(advantages), dtype=torch.bool)
+    signal = torch.zeros(count).index_add(0, decision_groups, advantages.abs()) > 1e-6  # (G,)
+    keep = signal[decision_groups] | (not config.drop_uniform_groups)  # (B,)
 
     spreads = [episode_returns[groups == g].std(unbiased=False).item() for g in range(count)]
     anchor_sizes = torch.bincount(anchors)[anchors].float()  # (B,) size of each decision's anchor group

@@ -72,7 +72,7 @@ def test_bootstrap_on_truncation_not_on_termination():
     terminations = torch.tensor([[False, False], [False, True]])
     final_values = torch.full((2, 2), 5.0)
     values = torch.zeros(2, 2)
-    returns = monte_carlo_returns(rewards, dones, terminations, next_state_values(values, dones, final_values))
+    returns = monte_carlo_returns(rewards, dones, terminations, next_state_values(values, dones, final_values), gamma=1)
     assert returns[:, 0].tolist() == [7.0, 6.0]  # truncated: 1 + 1 + V(final) = 7
     assert returns[:, 1].tolist() == [2.0, 1.0]  # terminated: no bootstrap
 
@@ -85,8 +85,11 @@ def test_padding_after_an_episode_changes_nothing():
             (rewards, values, dones, terminations, final_values), (0.0, 0.0, True, False, 0.0), strict=True
         )
     ]
-    short = gae(rewards, values, next_state_values(values, dones, final_values), dones, terminations)[0]
-    long = gae(padded[0], padded[1], next_state_values(padded[1], padded[2], padded[4]), padded[2], padded[3])[0]
+    discount = {"gamma": 0.9, "gae_lambda": 0.95}
+    short = gae(rewards, values, next_state_values(values, dones, final_values), dones, terminations, **discount)[0]
+    long = gae(
+        padded[0], padded[1], next_state_values(padded[1], padded[2], padded[4]), padded[2], padded[3], **discount
+    )[0]
     torch.testing.assert_close(long[:6], short)
     assert long[6:].abs().max() == 0
 
@@ -94,16 +97,38 @@ def test_padding_after_an_episode_changes_nothing():
 def test_shape_errors_name_the_shapes():
     with pytest.raises(ValueError, match=r"\(T, N\)"):
         monte_carlo_returns(
-            torch.zeros(3), torch.zeros(3, dtype=torch.bool), torch.zeros(3, dtype=torch.bool), torch.zeros(3)
+            torch.zeros(3),
+            torch.zeros(3, dtype=torch.bool),
+            torch.zeros(3, dtype=torch.bool),
+            torch.zeros(3),
+            gamma=1.0,
         )
-    with pytest.raises(ValueError, match="share shape"):
-        gae(
-            torch.zeros(3, 2),
-            torch.zeros(3, 1),
-            torch.zeros(3, 2),
-            torch.ones(3, 2, dtype=torch.bool),
-            torch.ones(3, 2, dtype=torch.bool),
-        )
+
+
+def _inputs(wrong: int) -> list[torch.Tensor]:
+    """rewards, values, next_values, dones, terminations of shape (3, 2), but input ``wrong`` of shape (3, 1)."""
+    shapes = [(3, 1) if index == wrong else (3, 2) for index in range(5)]
+    return [torch.zeros(shapes[i]) for i in range(3)] + [torch.ones(shapes[i], dtype=torch.bool) for i in (3, 4)]
+
+
+@pytest.mark.parametrize("wrong", range(5))
+def test_every_input_of_another_shape_is_refused(wrong):
+    rewards, values, next_values, dones, terminations = _inputs(wrong)
+    shapes = r"share shape \(3, (1|2)\), got \(3, (1|2)\)"
+    with pytest.raises(ValueError, match=shapes):
+        gae(rewards, values, next_values, dones, terminations, gamma=1.0, gae_lambda=0.95)
+    if wrong != 1:  # Monte-Carlo returns take no values
+        with pytest.raises(ValueError, match=shapes):
+            monte_carlo_returns(rewards, dones, terminations, next_values, gamma=1.0)
+
+
+def test_a_rollout_of_one_step_scores_each_decision_by_its_reward():
+    rewards, values = torch.tensor([[1.0, 0.0, -1.0]]), torch.tensor([[0.5, 0.5, 0.5]])
+    dones = terminations = torch.ones(1, 3, dtype=torch.bool)
+    next_values = next_state_values(values, dones, torch.full((1, 3), 9.0))
+    advantages, returns = gae(rewards, values, next_values, dones, terminations, gamma=0.9, gae_lambda=0.95)
+    assert advantages.tolist() == [[0.5, -0.5, -1.5]] and returns.tolist() == rewards.tolist()
+    assert monte_carlo_returns(rewards, dones, terminations, next_values, gamma=0.9).tolist() == rewards.tolist()
 
 
 def test_normalize_over_a_mask():
@@ -111,4 +136,15 @@ def test_normalize_over_a_mask():
     mask = torch.tensor([True, True, True, False])
     y = normalize(x, mask)
     assert abs(float(y[mask].mean())) < 1e-6 and abs(float(y[mask].std()) - 1) < 1e-5
+    assert y[3].item() == pytest.approx((100.0 - 2.0) / 1.0)  # outside the mask: shifted and scaled alike
     assert normalize(torch.tensor([4.0])).tolist() == [0.0]
+
+
+def test_normalize_divides_by_the_unbiased_std_from_two_entries_on():
+    torch.testing.assert_close(normalize(torch.tensor([1.0, 3.0])), torch.tensor([-1.0, 1.0]) / 2**0.5)
+    x = torch.tensor([2.0, 4.0, 9.0])
+    torch.testing.assert_close(normalize(x), (x - x.mean()) / x.std())
+    # Entries (almost) all equal: eps keeps the result bounded, with the deviations' signs.
+    nearly = normalize(torch.tensor([0.0, 2e-8]))
+    assert nearly[0] < 0 < nearly[1] and nearly.abs().max() < 1
+    assert normalize(torch.tensor([5.0, 5.0, 5.0])).tolist() == [0.0, 0.0, 0.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import statistics
 
@@ -12,7 +13,7 @@ import torch
 from reflect_agent.advantages import group_relative
 from reflect_agent.config import RLConfig
 from reflect_agent.episodes import Episode
-from reflect_agent.groups import anchor_groups, group_advantages, group_seeds
+from reflect_agent.groups import anchor_groups, episode_groups, group_advantages, group_seeds
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.rollout import score_episodes
 
@@ -43,6 +44,20 @@ def test_group_relative_matches_the_python_loop(seed, scale, leave_one_out):
     got = group_relative(torch.tensor(values), torch.tensor(groups), scale=scale, leave_one_out=leave_one_out)
     expected = reference_group_relative(values, groups, scale=scale, leave_one_out=leave_one_out)
     torch.testing.assert_close(got, torch.tensor(expected), rtol=1e-5, atol=1e-5)
+
+
+def test_group_relative_refuses_other_shapes_and_takes_no_samples():
+    with pytest.raises(ValueError, match=r"one shape \(K,\), got \(2, 2\) and \(2, 2\)"):
+        group_relative(torch.zeros(2, 2), torch.zeros(2, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"one shape \(K,\), got \(3,\) and \(2,\)"):
+        group_relative(torch.zeros(3), torch.zeros(2, dtype=torch.long))
+    assert group_relative(torch.zeros(0), torch.zeros(0, dtype=torch.long)).shape == (0,)
+
+
+def test_a_group_of_nearly_equal_values_stays_bounded_by_eps():
+    advantages = group_relative(torch.tensor([0.0, 1e-7, 5.0, 1.0]), torch.tensor([3, 3, 8, 8]))
+    assert advantages[0] < 0 < advantages[1] and advantages[:2].abs().max() < 0.1
+    torch.testing.assert_close(advantages[2:], torch.tensor([1.0, -1.0]) / 2**0.5, atol=1e-5, rtol=0)
 
 
 def test_group_relative_by_hand():
@@ -179,7 +194,9 @@ def test_groups_without_spread_are_dropped_and_counted(scorer):
     kept_columns = set(rollout.columns[dropped.keep].tolist())
     assert kept_columns == {0, 1}
     assert dropped.metrics["groups/dropped_share"] == 0.5 == dropped.metrics["groups/no_signal_share"]
-    assert group_advantages(rollout, RLConfig(advantage="grpo", drop_uniform_groups=False)).keep.all()
+    kept = group_advantages(rollout, RLConfig(advantage="grpo", drop_uniform_groups=False))
+    assert kept.keep.all() and kept.metrics["groups/dropped_share"] == 0.0
+    assert kept.metrics["groups/no_signal_share"] == 0.5
     # GiGPO still finds a difference in group 2: from "A", one path earned 1 in two steps, the other in one;
     # with a discount the shorter path is worth more.
     gigpo = group_advantages(rollout, RLConfig(advantage="gigpo", gamma=0.9))
@@ -195,3 +212,31 @@ def test_group_seeds_repeat_each_seed_group_size_times():
     assert group_seeds(np.random.default_rng(0), 4, 1, 1000) == np.random.default_rng(0).integers(0, 1000, 4).tolist()
     with pytest.raises(ValueError, match="multiple of group_size"):
         group_seeds(np.random.default_rng(0), 6, 4, 1000)
+
+
+def test_group_metrics_describe_the_groups(scorer):
+    episodes = [
+        episode(4, ["A", "B"], [0.0, 3.0]),
+        episode(4, ["A", "C"], [0.0, 1.0]),
+        episode(4, ["A"], [0.0]),
+        episode(5, ["A"], [2.0]),
+        episode(5, ["A"], [2.0]),
+        episode(6, ["D"], [1.0]),
+        episode(6, ["D"], [0.0]),
+    ]
+    rollout = score_episodes(scorer, episodes, chunk=8)
+    metrics = group_advantages(rollout, RLConfig(advantage="gigpo")).metrics
+    assert metrics == {
+        "groups/count": 3.0,
+        "groups/return_std": pytest.approx((np.std([3.0, 1.0, 0.0]) + 0.0 + 0.5) / 3),
+        "groups/no_signal_share": pytest.approx(1 / 3),  # seed 5: both episodes alike
+        "groups/dropped_share": pytest.approx(1 / 3),
+        "groups/anchor_size": pytest.approx((3 * 3 + 2 * 2 + 2 * 2 + 1 + 1) / 9),  # per decision
+        "groups/anchored_share": pytest.approx(7 / 9),  # all but "B" and "C"
+    }
+
+
+def test_episodes_without_a_seed_cannot_be_grouped():
+    with pytest.raises(ValueError, match="need each episode's reset seed; these episodes have none"):
+        episode_groups([dataclasses.replace(episode(1, ["A"], [0.0]), seed=None)])
+    assert episode_groups([]).dtype == torch.long

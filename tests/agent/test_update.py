@@ -1,0 +1,239 @@
+"""The PPO/PG update (reflect_agent.ppo.update_policy) against its loss written out decision by decision.
+
+One SGD step with learning rate ``LR`` moves each trainable weight by ``-LR`` times the gradient of the loss, so
+comparing the weights after ``update_policy`` with those after a step on the hand-written loss checks every term,
+coefficient, clip and batch split of the update, and its metrics are checked against the same loss's parts.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from reflect_agent.config import RLConfig
+from reflect_agent.episodes import Episode
+from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.ppo import NonFiniteLossError, compute_advantages, reference_logprobs, update_policy
+from reflect_agent.rollout import Rollout, score_episodes
+from tests.agent.conftest import perturb_lora
+
+LR = 0.05
+
+
+def episode(seed: int, states: list[str], rewards: list[float], chosen: list[int], *, terminated=True) -> Episode:
+    return Episode(
+        states=states,
+        actions=[["go north", "open the door", "wait"]] * len(states),
+        reflections=[None] * len(states),
+        chosen=chosen,
+        rewards=rewards,
+        terminated=terminated,
+        success=terminated and rewards[-1] > 0,
+        seed=seed,
+    )
+
+
+@pytest.fixture(scope="module")
+def acted() -> tuple[LMPolicy, Rollout, torch.Tensor]:
+    """A policy, a rollout of two seed groups scored by it, and start-policy log-probabilities.
+
+    The rollout's log-probabilities and values are those of an older policy (the current ones plus noise), so
+    ratios spread over both sides of the clip range and the value clip matters.
+    """
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    perturb_lora(policy, seed=3)
+    episodes = [
+        episode(1, ["A room.", "A hall.", "A door."], [-0.1, -0.1, 1.0], [0, 1, 2]),
+        episode(1, ["A room.", "A pit."], [-0.1, -1.0], [1, 0]),
+        episode(1, ["A room."], [0.2], [2], terminated=False),
+        episode(2, ["A yard.", "A gate."], [0.0, 0.5], [2, 2]),
+        episode(2, ["A yard.", "A wall."], [0.0, -0.5], [0, 1]),
+        episode(2, ["A yard."], [0.0], [1], terminated=False),
+    ]
+    rollout = score_episodes(policy, episodes, chunk=4)
+    noise = torch.Generator().manual_seed(0)
+    logprobs = rollout.logprobs + (torch.rand(len(rollout), generator=noise) - 0.5) * 0.9
+    values = rollout.values + torch.randn(len(rollout), generator=noise) * 0.5
+    final_values = rollout.final_values.clone()
+    final_values[0, 2], final_values[0, 5] = 0.7, -0.4  # the truncated episodes' last observations
+    rollout = dataclasses.replace(rollout, logprobs=logprobs, values=values, final_values=final_values)
+    start_logprobs = rollout.logprobs + (torch.rand(len(rollout), generator=noise) - 0.5) * 0.6
+    return policy, rollout, start_logprobs
+
+
+def hand_written_loss(policy, rollout, config, start_logprobs, minibatch=None):
+    """The update's loss on a minibatch (default: the whole batch), term by term and decision by decision; and its
+    parts. Advantages come from the whole rollout."""
+    estimate = compute_advantages(rollout, config)
+    rows = [row for row in (range(len(rollout)) if minibatch is None else minibatch) if estimate.keep[row]]
+    _, new_logprobs, entropies, new_values = policy.get_action_and_value(
+        rollout.batch[torch.tensor(rows)], rollout.actions[rows]
+    )
+    low, high = 1 - config.clip_coef, 1 + (config.clip_coef_high or config.clip_coef)
+    parts = {name: 0.0 for name in ("pg", "v", "kl", "entropy", "approx_kl", "clipfrac")}
+    for i, row in enumerate(rows):
+        advantage, target = estimate.advantages[row], estimate.returns[row]
+        new_logprob, new_value = new_logprobs[i], new_values[i]
+        ratio = torch.exp(new_logprob - rollout.logprobs[row])
+        if config.algorithm == "pg":
+            parts["pg"] = parts["pg"] - advantage * new_logprob
+        else:
+            parts["pg"] = parts["pg"] + torch.max(-advantage * ratio, -advantage * min(max(ratio, low), high))
+        if not config.critic_free:
+            old_value = rollout.values[row]
+            error = (new_value - target) ** 2
+            if config.clip_value:
+                step = min(max(new_value - old_value, -config.clip_coef), config.clip_coef)
+                error = torch.max(error, (old_value + step - target) ** 2)
+            parts["v"] = parts["v"] + 0.5 * error
+        if config.kl_coef:
+            x = start_logprobs[row] - new_logprob
+            parts["kl"] = parts["kl"] + torch.exp(x) - x - 1
+        parts["entropy"] = parts["entropy"] + entropies[i]
+        parts["approx_kl"] += ratio.item() - 1 - math.log(ratio.item())
+        parts["clipfrac"] += float(ratio < low or ratio > high)
+    parts = {name: value / len(rows) for name, value in parts.items()}
+    loss = parts["pg"] - config.ent_coef * parts["entropy"] + config.vf_coef * parts["v"] + config.kl_coef * parts["kl"]
+    return loss, parts, rows
+
+
+def sgd_step(policy, loss, max_grad_norm):
+    """The weights after one SGD step on ``loss`` with the gradient clipped to ``max_grad_norm``; and its norm."""
+    params = list(policy.trainable_parameters())
+    grads = torch.autograd.grad(loss, params, allow_unused=True)
+    grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)]
+    norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads)).item()
+    scale = min(1.0, max_grad_norm / (norm + 1e-6))
+    return [(p - LR * scale * g).detach() for p, g in zip(params, grads, strict=True)], norm
+
+
+def number(x: torch.Tensor | float) -> float:
+    return float(x.detach()) if torch.is_tensor(x) else x
+
+
+CONFIGS = {
+    "ppo, Monte-Carlo, value clip": RLConfig(clip_value=True, ent_coef=0.05, vf_coef=0.7, update_epochs=1),
+    "ppo, GAE, clip-higher, raw advantages": RLConfig(
+        advantage="gae", gamma=0.9, gae_lambda=0.8, clip_coef_high=0.3, normalize_advantages=False, update_epochs=1
+    ),
+    "pg, no bootstrap, no baseline": RLConfig(
+        algorithm="pg", bootstrap_truncation=False, value_baseline=False, update_epochs=3
+    ),
+    "grpo with a KL penalty": RLConfig(advantage="grpo", kl_coef=0.3, clip_coef=0.1, update_epochs=1),
+    "gigpo, unscaled, every group kept": RLConfig(
+        advantage="gigpo", scale_by_std=False, drop_uniform_groups=False, kl_coef=0.2, update_epochs=1
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("clip_norm", [1e9, 0.05])
+def test_one_update_is_an_sgd_step_on_the_hand_written_loss(acted, name, clip_norm):
+    policy, rollout, start_logprobs = acted
+    config = dataclasses.replace(CONFIGS[name], max_grad_norm=clip_norm, minibatch_size=64, micro_batch_size=3)
+    loss, parts, rows = hand_written_loss(policy, rollout, config, start_logprobs)
+    expected, norm = sgd_step(policy, loss, clip_norm)
+
+    trained = copy.deepcopy(policy)
+    optimizer = torch.optim.SGD(trained.trainable_parameters(), lr=LR)
+    metrics = update_policy(
+        trained, optimizer, rollout, config, torch.Generator().manual_seed(0), start_logprobs=start_logprobs
+    )
+    for after, want in zip(trained.trainable_parameters(), expected, strict=True):
+        torch.testing.assert_close(after, want, rtol=1e-4, atol=1e-6)
+
+    approx = {"rel": 1e-4, "abs": 1e-6}
+    assert metrics["losses/pg_loss"] == pytest.approx(number(parts["pg"]), **approx)
+    assert metrics["losses/v_loss"] == pytest.approx(number(parts["v"]), **approx)
+    assert metrics["losses/kl_loss"] == pytest.approx(number(parts["kl"]), **approx)
+    assert metrics["losses/entropy"] == pytest.approx(number(parts["entropy"]), **approx)
+    assert metrics["losses/approx_kl"] == pytest.approx(parts["approx_kl"], **approx)
+    assert metrics["losses/clipfrac"] == pytest.approx(parts["clipfrac"], **approx)
+    assert metrics["losses/grad_norm"] == pytest.approx(norm, rel=1e-4)
+    assert metrics["losses/updated_decisions"] == len(rows) and metrics["losses/early_stop"] == 0.0
+    estimate = compute_advantages(rollout, config)
+    assert {k: v for k, v in metrics.items() if k.startswith("groups/")} == estimate.metrics
+    if config.critic_free:
+        assert "losses/explained_var" not in metrics
+    else:
+        returns, values = estimate.returns, rollout.values
+        explained = 1 - (returns - values).var() / returns.var()
+        assert metrics["losses/explained_var"] == pytest.approx(explained.item(), rel=1e-5)
+
+
+def test_the_ratios_spread_across_the_clip_range(acted):
+    policy, rollout, start_logprobs = acted
+    _, parts, _ = hand_written_loss(policy, rollout, RLConfig(), start_logprobs)
+    assert 0.2 < parts["clipfrac"] < 0.8  # else the clip tests above would not tell a clip from none
+
+
+def test_each_epoch_steps_again_and_target_kl_stops_after_the_first(acted):
+    policy, rollout, start_logprobs = acted
+    config = RLConfig(update_epochs=2, minibatch_size=64, micro_batch_size=64, max_grad_norm=1e9)
+    stepped = copy.deepcopy(policy)
+    for _ in range(2):
+        loss, _, _ = hand_written_loss(stepped, rollout, config, start_logprobs)
+        weights, _ = sgd_step(stepped, loss, 1e9)
+        with torch.no_grad():
+            for param, weight in zip(stepped.trainable_parameters(), weights, strict=True):
+                param.copy_(weight)
+
+    def trained(config: RLConfig) -> tuple[LMPolicy, dict]:
+        copied = copy.deepcopy(policy)
+        optimizer = torch.optim.SGD(copied.trainable_parameters(), lr=LR)
+        return copied, update_policy(copied, optimizer, rollout, config, torch.Generator().manual_seed(0))
+
+    twice, metrics = trained(config)
+    assert metrics["losses/early_stop"] == 0.0
+    for after, want in zip(twice.trainable_parameters(), stepped.trainable_parameters(), strict=True):
+        torch.testing.assert_close(after, want, rtol=1e-4, atol=1e-6)
+
+    once, metrics = trained(dataclasses.replace(config, target_kl=1e-9))
+    loss, parts, _ = hand_written_loss(policy, rollout, config, start_logprobs)
+    assert metrics["losses/early_stop"] == 1.0 and parts["approx_kl"] > 1e-9
+    for after, want in zip(once.trainable_parameters(), sgd_step(policy, loss, 1e9)[0], strict=True):
+        torch.testing.assert_close(after, want, rtol=1e-4, atol=1e-6)
+
+
+def test_minibatches_take_one_step_each_over_a_shuffled_order(acted):
+    policy, rollout, start_logprobs = acted
+    config = RLConfig(update_epochs=1, minibatch_size=4, micro_batch_size=2, max_grad_norm=1e9)
+    generator = torch.Generator().manual_seed(5)
+    order = torch.randperm(len(rollout), generator=torch.Generator().manual_seed(5))
+    stepped = copy.deepcopy(policy)
+    for first in range(0, len(order), 4):
+        loss, _, _ = hand_written_loss(stepped, rollout, config, None, minibatch=order[first : first + 4].tolist())
+        weights, _ = sgd_step(stepped, loss, 1e9)
+        with torch.no_grad():
+            for param, weight in zip(stepped.trainable_parameters(), weights, strict=True):
+                param.copy_(weight)
+    trained = copy.deepcopy(policy)
+    update_policy(trained, torch.optim.SGD(trained.trainable_parameters(), lr=LR), rollout, config, generator)
+    for after, want in zip(trained.trainable_parameters(), stepped.trainable_parameters(), strict=True):
+        torch.testing.assert_close(after, want, rtol=1e-4, atol=1e-6)
+
+
+def test_a_kl_penalty_needs_the_start_policy_and_a_non_finite_loss_names_its_parts(acted):
+    policy, rollout, _ = acted
+    optimizer = torch.optim.SGD(policy.trainable_parameters(), lr=LR)
+    with pytest.raises(ValueError, match="kl_coef > 0 needs the start policy's log-probabilities"):
+        update_policy(copy.deepcopy(policy), optimizer, rollout, RLConfig(kl_coef=0.1), torch.Generator())
+    broken = dataclasses.replace(rollout, logprobs=torch.full_like(rollout.logprobs, -float("inf")))
+    with pytest.raises(NonFiniteLossError, match=r"Non-finite loss .*\(iteration 3, epoch 0, decisions \["):
+        update_policy(copy.deepcopy(policy), optimizer, broken, RLConfig(), torch.Generator(), context="iteration 3, ")
+
+
+def test_reference_logprobs_score_the_actions_with_the_start_weights_swapped_in(acted):
+    policy, rollout, _ = acted
+    start = copy.deepcopy(policy)
+    perturb_lora(start, seed=11)
+    weights = {name: p.detach().clone() for name, p in start.named_parameters() if p.requires_grad}
+    before = {name: p.detach().clone() for name, p in policy.named_parameters()}
+    got = reference_logprobs(policy, weights, rollout, chunk=3)
+    torch.testing.assert_close(got, score_episodes(start, rollout.episodes, chunk=16).logprobs, rtol=1e-5, atol=1e-5)
+    for name, p in policy.named_parameters():
+        assert torch.equal(p, before[name]), f"{name} changed"
