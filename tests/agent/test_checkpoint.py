@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import random
+
 import numpy as np
 import pytest
 import torch
 
-from reflect_agent.checkpoint import CheckpointManager, rng_state, set_rng_state
+from reflect_agent.checkpoint import CheckpointManager, atomic_write_json, rng_state, seed_everything, set_rng_state
 from reflect_gym.files import atomic_directory
 
 
@@ -33,7 +36,45 @@ def test_checkpoint_directories_are_atomic_and_pruned(tmp_path):
 def test_rng_state_round_trip():
     generator = np.random.default_rng(5)
     state = rng_state(generator)
-    first = (np.random.default_rng(0).random(), generator.random(), torch.rand(2))
+    first = (random.random(), generator.random(), torch.rand(2))
+    random.random(), generator.random(), torch.rand(2)  # move every generator on
     set_rng_state(state, generator)
-    assert generator.random() == first[1]
+    assert (random.random(), generator.random()) == first[:2]
     assert torch.equal(torch.rand(2), first[2])
+    assert state["cuda"] == [] or torch.cuda.is_available()
+
+
+def test_seed_everything_seeds_every_generator():
+    draws = []
+    for _ in range(2):
+        generator = seed_everything(13)
+        draws.append((random.random(), generator.random(), torch.rand(1).item()))
+    assert draws[0] == draws[1]
+    assert seed_everything(14).random() != draws[0][1]
+
+
+def test_latest_follows_the_pointer_and_falls_back_to_the_newest_folder(tmp_path):
+    manager = CheckpointManager(tmp_path / "ckpt", keep=5)
+    assert manager.checkpoints() == [] and manager.latest() is None  # no folder yet
+    for iteration in (1, 2, 3):
+        manager.save(iteration, lambda folder: None)
+    (tmp_path / "ckpt" / ".iter_000009").mkdir()  # hidden: not a published checkpoint
+    (tmp_path / "ckpt" / "iter_000008").write_text("a file, not a checkpoint")
+    assert [p.name for p in manager.checkpoints()] == ["iter_000001", "iter_000002", "iter_000003"]
+    assert (tmp_path / "ckpt" / "latest").read_text() == "iter_000003\n"
+    (tmp_path / "ckpt" / "latest").write_text("iter_000002\n")
+    assert manager.latest().name == "iter_000002"  # the pointer names the newest, whatever the numbers say
+    (tmp_path / "ckpt" / "latest").write_text("iter_000007\n")
+    assert manager.latest().name == "iter_000003"  # a pointer to nothing: the newest folder
+    (tmp_path / "ckpt" / "latest").unlink()
+    assert manager.latest().name == "iter_000003"
+    with pytest.raises(ValueError, match="keep must be >= 1, got 0"):
+        CheckpointManager(tmp_path, keep=0)
+
+
+def test_json_is_written_whole_sorted_and_indented(tmp_path):
+    path = tmp_path / "state.json"
+    atomic_write_json(path, {"b": [1, 2], "a": {"c": None}})
+    assert path.read_text() == '{\n  "a": {\n    "c": null\n  },\n  "b": [\n    1,\n    2\n  ]\n}\n'
+    atomic_write_json(path, {"a": 1, "b": 2})  # a newer version of the same file replaces it
+    assert json.loads(path.read_text()) == {"a": 1, "b": 2} and [p.name for p in tmp_path.iterdir()] == ["state.json"]

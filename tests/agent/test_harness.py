@@ -311,6 +311,47 @@ def test_lm_agents_decide_by_the_decider_asked_for_and_it_belongs_to_the_cell_se
         evaluate([*argv, "--repeat-penalty", "-1"])
 
 
+def test_a_cells_settings_are_those_that_decide_its_result(monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
+    options = args(
+        episodes=5,
+        seed=3,
+        env_kwargs=("*Pickup*:horizon=9",),
+        autocast=True,
+        decider="scoring",
+        max_new_tokens=7,
+        sb3_timesteps=1234,
+        sb3_seed=2,
+        openai_base_url="http://127.0.0.1:9000/v1",
+        batch_size=3,
+        openai_timeout=5.0,
+    )
+    base = {"episodes": 5, "seed": 3, "env_kwargs": {"horizon": 9}}
+    assert harness.cell_settings(PICKUP, "random", options) == base
+    assert harness.cell_settings(TAXI, "expert", options) == base | {"env_kwargs": {}}
+    assert harness.cell_settings(PICKUP, "lm:tiny", options) == base | {"autocast": True, "decider": "scoring"}
+    assert harness.cell_settings(PICKUP, "lm:tiny+reflect", options) == base | {
+        "autocast": True,
+        "decider": "scoring",
+        "max_new_tokens": 7,
+    }
+    assert harness.cell_settings(PICKUP, "sb3:dqn", options) == base | {"sb3_timesteps": 1234, "sb3_seed": 2}
+    assert harness.cell_settings(PICKUP, "openai:m", options) == base | {"base_url": "http://127.0.0.1:9000/v1"}
+    without_url = args(episodes=5, seed=3)
+    assert harness.cell_settings(PICKUP, "openai:m", without_url)["base_url"] == "http://127.0.0.1:8000/v1"
+
+
+def test_the_results_file_is_indented_json_and_a_failed_cell_keeps_its_metadata(tmp_path, monkeypatch):
+    out = tmp_path / "results.json"
+    monkeypatch.setattr(harness, "build_agent", lambda spec, env_id, a: 1 / 0)
+    harness.run_matrix([PICKUP], args(out=out, episodes=1))
+    text = out.read_text()
+    assert text.startswith('{\n  "format": ') and text.endswith("}\n")
+    (cell,) = harness.load_results(out)
+    assert cell["error"] == "ZeroDivisionError: division by zero"
+    assert {"python", "platform", "reflect_gym", "timestamp"} <= cell["metadata"].keys()
+
+
 def test_env_ids_resolve_with_or_without_namespace():
     every = harness.registered_env_ids()
     assert TAXI in every and all(env_id.startswith("ReflectRL/") for env_id in every)
