@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 
-.PHONY: setup main test test-all lint
+.PHONY: setup main test test-all lint mutation
 
 setup: $(STAMP)
 
@@ -27,6 +27,12 @@ test: setup
 
 test-all: setup
 	$(PY) -m pytest -q --require-extras -m ""
+
+# Mutation testing of the estimators, the update, rollouts, checkpoints and the harness's resume (tools/mutation.py;
+# scores in docs/testing.md). Not part of `make test`: it reruns the guarding tests once per mutant (hours on 2 cores).
+mutation: setup
+	$(PY) -m pip install -q -e ".[mutation]"
+	$(PY) tools/mutation.py
 
 lint: setup
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

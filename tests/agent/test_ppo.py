@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from reflect_agent.checkpoint import rng_state
-from reflect_agent.policy import PolicyConfig
+from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import NonFiniteLossError, ReflectRLTrainer, update_policy
 from reflect_agent.rollout import collect_rollout
+from tests.agent.conftest import perturb_lora
 from tests.agent.toy_envs import WALK, tiny_config, trainable_state
 
 
@@ -272,3 +273,27 @@ def test_replayed_episodes_enter_the_update(tmp_path, monkeypatch):
     for (decisions, episodes), row in zip(seen, rows, strict=True):
         assert episodes == 16 + row["replay/episodes"] and decisions == episodes  # bandit: one decision each
     assert any(row["replay/episodes"] == 2 for row in rows)
+
+
+def test_a_resume_restores_the_reflectors_draws_and_the_start_weights(tmp_path):
+    from reflect_agent.reflector import ReflectorConfig
+
+    reflector = ReflectorConfig(model="tiny", device="cpu", max_new_tokens=3, reflect_prob=0.5, seed=4)
+    config = tiny_config(tmp_path, env_id=WALK, iterations=2, use_reflector=True, reflector=reflector, num_envs=4)
+    config = dataclasses.replace(config, rl=dataclasses.replace(config.rl, kl_coef=0.5))
+    first = ReflectRLTrainer(config)
+    first.train()
+    expected = trainable_state(first.policy)
+
+    # Built around another policy (as the main job passes its SFT policy in), the checkpoint still decides.
+    other = LMPolicy.from_config(config.policy)
+    perturb_lora(other, seed=9)
+    second = ReflectRLTrainer(config, policy=other)
+    second.load_checkpoint(tmp_path / "run" / "checkpoints" / "iter_000001")
+    assert second.reflector.rng.bit_generator.state != first.reflector.rng.bit_generator.state  # one draw behind
+    for name, value in second.start_weights.items():
+        torch.testing.assert_close(value, first.start_weights[name], rtol=0, atol=0)
+    second.iteration()
+    assert second.reflector.rng.bit_generator.state == first.reflector.rng.bit_generator.state
+    for name, value in trainable_state(second.policy).items():
+        torch.testing.assert_close(value, expected[name], rtol=0, atol=0, msg=name)
