@@ -152,7 +152,7 @@ def collect_rollout(
     dones = torch.ones((height, count), dtype=torch.bool)
     terminations = torch.zeros((height, count), dtype=torch.bool)
     for column, episode in enumerate(episodes):
-        rewards[: len(episode), column] = torch.tensor(episode.rewards, dtype=torch.float32)
+        rewards[: len(episode), column] = torch.tensor(episode.rewards)
         dones[: len(episode) - 1, column] = False
         terminations[len(episode) - 1, column] = episode.terminated
 
@@ -188,12 +188,13 @@ def collect_rollout(
     )
 
 
-def score_episodes(policy: LMPolicy, episodes: Sequence[Episode], *, chunk: int = 16) -> Rollout:
+def score_episodes(policy: LMPolicy, episodes: Sequence[Episode], *, chunk: int) -> Rollout:
     """Re-encode stored episodes and score their actions under the current policy (no gradients).
 
     Replayed episodes then enter the update like fresh ones: their PPO ratios start at one, and their
     advantages come from their own rewards and the current value estimates. Episodes are assumed
-    complete; one that was truncated is not bootstrapped (its last observation is not stored).
+    complete; one that was truncated is not bootstrapped (its last observation is not stored). ``chunk``
+    decisions are encoded and scored at once.
     """
     if not episodes:
         raise ValueError("score_episodes needs at least one episode.")
@@ -204,7 +205,7 @@ def score_episodes(policy: LMPolicy, episodes: Sequence[Episode], *, chunk: int 
     admissible = [a for e in episodes for a in e.actions]
     reflections = [r for e in episodes for r in e.reflections]
     taken = [e.taken(t) for e in episodes for t in range(len(e))]
-    actions = torch.tensor([a for e in episodes for a in e.chosen], dtype=torch.long)
+    actions = torch.tensor([a for e in episodes for a in e.chosen])
     batches, logprobs, values = [], [], []
     start = time.perf_counter()
     for first in range(0, len(states), chunk):
@@ -219,7 +220,7 @@ def score_episodes(policy: LMPolicy, episodes: Sequence[Episode], *, chunk: int 
     dones = torch.ones((height, len(episodes)), dtype=torch.bool)
     terminations = torch.zeros((height, len(episodes)), dtype=torch.bool)
     for column, episode in enumerate(episodes):
-        rewards[: len(episode), column] = torch.tensor(episode.rewards, dtype=torch.float32)
+        rewards[: len(episode), column] = torch.tensor(episode.rewards)
         dones[: len(episode) - 1, column] = False
         terminations[len(episode) - 1, column] = episode.terminated
     return Rollout(

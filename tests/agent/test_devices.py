@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from reflect_agent.checkpoint import rng_state, set_rng_state
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import ReflectRLTrainer
 from reflect_agent.reflector import Reflector, ReflectorConfig
@@ -73,3 +74,14 @@ def test_one_rl_update_trains_and_its_checkpoint_resumes_on_the_cpu(device, tmp_
     assert resumed.iteration_count == 1 and resumed.policy.device.type == "cpu"
     for name, value in trainable_state(resumed.policy).items():
         torch.testing.assert_close(value, after[name].cpu().to(value.dtype), rtol=0, atol=0, msg=name)
+
+
+@pytest.mark.gpu
+def test_the_cuda_random_state_is_saved_and_restored():
+    generator = np.random.default_rng(0)
+    state = rng_state(generator)
+    assert len(state["cuda"]) == torch.cuda.device_count()
+    first = torch.rand(3, device="cuda")
+    torch.rand(3, device="cuda")
+    set_rng_state(state, generator)
+    assert torch.equal(torch.rand(3, device="cuda"), first)

@@ -7,7 +7,7 @@ import torch
 
 from reflect_agent.episodes import Episode, make_envs
 from reflect_agent.policy import LMPolicy, PolicyConfig
-from reflect_agent.rollout import collect_rollout, score_episodes
+from reflect_agent.rollout import Rollout, collect_rollout, score_episodes
 from tests.agent.toy_envs import WALK
 
 
@@ -58,7 +58,7 @@ def test_rollouts_penalise_the_episodes_own_repeats_and_replays_score_them_alike
         taken = episode.taken(step)
         assert penalised.batch.repeats[row, :3].tolist() == [taken.count(a) for a in episode.actions[step]]
     # A replayed episode is scored with its own past actions, so PPO ratios start at one as for fresh ones.
-    replayed = score_episodes(policy, penalised.episodes)
+    replayed = score_episodes(policy, penalised.episodes, chunk=4)
 
     def by_decision(r) -> dict[tuple[int, int], float]:
         return dict(zip(zip(r.columns.tolist(), r.steps.tolist(), strict=True), r.logprobs.tolist(), strict=True))
@@ -94,3 +94,69 @@ def test_rollout_with_reflector_passes_the_last_action():
     for step_states in seen[1:]:
         assert all("\nLast action: " in s for s in step_states)
     assert {r for e in rollout.episodes for r in e.reflections} == {"Go right."}
+
+
+def stored(states: list[str], rewards: list[float], *, terminated: bool, reflections=None) -> Episode:
+    return Episode(
+        states=states,
+        actions=[["go", "stay", "look"]] * len(states),
+        reflections=reflections or [None] * len(states),
+        chosen=[index % 3 for index in range(len(states))],
+        rewards=rewards,
+        terminated=terminated,
+        success=terminated and rewards[-1] > 0,
+        seed=len(states),
+    )
+
+
+EPISODES = [
+    stored(["a", "b", "c"], [0.5, -0.125, 1.0], terminated=True),
+    stored(["d"], [-1.0], terminated=False),
+    stored(["e", "f"], [0.25, 0.0], terminated=False, reflections=["Look first.", None]),
+    stored(["g"], [2.0], terminated=True),
+]
+
+
+@pytest.fixture(scope="module")
+def scorer() -> LMPolicy:
+    return LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+
+
+def test_stored_episodes_are_laid_out_decision_by_decision_and_as_grids(scorer):
+    rollout = score_episodes(scorer, EPISODES, chunk=2)
+    assert rollout.steps.tolist() == [0, 1, 2, 0, 0, 1, 0] and rollout.columns.tolist() == [0, 0, 0, 1, 2, 2, 3]
+    assert rollout.actions.tolist() == [0, 1, 2, 0, 0, 1, 0] and rollout.batch.input_ids.shape[0] == 7
+    assert rollout.rewards.tolist() == [[0.5, -1.0, 0.25, 2.0], [-0.125, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]
+    assert rollout.dones.tolist() == [[False, True, False, True], [False, True, True, True], [True, True, True, True]]
+    assert rollout.terminations.tolist() == [
+        [False, False, False, True],
+        [False, False, False, False],
+        [True, False, False, False],
+    ]
+    assert rollout.final_values.abs().sum() == 0 and rollout.episodes == EPISODES
+    # Scored in chunks of 2 or all at once: the same decisions, with the reflection in its own prompt only.
+    whole = score_episodes(scorer, EPISODES, chunk=64)
+    torch.testing.assert_close(rollout.logprobs, whole.logprobs, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(rollout.values, whole.values, rtol=1e-5, atol=1e-5)
+    prompts = scorer.tokenizer.batch_decode(rollout.batch.input_ids, skip_special_tokens=True)
+    assert ["Look first." in prompt for prompt in prompts] == [False, False, False, False, True, False, False]
+    with pytest.raises(ValueError, match="score_episodes needs at least one episode"):
+        score_episodes(scorer, [], chunk=2)
+
+
+def test_rollouts_side_by_side_are_the_rollout_of_all_their_episodes(scorer):
+    parts = [score_episodes(scorer, EPISODES[:1], chunk=8)]
+    parts += [score_episodes(scorer, EPISODES[1:3], chunk=8), score_episodes(scorer, EPISODES[3:], chunk=8)]
+    parts[0].final_values[2, 0] = 0.5  # as a collected rollout's truncation bootstrap would be
+    joined = Rollout.cat(parts)
+    together = score_episodes(scorer, EPISODES, chunk=8)
+    for name in ("steps", "columns", "actions", "rewards", "dones", "terminations"):
+        assert torch.equal(getattr(joined, name), getattr(together, name)), name
+    expected_final = torch.zeros(3, 4)
+    expected_final[2, 0] = 0.5
+    assert torch.equal(joined.final_values, expected_final)
+    torch.testing.assert_close(joined.logprobs, together.logprobs, rtol=1e-5, atol=1e-5)
+    assert joined.episodes == EPISODES and joined.batch.input_ids.shape[0] == len(together)
+    assert joined.timings == {"policy_s": sum(part.timings["policy_s"] for part in parts)}
+    with pytest.raises(ValueError, match="Rollout.cat needs at least one non-empty rollout"):
+        Rollout.cat([])
