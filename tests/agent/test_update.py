@@ -237,3 +237,46 @@ def test_reference_logprobs_score_the_actions_with_the_start_weights_swapped_in(
     torch.testing.assert_close(got, score_episodes(start, rollout.episodes, chunk=16).logprobs, rtol=1e-5, atol=1e-5)
     for name, p in policy.named_parameters():
         assert torch.equal(p, before[name]), f"{name} changed"
+
+
+@pytest.fixture(scope="module")
+def small(acted) -> Rollout:
+    """One episode truncated after rewards 1, 2 (values 0.5, 0.25; its last observation worth 4), one terminated
+    after reward 3 (value 1)."""
+    policy = acted[0]
+    episodes = [
+        episode(1, ["A room.", "A hall."], [1.0, 2.0], [0, 1], terminated=False),
+        episode(2, ["A yard."], [3.0], [2]),
+    ]
+    rollout = score_episodes(policy, episodes, chunk=4)
+    final_values = torch.zeros(2, 2)
+    final_values[1, 0] = 4.0
+    return dataclasses.replace(rollout, values=torch.tensor([0.5, 0.25, 1.0]), final_values=final_values)
+
+
+@pytest.mark.parametrize(
+    ("settings", "advantages", "returns"),
+    [
+        ({}, [2.5, 3.75, 2.0], [3.0, 4.0, 3.0]),  # returns 1 + 0.5 * (2 + 0.5 * 4), 2 + 0.5 * 4, 3
+        ({"bootstrap_truncation": False}, [1.5, 1.75, 2.0], [2.0, 2.0, 3.0]),
+        ({"value_baseline": False}, [3.0, 4.0, 3.0], [3.0, 4.0, 3.0]),
+        # deltas 1 + 0.5 * 0.25 - 0.5, 2 + 0.5 * 4 - 0.25, 3 - 1; A_0 = 0.625 + 0.5 * 0.5 * 3.75
+        ({"advantage": "gae"}, [1.5625, 3.75, 2.0], [2.0625, 4.0, 3.0]),
+        ({"advantage": "gae", "bootstrap_truncation": False}, [1.0625, 1.75, 2.0], [1.5625, 2.0, 3.0]),
+    ],
+)
+def test_advantages_of_the_critics_estimators_by_hand(small, settings, advantages, returns):
+    config = RLConfig(gamma=0.5, gae_lambda=0.5, normalize_advantages=False, **settings)
+    estimate = compute_advantages(small, config)
+    assert estimate.advantages.tolist() == pytest.approx(advantages)
+    assert estimate.returns.tolist() == pytest.approx(returns)
+    assert estimate.keep.tolist() == [True, True, True] and estimate.metrics == {}
+    normalized = compute_advantages(small, dataclasses.replace(config, normalize_advantages=True)).advantages
+    expected = torch.tensor(advantages)
+    torch.testing.assert_close(normalized, (expected - expected.mean()) / (expected.std() + 1e-8))
+
+
+def test_a_group_estimator_gives_groups_of_one_episode_no_advantage(small):
+    estimate = compute_advantages(small, RLConfig(advantage="rloo", scale_by_std=False))
+    # Seeds 1 and 2 are groups of one episode each: nothing to compare with.
+    assert estimate.advantages.tolist() == [0.0, 0.0, 0.0] and estimate.metrics["groups/count"] == 2.0
