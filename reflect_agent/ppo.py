@@ -484,7 +484,7 @@ class ReflectRLTrainer:
         """Restore the state saved by :meth:`save_checkpoint` (the policy is rebuilt from its folder)."""
         folder = Path(folder)
         state = json.loads((folder / _TRAINER_STATE).read_text())
-        policy = LMPolicy.load(folder / _POLICY, device=self.config.policy.device, trainable=True)
+        policy = LMPolicy.load(folder / _POLICY, device=self.config.policy.device)
         policy.train(self.policy.training)
         if self.reflector is not None and self.reflector.model is self.policy.model:
             self.reflector = Reflector.from_config(self.config.reflector, policy=policy)

@@ -3,10 +3,10 @@
 mutmut changes one thing at a time in the functions named by :data:`SCOPE` (an operator, a constant, an argument,
 a string) and runs the tests that cover it (``[tool.mutmut]`` in pyproject.toml); a change no test notices
 *survives*. This script runs it, then prints each module's score (killed / mutants) with every survivor's change,
-and writes the same report to ``mutants/report.md``. Results are cached in ``mutants/``: a rerun checks only
-what changed. docs/testing.md records the scores and why each survivor is left.
+and writes the same report to ``mutants/report.md``. docs/testing.md records the scores and why each survivor is
+left.
 
-Usage: ``python tools/mutation.py [--module advantages ...] [--report-only] [--max-children N]``.
+Usage: ``python tools/mutation.py [--module advantages ...] [--survivors | --report-only] [--max-children N]``.
 """
 
 from __future__ import annotations
@@ -107,12 +107,22 @@ def report(modules: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--module", action="append", choices=sorted(SCOPE), help="only these modules (repeatable)")
-    parser.add_argument("--report-only", action="store_true", help="report the cached results without running")
+    parser.add_argument("--report-only", action="store_true", help="report the last run's results without running")
+    parser.add_argument(
+        "--survivors", action="store_true", help="check again only the last run's survivors (after adding tests)"
+    )
     parser.add_argument("--max-children", type=int, default=None, help="parallel test processes (default: cores)")
     args = parser.parse_args(argv)
     modules = args.module or list(SCOPE)
     if not args.report_only:
-        command = [sys.executable, "-m", "mutmut", "run", *[p for module in modules for p in patterns(module)]]
+        if args.survivors:
+            names = [n for m in modules for n, status in statuses(m).items() if status in ("survived", "no tests")]
+        else:
+            names = [pattern for module in modules for pattern in patterns(module)]
+        if not names:
+            print("Nothing to run: no survivors.")
+            return 0
+        command = [sys.executable, "-m", "mutmut", "run", *names]
         if args.max_children:
             command += ["--max-children", str(args.max_children)]
         subprocess.run(command, cwd=ROOT, check=True)

@@ -237,6 +237,14 @@ def test_group_metrics_describe_the_groups(scorer):
 
 
 def test_episodes_without_a_seed_cannot_be_grouped():
-    with pytest.raises(ValueError, match="need each episode's reset seed; these episodes have none"):
+    with pytest.raises(
+        ValueError, match=r"^Group advantages need each episode's reset seed; these episodes have none\.$"
+    ):
         episode_groups([dataclasses.replace(episode(1, ["A"], [0.0]), seed=None)])
     assert episode_groups([]).dtype == torch.long
+
+
+def test_a_group_whose_returns_differ_a_little_is_kept(scorer):
+    rollout = score_episodes(scorer, [episode(3, ["A"], [0.05]), episode(3, ["A"], [0.0])], chunk=8)
+    estimate = group_advantages(rollout, RLConfig(advantage="grpo", scale_by_std=False))
+    assert estimate.keep.all() and estimate.advantages.tolist() == pytest.approx([0.025, -0.025])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pathlib
+import pickle
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ import torch
 
 from reflect_agent.checkpoint import rng_state
 from reflect_agent.policy import LMPolicy, PolicyConfig
-from reflect_agent.ppo import NonFiniteLossError, ReflectRLTrainer, update_policy
+from reflect_agent.ppo import NonFiniteLossError, ReflectRLTrainer, changed_settings, update_policy
 from reflect_agent.rollout import collect_rollout
 from tests.agent.conftest import perturb_lora
 from tests.agent.toy_envs import WALK, tiny_config, trainable_state
@@ -297,3 +299,68 @@ def test_a_resume_restores_the_reflectors_draws_and_the_start_weights(tmp_path):
     assert second.reflector.rng.bit_generator.state == first.reflector.rng.bit_generator.state
     for name, value in trainable_state(second.policy).items():
         torch.testing.assert_close(value, expected[name], rtol=0, atol=0, msg=name)
+
+
+def test_a_shared_reflector_follows_the_policy_a_resume_loads(tmp_path):
+    from reflect_agent.reflector import ReflectorConfig
+
+    shared = ReflectorConfig(model=None, max_new_tokens=2)
+    config = tiny_config(tmp_path, env_id=WALK, iterations=1, use_reflector=True, reflector=shared, num_envs=2)
+    ReflectRLTrainer(config).train()
+    resumed = ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True))
+    assert resumed.reflector.model is resumed.policy.model  # the loaded policy's, not the one built first
+    assert resumed.train()[-1]["iteration"] == 2
+
+
+def test_a_resume_without_the_reflection_cache_ignores_the_saved_one(tmp_path):
+    from reflect_agent.reflector import ReflectorConfig
+
+    reflector = ReflectorConfig(model="tiny", device="cpu", max_new_tokens=2)
+    config = tiny_config(tmp_path, env_id=WALK, iterations=1, use_reflector=True, reflector=reflector, num_envs=2)
+    ReflectRLTrainer(config).train()
+    uncached = dataclasses.replace(reflector, cache_entries=0)  # a setting a resume may change
+    resumed = ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True, reflector=uncached))
+    assert resumed.reflector.cache is None and resumed.iteration_count == 1
+
+
+@pytest.mark.parametrize("name", ["optimizer.pt", "start_policy.pt", "rng.pt"])
+def test_a_checkpoint_file_holding_code_is_refused_not_run(tmp_path, name):
+    config = tiny_config(tmp_path, iterations=1, num_envs=2)
+    ReflectRLTrainer(config).train()
+    ran = tmp_path / "ran"
+    (tmp_path / "run" / "checkpoints" / "iter_000001" / name).write_bytes(
+        pickle.dumps(RunsOnLoad(str(ran)), protocol=2)
+    )
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        ReflectRLTrainer(dataclasses.replace(config, resume=True))
+    assert not ran.exists()
+
+
+class RunsOnLoad:
+    """An object whose unpickling writes a file: what a tampered checkpoint could do."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (pathlib.Path(self.path),))
+
+
+def test_changed_settings_are_found_at_every_depth_and_on_either_side():
+    saved = {"a": 1, "b": {"c": 2, "d": {"e": 3}}, "gone": 5, "was_dict": {"x": 1}}
+    current = {"a": 1, "b": {"c": 4, "d": {"e": 6}}, "new": 7, "was_dict": 8}
+    assert changed_settings(saved, current) == [
+        ("b.c", 2, 4),
+        ("b.d.e", 3, 6),
+        ("gone", 5, None),
+        ("new", None, 7),
+        ("was_dict", {"x": 1}, 8),
+    ]
+
+
+def test_every_refused_setting_is_named(tmp_path):
+    config = tiny_config(tmp_path, iterations=1, num_envs=2)
+    ReflectRLTrainer(config).train()
+    changed = dataclasses.replace(config, resume=True, seed=5, rl=dataclasses.replace(config.rl, gamma=0.5))
+    with pytest.raises(ValueError, match=r"other settings \(rl\.gamma: 1\.0 -> 0\.5; seed: 0 -> 5\)\."):
+        ReflectRLTrainer(changed)
