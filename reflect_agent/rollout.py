@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import gymnasium as gym
-import numpy as np
 import torch
 
 from reflect_agent.episodes import Episode, PolicyDecision, Turn, decide, play_episodes, reflect
@@ -79,10 +78,13 @@ class Rollout:
         height = max(r.rewards.shape[0] for r in rollouts)
 
         def pad(grid: torch.Tensor, value: float | bool) -> torch.Tensor:
-            extra = torch.full((height - grid.shape[0], grid.shape[1]), value, dtype=grid.dtype)
+            extra = torch.full((height - grid.shape[0], grid.shape[1]), value)  # bool or float, as the grid
             return torch.cat([grid, extra])
 
-        offsets = np.cumsum([0] + [r.rewards.shape[1] for r in rollouts[:-1]])
+        columns, offset = [], 0
+        for r in rollouts:
+            columns.append(r.columns + offset)
+            offset += r.rewards.shape[1]
         timings: dict[str, float] = {}
         for r in rollouts:
             for key, seconds in r.timings.items():
@@ -90,7 +92,7 @@ class Rollout:
         return Rollout(
             batch=PolicyBatch.cat([r.batch for r in rollouts]),
             steps=torch.cat([r.steps for r in rollouts]),
-            columns=torch.cat([r.columns + int(o) for r, o in zip(rollouts, offsets, strict=True)]),
+            columns=torch.cat(columns),
             actions=torch.cat([r.actions for r in rollouts]),
             logprobs=torch.cat([r.logprobs for r in rollouts]),
             values=torch.cat([r.values for r in rollouts]),

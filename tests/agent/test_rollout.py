@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import torch
 
@@ -123,7 +125,9 @@ def scorer() -> LMPolicy:
 
 
 def test_stored_episodes_are_laid_out_decision_by_decision_and_as_grids(scorer):
+    started = time.perf_counter()
     rollout = score_episodes(scorer, EPISODES, chunk=2)
+    assert 0 < rollout.timings["policy_s"] <= time.perf_counter() - started  # the policy's share of the call
     assert rollout.steps.tolist() == [0, 1, 2, 0, 0, 1, 0] and rollout.columns.tolist() == [0, 0, 0, 1, 2, 2, 3]
     assert rollout.actions.tolist() == [0, 1, 2, 0, 0, 1, 0] and rollout.batch.input_ids.shape[0] == 7
     assert rollout.rewards.tolist() == [[0.5, -1.0, 0.25, 2.0], [-0.125, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]
@@ -140,7 +144,7 @@ def test_stored_episodes_are_laid_out_decision_by_decision_and_as_grids(scorer):
     torch.testing.assert_close(rollout.values, whole.values, rtol=1e-5, atol=1e-5)
     prompts = scorer.tokenizer.batch_decode(rollout.batch.input_ids, skip_special_tokens=True)
     assert ["Look first." in prompt for prompt in prompts] == [False, False, False, False, True, False, False]
-    with pytest.raises(ValueError, match="score_episodes needs at least one episode"):
+    with pytest.raises(ValueError, match=r"^score_episodes needs at least one episode\.$"):
         score_episodes(scorer, [], chunk=2)
 
 
@@ -158,5 +162,5 @@ def test_rollouts_side_by_side_are_the_rollout_of_all_their_episodes(scorer):
     torch.testing.assert_close(joined.logprobs, together.logprobs, rtol=1e-5, atol=1e-5)
     assert joined.episodes == EPISODES and joined.batch.input_ids.shape[0] == len(together)
     assert joined.timings == {"policy_s": sum(part.timings["policy_s"] for part in parts)}
-    with pytest.raises(ValueError, match="Rollout.cat needs at least one non-empty rollout"):
+    with pytest.raises(ValueError, match=r"^Rollout\.cat needs at least one non-empty rollout\.$"):
         Rollout.cat([])
