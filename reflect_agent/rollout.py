@@ -111,10 +111,9 @@ def collect_rollout(
     reflector: Reflector | None,
     seeds: Sequence[int],
     *,
+    env_id: str,
     greedy: bool = False,
     bootstrap_truncation: bool = True,
-    env_id: str = "",
-    max_steps: int = 10_000,
 ) -> Rollout:
     """Play one episode in each env of ``envs`` (reset with ``seeds``), batched; see the module docstring.
 
@@ -123,10 +122,9 @@ def collect_rollout(
         policy: Chooses the actions.
         reflector: Writes an analysis per decision (``None``: no reflection).
         seeds: One reset seed per env.
+        env_id: Recorded in the episodes.
         greedy: Take the policy's most likely action instead of sampling (evaluation).
         bootstrap_truncation: Estimate the value of the last observation of truncated episodes.
-        env_id: Recorded in the episodes.
-        max_steps: Safety bound on an episode's length (the envs own truncation).
 
     Returns:
         The rollout (on CPU).
@@ -146,7 +144,7 @@ def collect_rollout(
         columns.extend(t.index for t in turns)
         return decision
 
-    episodes = play_episodes(envs, seeds, act, env_id=env_id, max_steps=max_steps, timings=timings)
+    episodes = play_episodes(envs, seeds, act, env_id=env_id, timings=timings)
 
     height = max(len(e) for e in episodes)
     step_index, column_index = torch.tensor(steps), torch.tensor(columns)
@@ -169,9 +167,9 @@ def collect_rollout(
         ]
         batch = policy.encode([t.state for t in turns], [t.actions for t in turns], reflect(reflector, turns))
         with torch.no_grad():
-            _, _, _, value = policy.get_action_and_value(batch, greedy=True)
-        for column, estimate in zip(cut, value.float().cpu(), strict=True):
-            final_values[len(episodes[column]) - 1, column] = estimate
+            _, values = policy(batch)  # (C,)
+        last_steps = torch.tensor([len(episodes[c]) - 1 for c in cut])
+        final_values[last_steps, torch.tensor(cut)] = values.float().cpu()
         timings["policy_s"] += time.perf_counter() - start
 
     return Rollout(

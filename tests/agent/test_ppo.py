@@ -83,7 +83,7 @@ def test_resume_trains_on_and_refuses_other_settings(tmp_path):
 
 def test_nan_loss_is_an_error_with_context(tmp_path):
     trainer = ReflectRLTrainer(tiny_config(tmp_path))
-    rollout = collect_rollout(trainer.envs(), trainer.policy, None, list(range(16)))
+    rollout = collect_rollout(trainer.envs(), trainer.policy, None, list(range(16)), env_id=trainer.config.env_id)
     with torch.no_grad():
         trainer.policy.value_head.weight.fill_(float("nan"))
     with pytest.raises(NonFiniteLossError, match=r"Non-finite loss nan \(iteration 7, epoch 0.*v_loss=nan"):
@@ -198,7 +198,7 @@ def test_the_kl_penalty_pulls_the_policy_back_to_the_start(tmp_path):
     )
     trainer = ReflectRLTrainer(config)
     # Every episode of a group gets the same return when all pick blue, so only the penalty moves the policy.
-    rollout = collect_rollout(trainer.envs(), trainer.policy, None, [0] * 8, greedy=True)
+    rollout = collect_rollout(trainer.envs(), trainer.policy, None, [0] * 8, env_id=trainer.config.env_id, greedy=True)
     rollout.episodes = [dataclasses.replace(e, rewards=[1.0]) for e in rollout.episodes]
     start = rollout.logprobs - 0.5  # the start policy thought less of these actions
     metrics = update_policy(trainer.policy, trainer.optimizer, rollout, rl, torch.Generator(), start_logprobs=start)
@@ -213,7 +213,7 @@ def test_the_kl_penalty_pulls_the_policy_back_to_the_start(tmp_path):
 def test_the_ratio_clip_stops_the_update_once_the_policy_has_moved_far(tmp_path):
     config = tiny_config(tmp_path, num_envs=8)
     trainer = ReflectRLTrainer(config)
-    rollout = collect_rollout(trainer.envs(), trainer.policy, None, list(range(8)))
+    rollout = collect_rollout(trainer.envs(), trainer.policy, None, list(range(8)), env_id=trainer.config.env_id)
     trainer.close()
     rollout.logprobs = rollout.logprobs - 1.0  # the policy that acted thought e times less of these actions
     rollout.rewards[0] = 1.0  # every decision looks good: the update wants to raise them further

@@ -19,7 +19,7 @@ def test_rollout_layout_and_truncation_bootstrap():
         policy.value_head.bias.fill_(1.0)  # every value estimate is 1
     envs = make_envs(WALK, 6, env_kwargs={"horizon": 2})
     torch.manual_seed(0)
-    rollout = collect_rollout(envs, policy, None, list(range(6)))
+    rollout = collect_rollout(envs, policy, None, list(range(6)), env_id=WALK)
     envs.close()
     assert rollout.rewards.shape == (2, 6) and len(rollout) == sum(len(e) for e in rollout.episodes)
     for column, episode in enumerate(rollout.episodes):
@@ -45,7 +45,7 @@ def test_rollouts_penalise_the_episodes_own_repeats_and_replays_score_them_alike
         policy.config.repeat_penalty = penalty
         envs = make_envs(WALK, 4, env_kwargs={"horizon": 3, "length": 5})
         try:
-            return collect_rollout(envs, policy, None, list(range(4)), greedy=True)
+            return collect_rollout(envs, policy, None, list(range(4)), env_id=WALK, greedy=True)
         finally:
             envs.close()
 
@@ -74,7 +74,7 @@ def test_sync_and_async_vector_envs_give_the_same_rollout():
     for mode in ("sync", "async"):
         envs = make_envs("ReflectRL/DangerousTaxi-Dropoff-v0", 3, vectorization=mode)
         torch.manual_seed(0)
-        rollout = collect_rollout(envs, policy, None, [5, 6, 7])
+        rollout = collect_rollout(envs, policy, None, [5, 6, 7], env_id="ReflectRL/DangerousTaxi-Dropoff-v0")
         envs.close()
         outcomes.append((rollout.actions.tolist(), rollout.rewards.tolist(), [e.states for e in rollout.episodes]))
     assert outcomes[0] == outcomes[1]
@@ -90,7 +90,7 @@ def test_rollout_with_reflector_passes_the_last_action():
 
     policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
     envs = make_envs(WALK, 2, env_kwargs={"horizon": 3})
-    rollout = collect_rollout(envs, policy, RecordingReflector(), [0, 1])
+    rollout = collect_rollout(envs, policy, RecordingReflector(), [0, 1], env_id=WALK)
     envs.close()
     assert all("Last action" not in s for s in seen[0])
     for step_states in seen[1:]:
@@ -164,3 +164,47 @@ def test_rollouts_side_by_side_are_the_rollout_of_all_their_episodes(scorer):
     assert joined.timings == {"policy_s": sum(part.timings["policy_s"] for part in parts)}
     with pytest.raises(ValueError, match=r"^Rollout\.cat needs at least one non-empty rollout\.$"):
         Rollout.cat([])
+
+
+def test_a_truncated_episode_is_bootstrapped_from_its_last_state_with_its_reflection():
+    """The value of the state a truncated episode was cut in is the policy's value of that state, seen with the
+    reflector's analysis of it (which reads the last action), as every decision's state is."""
+    seen: list[list[str]] = []
+
+    class RecordingReflector:
+        def reflect(self, states, actions):
+            seen.append(states)
+            return [f"Note {len(seen)}." for _ in states]
+
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    with torch.no_grad():
+        policy.value_head.weight.normal_(generator=torch.Generator().manual_seed(0))  # values differ by prompt
+    envs = make_envs(WALK, 8, env_kwargs={"horizon": 2, "length": 5})  # never won in 2 steps
+    torch.manual_seed(1)
+    started = time.perf_counter()
+    rollout = collect_rollout(envs, policy, RecordingReflector(), list(range(8)), env_id=WALK)
+    elapsed = time.perf_counter() - started
+    envs.close()
+    cut = [c for c, e in enumerate(rollout.episodes) if not e.terminated]
+    assert cut, "no truncated episode"
+    assert {e.env_id for e in rollout.episodes} == {WALK}
+    final = rollout.episodes[cut[0]]
+    assert seen[-1][0].startswith(final.final_state) and f"Last action: {final.last_action()}" in seen[-1][0]
+    batch = policy.encode([final.final_state], [final.final_actions], [f"Note {len(seen)}."])
+    with torch.no_grad():
+        _, expected = policy(batch)
+    assert rollout.final_values[len(final) - 1, cut[0]].item() == pytest.approx(expected.item(), abs=1e-5)
+    # Where the time went: each part measured, none counted twice.
+    assert set(rollout.timings) == {"reflect_s", "policy_s", "env_s"}
+    assert all(seconds > 0 for seconds in rollout.timings.values())
+    assert sum(rollout.timings.values()) <= elapsed
+
+
+def test_seeds_must_match_the_envs():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    envs = make_envs(WALK, 2, env_kwargs={"horizon": 2})
+    try:
+        with pytest.raises(ValueError, match=r"^Got 3 seeds for 2 envs; pass one seed per env\.$"):
+            collect_rollout(envs, policy, None, [0, 1, 2], env_id=WALK)
+    finally:
+        envs.close()
