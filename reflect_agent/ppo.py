@@ -173,7 +173,7 @@ def update_policy(
         order = kept[torch.randperm(len(kept), generator=generator)]
         for first in range(0, len(order), config.minibatch_size):
             minibatch = order[first : first + config.minibatch_size]
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()
             for micro in minibatch.split(config.micro_batch_size):
                 _, new_logprob, entropy, new_value = policy.get_action_and_value(rollout.batch[micro], b_actions[micro])
                 new_logprob, entropy, new_value = new_logprob.cpu(), entropy.cpu(), new_value.cpu()
