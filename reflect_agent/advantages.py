@@ -131,18 +131,15 @@ def monte_carlo_returns(
     return returns
 
 
-def normalize(advantages: torch.Tensor, mask: torch.Tensor | None = None, eps: float = 1e-8) -> torch.Tensor:
-    """Zero mean, unit variance over the entries where ``mask`` is set (all when ``None``).
-
-    A single entry (or entries all equal) has no spread to scale by; it is centered only.
-    """
-    chosen = advantages[mask] if mask is not None else advantages
-    if chosen.numel() == 0:
+def normalize(advantages: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Zero mean and unit (unbiased) variance; a single entry has no spread and is centered only, and ``eps`` keeps
+    entries that (nearly) all agree bounded."""
+    if advantages.numel() == 0:
         return advantages
-    centered = advantages - chosen.mean()
-    if chosen.numel() < 2:
+    centered = advantages - advantages.mean()
+    if advantages.numel() < 2:
         return centered
-    return centered / (chosen.std() + eps)
+    return centered / (advantages.std() + eps)
 
 
 def group_relative(

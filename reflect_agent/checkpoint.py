@@ -62,7 +62,7 @@ class CheckpointManager:
         keep: How many of the newest checkpoints to keep (older ones are deleted); at least 1.
     """
 
-    def __init__(self, root: str | os.PathLike, keep: int = 2):
+    def __init__(self, root: str | os.PathLike, keep: int):
         if keep < 1:
             raise ValueError(f"keep must be >= 1, got {keep}.")
         self.root = Path(root)
@@ -82,7 +82,7 @@ class CheckpointManager:
         """The published checkpoint folders, oldest first."""
         if not self.root.is_dir():
             return []
-        return sorted(p for p in self.root.glob("iter_*") if p.is_dir() and not p.name.startswith("."))
+        return sorted(p for p in self.root.glob("iter_*") if p.is_dir())
 
     def latest(self) -> Path | None:
         """The newest published checkpoint, or ``None`` when there is none."""

@@ -70,6 +70,10 @@ def test_latest_follows_the_pointer_and_falls_back_to_the_newest_folder(tmp_path
     assert manager.latest().name == "iter_000003"
     with pytest.raises(ValueError, match="keep must be >= 1, got 0"):
         CheckpointManager(tmp_path, keep=0)
+    newest_only = CheckpointManager(tmp_path / "one", keep=1)
+    for iteration in (1, 2):
+        newest_only.save(iteration, lambda folder: None)
+    assert [p.name for p in newest_only.checkpoints()] == ["iter_000002"]
 
 
 def test_json_is_written_whole_sorted_and_indented(tmp_path):
