@@ -52,6 +52,7 @@ from reflect_agent.agents import Agent, make_agent, play
 from reflect_agent.baselines import DEFAULT_TIMESTEPS, NoStructuredStateError, make_sb3_agent
 from reflect_agent.episodes import make_envs
 from reflect_agent.evaluation import EvalResult
+from reflect_agent.openai_api import api_root
 from reflect_gym.files import atomic_write
 
 NAMESPACE = "ReflectRL/"
@@ -239,7 +240,8 @@ def cell_settings(env_id: str, spec: str, args: EvaluateArgs) -> dict[str, Any]:
     if spec.startswith("sb3:"):
         settings.update(sb3_timesteps=args.sb3_timesteps, sb3_seed=args.sb3_seed)
     if spec.startswith("openai:"):  # another server may serve another model under the same name
-        settings.update(base_url=args.openai_base_url or os.environ.get("OPENAI_BASE_URL"))
+        url = args.openai_base_url or os.environ.get("OPENAI_BASE_URL")
+        settings.update(base_url=api_root(url) if url else None)
     return settings
 
 
@@ -342,7 +344,12 @@ def run_matrix(env_ids: Sequence[str], args: EvaluateArgs) -> list[dict[str, Any
                 bar.update(1)  # pragma: no mutate
                 continue
             try:
-                cell = evaluate_cell(env_id, spec, args, position=1)  # pragma: no mutate (a progress bar's row)
+                cell = evaluate_cell(
+                    env_id,
+                    spec,
+                    args,
+                    position=1,  # pragma: no mutate (the row of its progress bar)
+                )
             except Exception as error:  # one broken cell must not stop a long matrix; the next run retries it
                 traceback.print_exc()
                 reason = f"{type(error).__name__}: {error}"

@@ -102,7 +102,7 @@ class OpenAIClient:
                 f"retries={retries}, backoff={backoff}, max_response_bytes={max_response_bytes}."
             )
         #: The API root; the two endpoints lie under it, so the key goes to this server only.
-        self.base_url = base_url.rstrip("/").removesuffix("/chat/completions").removesuffix("/completions")
+        self.base_url = api_root(base_url)
         #: The chat-completions endpoint.
         self.url = f"{self.base_url}/chat/completions"
         #: The raw-completions endpoint.
@@ -219,6 +219,14 @@ class OpenAIClient:
         retry_after = (response.getheader("Retry-After") or "").strip()
         delay = min(float(retry_after), MAX_RETRY_AFTER_S) if retry_after.replace(".", "", 1).isdigit() else None
         raise _Retryable(f"HTTP {status}: {detail}", delay)
+
+
+def api_root(url: str) -> str:
+    """The API root that ``url`` names: without a trailing ``/``, or an endpoint (``.../chat/completions``,
+    ``.../completions``), or credentials (``user:password@``)."""
+    parts = urllib.parse.urlsplit(url.rstrip("/").removesuffix("/chat/completions").removesuffix("/completions"))
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path.rstrip("/"), parts.query, ""))
 
 
 def _abort(sockets: list[socket.socket], expired: threading.Event) -> None:

@@ -73,33 +73,40 @@ def statuses(module: str) -> dict[str, str]:
     }
 
 
+#: Statuses that count as killed: a test failed, the tests ran out of time, or the type checker refused the mutant.
+KILLED = ("killed", "timeout", "caught by type check")
+
+
 def change(name: str) -> str:
     """The lines a mutant changes, as ``-old`` / ``+new``."""
     shown = subprocess.run(
         [sys.executable, "-m", "mutmut", "show", name], cwd=ROOT, capture_output=True, text=True
     ).stdout
-    lines = [line for line in shown.splitlines() if line[:1] in "+-" and line[:3] not in ("---", "+++")]
-    return "\n".join(f"    {line.strip()[:1]} {line[1:].strip()}" for line in lines)
+    lines = [line for line in shown.splitlines() if line.startswith(("+", "-")) and not line.startswith(("---", "+++"))]
+    return "\n".join(f"    {line[:1]} {line[1:].strip()}" for line in lines)
 
 
 def report(modules: list[str]) -> str:
     """The score table and the survivors of ``modules``, as markdown."""
     rows = [
-        "| module | mutants | killed | timeout | survived | no tests | not checked | score |",
-        "|---|---|---|---|---|---|---|---|",
+        "| module | mutants | killed | timeout | survived | no tests | other | not checked | score |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     survivors: list[str] = []
     for module in modules:
         found = statuses(module)
         count = {status: sum(s == status for s in found.values()) for status in set(found.values())}
-        killed = count.get("killed", 0) + count.get("timeout", 0) + count.get("caught by type check", 0)
+        killed = sum(count.get(status, 0) for status in KILLED)
+        named = ("killed", "timeout", "survived", "no tests", "not checked")
+        other = len(found) - sum(count.get(status, 0) for status in named)  # suspicious, segfault, skipped...
         score = f"{100 * killed / len(found):.1f}%" if found else "-"
         rows.append(
             f"| {module} | {len(found)} | {count.get('killed', 0)} | {count.get('timeout', 0)} | "
-            f"{count.get('survived', 0)} | {count.get('no tests', 0)} | {count.get('not checked', 0)} | {score} |"
+            f"{count.get('survived', 0)} | {count.get('no tests', 0)} | {other} | {count.get('not checked', 0)} | "
+            f"{score} |"
         )
         for name, status in found.items():
-            if status in ("survived", "no tests", "suspicious"):
+            if status not in (*KILLED, "not checked"):
                 survivors.append(f"- `{name}` ({status})\n```diff\n{change(name)}\n```")
     return "\n".join(rows) + "\n\n## Survivors\n\n" + ("\n".join(survivors) or "none") + "\n"
 
@@ -107,8 +114,9 @@ def report(modules: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--module", action="append", choices=sorted(SCOPE), help="only these modules (repeatable)")
-    parser.add_argument("--report-only", action="store_true", help="report the last run's results without running")
-    parser.add_argument(
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--report-only", action="store_true", help="report the last run's results without running")
+    which.add_argument(
         "--survivors", action="store_true", help="check again only the last run's survivors (after adding tests)"
     )
     parser.add_argument("--max-children", type=int, default=None, help="parallel test processes (default: cores)")
@@ -116,11 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     modules = args.module or list(SCOPE)
     if not args.report_only:
         if args.survivors:
-            names = [n for m in modules for n, status in statuses(m).items() if status in ("survived", "no tests")]
+            names = [n for m in modules for n, status in statuses(m).items() if status not in KILLED]
         else:
             names = [pattern for module in modules for pattern in patterns(module)]
         if not names:
-            print("Nothing to run: no survivors.")
+            print("Nothing to run: every mutant is killed.")
             return 0
         command = [sys.executable, "-m", "mutmut", "run", *names]
         if args.max_children:

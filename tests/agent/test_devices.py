@@ -1,7 +1,8 @@
 """The accelerator path: a bf16 policy's forward pass, reflector generation and one RL update with checkpoint.
 
 Each test runs on the CPU in the default run and on CUDA, marked ``gpu``, whenever a GPU is present (skipped with
-the reason otherwise; tests/conftest.py), so the CUDA tests' own code is exercised on every machine.
+the reason otherwise; tests/conftest.py), so the CUDA tests' own code is exercised on every machine; the CUDA random
+state, which the CPU has not, is tested on CUDA only.
 """
 
 from __future__ import annotations

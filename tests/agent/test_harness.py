@@ -339,6 +339,14 @@ def test_a_cells_settings_are_those_that_decide_its_result(monkeypatch):
     assert harness.cell_settings(PICKUP, "openai:m", options) == base | {"base_url": "http://127.0.0.1:9000/v1"}
     without_url = args(episodes=5, seed=3)
     assert harness.cell_settings(PICKUP, "openai:m", without_url)["base_url"] == "http://127.0.0.1:8000/v1"
+    # One server however its URL is written, and never its credentials.
+    for url in (
+        "http://127.0.0.1:9000/v1/",
+        "http://127.0.0.1:9000/v1/chat/completions",
+        "http://me:pw@127.0.0.1:9000/v1",
+    ):
+        same = args(episodes=5, seed=3, openai_base_url=url)
+        assert harness.cell_settings(PICKUP, "openai:m", same)["base_url"] == "http://127.0.0.1:9000/v1"
 
 
 def test_the_results_file_is_indented_json_and_a_failed_cell_keeps_its_metadata(tmp_path, monkeypatch):

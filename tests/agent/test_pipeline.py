@@ -78,6 +78,7 @@ def test_a_rerun_reuses_the_warm_up_data_and_sft_and_continues_rl(tmp_path, monk
 
     for stage in ("expert_records", "sft_reflector", "sft_policy"):
         monkeypatch.setattr(pipeline, stage, rebuilt)
+    monkeypatch.setattr(pipeline.ReflectRLTrainer, "iteration", rebuilt)  # RL resumes at its end: nothing to do
     again = run(args)
     for stage in ("after SFT", "after RL"):
         assert again["evaluations"][stage]["successes"] == first["evaluations"][stage]["successes"], stage

@@ -20,7 +20,7 @@ from gymnasium.error import DependencyNotInstalled
 from tests.utils import require_extra
 
 # Found, not imported: importing alfworld sets ALFWORLD_DATA for the whole test session.
-require_extra("alfworld", "alfworld", "textworld")
+require_extra("alfworld", "alfworld", "textworld", "fast_downward")
 
 from reflect_gym.envs.alfworld import (  # noqa: E402
     BUNDLED_PROBLEMS,

@@ -7,10 +7,13 @@ import importlib
 
 import pytest
 
-from reflect_agent import presets
-from reflect_agent.cli import train
-from reflect_agent.pipeline import run
 from tests.utils import require_extra
+
+require_extra("agent", "torch", "transformers", "peft", "tyro")
+
+from reflect_agent import presets  # noqa: E402
+from reflect_agent.cli import train  # noqa: E402
+from reflect_agent.pipeline import run  # noqa: E402
 
 EXAMPLES = ["train_taxi", "train_fileqa", "train_babyai", pytest.param("train_alfworld", marks=pytest.mark.slow)]
 
@@ -21,7 +24,7 @@ def test_example_runs_its_preset_end_to_end(example, tmp_path, monkeypatch):
     if example == "train_babyai":
         require_extra("babyai", "minigrid")
     if example == "train_alfworld":
-        require_extra("alfworld", "alfworld", "textworld")
+        require_extra("alfworld", "alfworld", "textworld", "fast_downward")
     preset = presets.PRESETS[module.PRESET]()
     config = dataclasses.replace(
         preset,

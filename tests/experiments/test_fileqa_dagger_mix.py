@@ -7,9 +7,13 @@ import dataclasses
 import gymnasium as gym
 import pytest
 
-from experiments.fileqa_dagger_mix.mix import Args, history, main, repeats_a_move, returned
-from reflect_agent.episodes import Decision
-from reflect_agent.warmup import expert_records, policy_records, read_jsonl, write_jsonl
+from tests.utils import require_extra
+
+require_extra("agent", "torch", "transformers")
+
+from experiments.fileqa_dagger_mix.mix import Args, history, main, repeats_a_move, returned  # noqa: E402
+from reflect_agent.episodes import Decision  # noqa: E402
+from reflect_agent.warmup import expert_records, policy_records, read_jsonl, write_jsonl  # noqa: E402
 
 ENV_ID = "ReflectRL/FileQA-Depth1-v0"
 

@@ -10,6 +10,7 @@ import pytest
 from experiments.fileqa_names.folders import count
 from experiments.fileqa_names.matcher import NameMatchAgent, name_score, name_words, question_keys
 from reflect_gym.envs.fileqa.tasks import Task
+from tests.utils import require_extra
 
 
 def test_name_words_split_camel_case_and_leave_out_the_question_template():
@@ -123,6 +124,7 @@ def test_observations_that_are_not_fileqa_are_refused():
 
 
 def test_the_baseline_plays_through_the_episode_runner(repo):
+    require_extra("agent", "torch", "transformers")
     from reflect_agent.agents import play as play_agent
     from reflect_agent.episodes import make_envs
 
