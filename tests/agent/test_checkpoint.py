@@ -82,3 +82,14 @@ def test_json_is_written_whole_sorted_and_indented(tmp_path):
     assert path.read_text() == '{\n  "a": {\n    "c": null\n  },\n  "b": [\n    1,\n    2\n  ]\n}\n'
     atomic_write_json(path, {"a": 1, "b": 2})  # a newer version of the same file replaces it
     assert json.loads(path.read_text()) == {"a": 1, "b": 2} and [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_an_old_checkpoint_that_cannot_be_pruned_does_not_fail_the_save(tmp_path):
+    manager = CheckpointManager(tmp_path / "ckpt", keep=1)
+    manager.save(1, lambda folder: None)
+    # A link in place of the old checkpoint: rmtree refuses links, so it stays, and the new save still publishes.
+    elsewhere = tmp_path / "elsewhere"
+    (tmp_path / "ckpt" / "iter_000001").rename(elsewhere)
+    (tmp_path / "ckpt" / "iter_000001").symlink_to(elsewhere, target_is_directory=True)
+    assert manager.save(2, lambda folder: (folder / "state.txt").write_text("2")).name == "iter_000002"
+    assert manager.latest().name == "iter_000002" and elsewhere.is_dir()
