@@ -343,3 +343,19 @@ def test_explained_variance_is_nan_when_the_returns_do_not_vary(acted):
         trained, torch.optim.SGD(trained.trainable_parameters(), lr=LR), flat, config, torch.Generator()
     )
     assert math.isnan(metrics["losses/explained_var"])
+
+
+def test_the_value_clip_holds_the_new_value_within_clip_coef_above_the_old_one(acted, small):
+    policy = copy.deepcopy(acted[0])
+    with torch.no_grad():
+        policy.value_head.weight.zero_()  # every new value 0, below every return (3, 4, 3)
+        _, new = policy(small.batch)
+    returns = torch.tensor([3.0, 4.0, 3.0])
+    config = RLConfig(clip_value=True, gamma=0.5, normalize_advantages=False, update_epochs=1, ent_coef=0.0)
+    old = new - 1.0  # the value moved up by 1: the clip holds it at old + 0.2, further from the returns
+    clipped = old + config.clip_coef
+    expected = 0.5 * torch.maximum((new - returns) ** 2, (clipped - returns) ** 2).mean()
+    assert expected > 0.5 * ((new - returns) ** 2).mean()  # the clipped error is the one that counts
+    optimizer = torch.optim.SGD(policy.trainable_parameters(), lr=LR)
+    metrics = update_policy(policy, optimizer, dataclasses.replace(small, values=old), config, torch.Generator())
+    assert metrics["losses/v_loss"] == pytest.approx(expected.item(), rel=1e-5)
