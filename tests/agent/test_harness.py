@@ -347,6 +347,8 @@ def test_a_cells_settings_are_those_that_decide_its_result(monkeypatch):
     ):
         same = args(episodes=5, seed=3, openai_base_url=url)
         assert harness.cell_settings(PICKUP, "openai:m", same)["base_url"] == "http://127.0.0.1:9000/v1"
+    monkeypatch.delenv("OPENAI_BASE_URL")  # no server named yet: the agent will say so when it is built
+    assert harness.cell_settings(PICKUP, "openai:m", without_url)["base_url"] is None
 
 
 def test_the_results_file_is_indented_json_and_a_failed_cell_keeps_its_metadata(tmp_path, monkeypatch):
