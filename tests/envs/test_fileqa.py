@@ -360,6 +360,13 @@ def test_bad_input_fails_at_construction_with_clear_errors(hostile, tmp_path):
         path.write_text(good + "\n" + line + "\n")
         with pytest.raises(TaskError, match=message):
             gym.make("ReflectRL/FileQA-v0", tasks=str(path))
+    path.write_bytes(good.encode() + b"\n" + b'{"question": "\xff"}\n')
+    with pytest.raises(TaskError, match=r"bad.jsonl:2: not UTF-8 text \(byte 15: invalid start byte\)"):
+        gym.make("ReflectRL/FileQA-v0", tasks=str(path))
+    os.mkfifo(tmp_path / "fifo.jsonl")  # opening it would block until a writer comes
+    for special in (str(tmp_path / "fifo.jsonl"), "/dev/zero", str(tmp_path)):
+        with pytest.raises(TaskError, match="is not a regular file"):
+            gym.make("ReflectRL/FileQA-v0", tasks=special)
     with pytest.raises(ValueError, match="No FileQA task has split='test'"):
         gym.make(
             "ReflectRL/FileQA-v0",

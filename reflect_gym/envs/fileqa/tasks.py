@@ -37,6 +37,7 @@ import io
 import json
 import os
 import re
+import stat
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -192,16 +193,25 @@ def load_tasks(path: str | os.PathLike[str]) -> tuple[Task, ...]:
 
     Raises:
         FileNotFoundError: The file does not exist.
-        TaskError: A line is not valid JSON or not a valid task; the message gives file and line number.
+        TaskError: The path is not a regular file (a device or a FIFO would be read forever or block), or a line
+            is not UTF-8, not valid JSON or not a valid task; the message gives file and line number.
     """
     path = os.fspath(path)
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise TaskError(
+            f"Tasks file {path!r} is not a regular file (a folder, device or FIFO); pass a JSON-lines file."
+        )
     base_dir = os.path.dirname(os.path.abspath(path))
     tasks = []
-    with open(path, encoding="utf-8") as file:
-        for number, line in enumerate(file, start=1):
+    with open(path, "rb") as file:
+        for number, raw in enumerate(file, start=1):
+            origin = f"{path}:{number}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise TaskError(f"Task {origin}: not UTF-8 text (byte {error.start + 1}: {error.reason}).") from None
             if not line.strip():
                 continue
-            origin = f"{path}:{number}"
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as error:
