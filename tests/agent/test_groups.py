@@ -12,10 +12,10 @@ import torch
 
 from reflect_agent.advantages import group_relative
 from reflect_agent.config import RLConfig
-from reflect_agent.episodes import Episode
 from reflect_agent.groups import anchor_groups, episode_groups, group_advantages, group_seeds
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.rollout import score_episodes
+from tests.agent.toy_envs import stored_episode as episode
 
 EPS = 1e-6
 
@@ -68,20 +68,6 @@ def test_group_relative_by_hand():
     )
     torch.testing.assert_close(
         group_relative(values, groups, scale=False, leave_one_out=True), torch.tensor([1.0, -1.0, 0.0, 0.0, 0.0])
-    )
-
-
-def episode(seed, states, rewards, *, terminated=True):
-    """A hand-made episode: two admissible actions per state, the first always taken."""
-    return Episode(
-        states=list(states),
-        actions=[["go", "stay"]] * len(states),
-        reflections=[None] * len(states),
-        chosen=[0] * len(states),
-        rewards=list(rewards),
-        terminated=terminated,
-        success=terminated and rewards[-1] > 0,
-        seed=seed,
     )
 
 

@@ -10,7 +10,7 @@ import torch
 from reflect_agent.episodes import Episode, make_envs
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.rollout import Rollout, collect_rollout, score_episodes
-from tests.agent.toy_envs import WALK
+from tests.agent.toy_envs import WALK, stored_episode
 
 
 def test_rollout_layout_and_truncation_bootstrap():
@@ -98,24 +98,14 @@ def test_rollout_with_reflector_passes_the_last_action():
     assert {r for e in rollout.episodes for r in e.reflections} == {"Go right."}
 
 
-def stored(states: list[str], rewards: list[float], *, terminated: bool, reflections=None) -> Episode:
-    return Episode(
-        states=states,
-        actions=[["go", "stay", "look"]] * len(states),
-        reflections=reflections or [None] * len(states),
-        chosen=[index % 3 for index in range(len(states))],
-        rewards=rewards,
-        terminated=terminated,
-        success=terminated and rewards[-1] > 0,
-        seed=len(states),
-    )
-
-
+LOOK = ("go", "stay", "look")
 EPISODES = [
-    stored(["a", "b", "c"], [0.5, -0.125, 1.0], terminated=True),
-    stored(["d"], [-1.0], terminated=False),
-    stored(["e", "f"], [0.25, 0.0], terminated=False, reflections=["Look first.", None]),
-    stored(["g"], [2.0], terminated=True),
+    stored_episode(3, ["a", "b", "c"], [0.5, -0.125, 1.0], chosen=[0, 1, 2], actions=LOOK),
+    stored_episode(1, ["d"], [-1.0], actions=LOOK, terminated=False),
+    stored_episode(
+        2, ["e", "f"], [0.25, 0.0], chosen=[0, 1], actions=LOOK, reflections=["Look first.", None], terminated=False
+    ),
+    stored_episode(1, ["g"], [2.0], actions=LOOK),
 ]
 
 

@@ -16,13 +16,20 @@ import pytest
 import torch
 
 from reflect_agent.config import RLConfig
-from reflect_agent.episodes import Episode
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import NonFiniteLossError, compute_advantages, reference_logprobs, update_policy
 from reflect_agent.rollout import Rollout, score_episodes
 from tests.agent.conftest import perturb_lora
+from tests.agent.toy_envs import stored_episode
 
 LR = 0.05
+
+
+def take_step(policy: LMPolicy, weights: list[torch.Tensor]) -> None:
+    """Set ``policy``'s trainable weights to ``weights`` (from :func:`sgd_step`)."""
+    with torch.no_grad():
+        for param, weight in zip(policy.trainable_parameters(), weights, strict=True):
+            param.copy_(weight)
 
 
 def assert_same_steps(trained: LMPolicy, expected, start: LMPolicy) -> None:
@@ -34,17 +41,7 @@ def assert_same_steps(trained: LMPolicy, expected, start: LMPolicy) -> None:
         torch.testing.assert_close(moved, wanted, rtol=0.02, atol=0.02 * wanted.abs().max().item() + 1e-7)
 
 
-def episode(seed: int, states: list[str], rewards: list[float], chosen: list[int], *, terminated=True) -> Episode:
-    return Episode(
-        states=states,
-        actions=[["go north", "open the door", "wait"]] * len(states),
-        reflections=[None] * len(states),
-        chosen=chosen,
-        rewards=rewards,
-        terminated=terminated,
-        success=terminated and rewards[-1] > 0,
-        seed=seed,
-    )
+ACTIONS = ("go north", "open the door", "wait")
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +57,12 @@ def acted() -> tuple[LMPolicy, Rollout, torch.Tensor]:
     with torch.no_grad():  # a value head that tells states apart (a fresh one outputs zero everywhere)
         policy.value_head.weight.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(3))
     episodes = [
-        episode(1, ["A room.", "A hall.", "A door."], [-0.1, -0.1, 1.0], [0, 1, 2]),
-        episode(1, ["A room.", "A pit."], [-0.1, -1.0], [1, 0]),
-        episode(1, ["A room."], [0.2], [2], terminated=False),
-        episode(2, ["A yard.", "A gate."], [0.0, 0.5], [2, 2]),
-        episode(2, ["A yard.", "A wall."], [0.0, -0.5], [0, 1]),
-        episode(2, ["A yard."], [0.0], [1], terminated=False),
+        stored_episode(1, ["A room.", "A hall.", "A door."], [-0.1, -0.1, 1.0], chosen=[0, 1, 2], actions=ACTIONS),
+        stored_episode(1, ["A room.", "A pit."], [-0.1, -1.0], chosen=[1, 0], actions=ACTIONS),
+        stored_episode(1, ["A room."], [0.2], chosen=[2], actions=ACTIONS, terminated=False),
+        stored_episode(2, ["A yard.", "A gate."], [0.0, 0.5], chosen=[2, 2], actions=ACTIONS),
+        stored_episode(2, ["A yard.", "A wall."], [0.0, -0.5], chosen=[0, 1], actions=ACTIONS),
+        stored_episode(2, ["A yard."], [0.0], chosen=[1], actions=ACTIONS, terminated=False),
     ]
     rollout = score_episodes(policy, episodes, chunk=4)
     noise = torch.Generator().manual_seed(0)
@@ -192,10 +189,7 @@ def test_each_epoch_steps_again_and_target_kl_stops_after_the_first(acted):
     stepped = copy.deepcopy(policy)
     for _ in range(2):
         loss, _, _ = hand_written_loss(stepped, rollout, config, start_logprobs)
-        weights, _ = sgd_step(stepped, loss, 1.0)
-        with torch.no_grad():
-            for param, weight in zip(stepped.trainable_parameters(), weights, strict=True):
-                param.copy_(weight)
+        take_step(stepped, sgd_step(stepped, loss, 1.0)[0])
 
     def trained(config: RLConfig) -> tuple[LMPolicy, dict]:
         copied = copy.deepcopy(policy)
@@ -228,9 +222,7 @@ def test_minibatches_take_one_step_each_over_a_shuffled_order(acted):
         loss, _, _ = hand_written_loss(stepped, rollout, config, None, minibatch=minibatch)
         weights, norm = sgd_step(stepped, loss, 1.0)
         norms.append(norm * len(minibatch))
-        with torch.no_grad():
-            for param, weight in zip(stepped.trainable_parameters(), weights, strict=True):
-                param.copy_(weight)
+        take_step(stepped, weights)
     trained = copy.deepcopy(policy)
     metrics = update_policy(trained, torch.optim.SGD(trained.trainable_parameters(), lr=LR), rollout, config, generator)
     assert metrics["losses/grad_norm"] == pytest.approx(sum(norms) / len(rollout), rel=1e-4)  # weighted by size
@@ -269,8 +261,8 @@ def small(acted) -> Rollout:
     after reward 3 (value 1)."""
     policy = acted[0]
     episodes = [
-        episode(1, ["A room.", "A hall."], [1.0, 2.0], [0, 1], terminated=False),
-        episode(2, ["A yard."], [3.0], [2]),
+        stored_episode(1, ["A room.", "A hall."], [1.0, 2.0], chosen=[0, 1], actions=ACTIONS, terminated=False),
+        stored_episode(2, ["A yard."], [3.0], chosen=[2], actions=ACTIONS),
     ]
     rollout = score_episodes(policy, episodes, chunk=4)
     final_values = torch.zeros(2, 2)

@@ -1,4 +1,4 @@
-"""Toy text envs for the trainer's tests (registered on import) and a tiny training config."""
+"""Toy text envs for the trainer's tests (registered on import), a tiny training config, hand-made episodes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gymnasium as gym
 import torch
 
 from reflect_agent.config import RLConfig, TrainConfig
+from reflect_agent.episodes import Episode
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_gym.core import TextEnv
 
@@ -95,3 +96,27 @@ def tiny_config(tmp_path, **overrides) -> TrainConfig:
 
 def trainable_state(policy: LMPolicy) -> dict[str, torch.Tensor]:
     return {name: p.detach().clone() for name, p in policy.named_parameters() if p.requires_grad}
+
+
+def stored_episode(
+    seed: int,
+    states: list[str],
+    rewards: list[float],
+    *,
+    chosen: list[int] | None = None,
+    actions: tuple[str, ...] = ("go", "stay"),
+    reflections: list[str | None] | None = None,
+    terminated: bool = True,
+) -> Episode:
+    """A hand-made episode, as a replay buffer stores one: ``actions`` offered in every state, ``chosen`` taken
+    (the first action by default); a success when it terminates on a positive reward."""
+    return Episode(
+        states=list(states),
+        actions=[list(actions)] * len(states),
+        reflections=reflections or [None] * len(states),
+        chosen=chosen if chosen is not None else [0] * len(states),
+        rewards=list(rewards),
+        terminated=terminated,
+        success=terminated and rewards[-1] > 0,
+        seed=seed,
+    )
