@@ -1,0 +1,1 @@
+"""Reusable fault injection for the tests: one module per fault (processes killed, a repository flipped, ...)."""
