@@ -209,9 +209,11 @@ def test_episodes_never_read_outside_the_root_and_every_step_stays_valid(hostile
     opened = []
     real_open = os.open
 
-    def recording_open(path, flags, *args, **kwargs):
-        opened.append(os.path.realpath(os.fsdecode(path)))
-        return real_open(path, flags, *args, **kwargs)
+    def recording_open(path, flags, *args, dir_fd=None, **kwargs):
+        # A name opened relative to a folder's descriptor (openat) lies in that folder: /proc names it.
+        folder = "" if dir_fd is None else os.readlink(f"/proc/self/fd/{dir_fd}")
+        opened.append(os.path.realpath(os.path.join(folder, os.fsdecode(path))))
+        return real_open(path, flags, *args, dir_fd=dir_fd, **kwargs)
 
     monkeypatch.setattr(os, "open", recording_open)
     load_snapshot.cache_clear()

@@ -10,8 +10,12 @@ changes the working directory. The rules:
 * Symbolic links are never followed out of the root: a link whose target lies outside it, a link to a
   directory (not followed: links could loop) and a broken or looping link are listed with a note and offer
   no command. A link to a regular file inside the root behaves as that file.
-* A file is opened only after its real path is checked to lie inside the root, with ``O_NOFOLLOW`` and
-  ``O_NONBLOCK``, and read only if the open handle is a regular file.
+* Every folder scanned and every file read is reached from a descriptor of the root, one name at a time,
+  with ``O_NOFOLLOW`` on every name (``openat``), never through a path that the kernel resolves: a folder
+  swapped for a link by a concurrent writer, while the snapshot is scanned or read, leads nowhere outside
+  the root. Such a folder is listed as ``unreadable`` and such a file shown as unreadable. The root's
+  descriptor must be the folder scanned (same device and inode), or reads are refused. Files are opened
+  with ``O_NONBLOCK`` and read only if the open handle is a regular file.
 * Binary files (a NUL byte in the first 8 KiB) are shown as ``[binary file, N bytes]``; other files are
   decoded as UTF-8 with replacement characters, cut to a number of lines and characters (see
   :meth:`Snapshot.render`), with a note of what was cut.
@@ -21,6 +25,7 @@ changes the working directory. The rules:
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import stat
@@ -42,6 +47,12 @@ DIR, FILE, LINK = "dir", "file", "link"
 _BINARY_PROBE = 8192
 _READ_LIMIT = 1 << 16  # bytes read to show a file: more than 100 lines of 200 characters
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+# Errors of an open with O_NOFOLLOW / O_DIRECTORY that met a link, or a file where a folder was scanned.
+_SWAPPED = frozenset({errno.ELOOP, errno.ENOTDIR, getattr(errno, "EMLINK", errno.ELOOP)})
+# Walking by descriptors needs openat, fstatat, faccessat and fdopendir (Linux, macOS, the BSDs); checked at
+# import, as tests replace os.open.
+_HAS_DIR_FD = {os.open, os.stat, os.access} <= os.supports_dir_fd and os.scandir in os.supports_fd
 
 
 class RepositoryError(ValueError):
@@ -63,7 +74,8 @@ class Node:
         children: Indices of the visible children, directories first, then by name (directories).
         note: Why a ``"link"`` is not followed, or ``"unreadable"`` for a file or directory that the
             process may not read; empty otherwise.
-        real_path: The absolute path read for a file (a link's target for a link to a file).
+        real_path: The absolute path of the entry (a link's target for a link to a file), a string only: it is
+            read by walking its names from the root's descriptor, never opened as a path.
     """
 
     __slots__ = ("index", "parent", "name", "display", "path", "kind", "size", "depth", "children", "note", "real_path")
@@ -119,6 +131,11 @@ def _within(root: str, path: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
+def _parts(root: str, path: str) -> list[str]:
+    """The names leading from ``root`` to ``path``, a path under it."""
+    return path[len(root) + 1 :].split(os.sep)
+
+
 def _is_noise(name: str, is_dir: bool) -> bool:
     if name.startswith("."):
         return True
@@ -148,8 +165,14 @@ class Snapshot:
         path = os.fspath(root)
         if not os.path.isdir(path):
             raise RepositoryError(f"Repository {path!r} does not exist or is not a directory; pass an existing folder.")
+        if not _HAS_DIR_FD:
+            raise RepositoryError(
+                f"Repository {path!r} cannot be read safely here: this platform's Python lacks dir_fd support for "
+                "os.open, os.stat and os.access, or os.scandir of a descriptor; use Linux or macOS."
+            )
         self.root = os.path.realpath(path)
         self.name = os.path.basename(self.root) or self.root
+        self._root_id: tuple[int, int] | None = None  # (st_dev, st_ino) of the root scanned
         self.nodes: tuple[Node, ...] = self._scan()
         self._by_path = {node.path: node.index for node in self.nodes}
         self._rendered: dict[tuple[int, int, int, int], str] = {}
@@ -173,30 +196,71 @@ class Snapshot:
 
     # -- scanning ---------------------------------------------------------------------------------
 
+    def _open_root(self) -> int:
+        """A descriptor of the root. The scan records which folder it is; every later open must find that one.
+
+        Raises:
+            OSError: The root cannot be opened, or another folder is at its path now.
+        """
+        fd = os.open(self.root, _DIRECTORY_FLAGS)
+        info = os.fstat(fd)
+        if self._root_id is None:
+            self._root_id = (info.st_dev, info.st_ino)
+        elif self._root_id != (info.st_dev, info.st_ino):
+            os.close(fd)
+            raise PermissionError(
+                f"repository {self.root!r} was replaced since it was scanned (another folder is at its path); "
+                "scan it again (load_snapshot.cache_clear(), then load_snapshot)"
+            )
+        return fd
+
     def _scan(self) -> tuple[Node, ...]:
         root = Node(0, -1, "", "", DIR, 0, -1, "", self.root)
         nodes = [root]
-        stack = [root]
-        while stack:
-            directory = stack.pop()
-            if directory.depth + 1 >= MAX_DEPTH:
-                raise RepositoryError(
-                    f"Repository {self.root!r} nests deeper than {MAX_DEPTH} levels; pass a sub-folder."
-                )
-            children = sorted(self._scan_directory(directory), key=_sort_key)
-            for child in children:
-                child.index = len(nodes)
-                nodes.append(child)
-            if len(nodes) > MAX_ENTRIES:
-                raise RepositoryError(f"Repository {self.root!r} has over {MAX_ENTRIES} entries; pass a sub-folder.")
-            directory.children = tuple(child.index for child in children)
-            # Reversed, so directories are scanned in listing order: indices are the same on every scan.
-            stack.extend(child for child in reversed(children) if child.kind == DIR)
+        try:
+            fd = self._open_root()
+        except OSError as error:
+            raise RepositoryError(
+                f"Repository {self.root!r} cannot be opened ({error}); pass a readable folder."
+            ) from error
+        try:
+            self._scan_tree(fd, root, nodes)
+        finally:
+            os.close(fd)
         return tuple(nodes)
 
-    def _scan_directory(self, directory: Node) -> Iterator[Node]:
+    def _scan_tree(self, fd: int, directory: Node, nodes: list[Node]) -> None:
+        """Add the entries under ``directory`` (open as ``fd``) to ``nodes``: its children, then each folder's tree.
+
+        Children get their indices before any folder is entered, and folders are entered in listing order, so
+        indices are the same on every scan. A child folder is opened from ``fd`` with ``O_NOFOLLOW``: if it
+        was swapped for a link since it was listed, the open fails and it is marked unreadable.
+        """
+        if directory.depth + 1 >= MAX_DEPTH:
+            raise RepositoryError(f"Repository {self.root!r} nests deeper than {MAX_DEPTH} levels; pass a sub-folder.")
+        children = sorted(self._scan_directory(fd, directory), key=_sort_key)
+        for child in children:
+            child.index = len(nodes)
+            nodes.append(child)
+        if len(nodes) > MAX_ENTRIES:
+            raise RepositoryError(f"Repository {self.root!r} has over {MAX_ENTRIES} entries; pass a sub-folder.")
+        directory.children = tuple(child.index for child in children)
+        for child in children:
+            if child.kind != DIR:
+                continue
+            try:
+                child_fd = os.open(child.name, _DIRECTORY_FLAGS, dir_fd=fd)
+            except OSError:
+                child.note = "unreadable"
+                continue
+            try:
+                self._scan_tree(child_fd, child, nodes)
+            finally:
+                os.close(child_fd)
+
+    def _scan_directory(self, fd: int, directory: Node) -> Iterator[Node]:
         try:
-            entries = list(os.scandir(directory.real_path))
+            entries = list(os.scandir(fd))
         except OSError:
             directory.note = "unreadable"
             return
@@ -209,34 +273,66 @@ class Snapshot:
                 continue
             mode = info.st_mode
             path = f"{directory.path}/{name}" if directory.path else name
+            real_path = os.path.join(directory.real_path, name)
             if stat.S_ISDIR(mode):
                 if not _is_noise(name, True):
-                    note = "" if os.access(entry.path, os.R_OK | os.X_OK) else "unreadable"
-                    yield Node(-1, directory.index, name, path, DIR, 0, depth, note, entry.path)
+                    note = "" if os.access(name, os.R_OK | os.X_OK, dir_fd=fd) else "unreadable"
+                    yield Node(-1, directory.index, name, path, DIR, 0, depth, note, real_path)
             elif stat.S_ISREG(mode):
                 if not _is_noise(name, False):
-                    note = "" if os.access(entry.path, os.R_OK) else "unreadable"
-                    yield Node(-1, directory.index, name, path, FILE, info.st_size, depth, note, entry.path)
+                    note = "" if os.access(name, os.R_OK, dir_fd=fd) else "unreadable"
+                    yield Node(-1, directory.index, name, path, FILE, info.st_size, depth, note, real_path)
             elif stat.S_ISLNK(mode) and not _is_noise(name, False):
-                node = self._link(entry, directory.index, path, depth)
+                node = self._link(real_path, directory.index, path, depth)
                 if node is not None:
                     yield node
             # FIFOs, devices and sockets are skipped without being opened.
 
-    def _link(self, entry: os.DirEntry, parent: int, path: str, depth: int) -> Node | None:
-        target = os.path.realpath(entry.path)
-        if not _within(self.root, target):
-            return Node(-1, parent, entry.name, path, LINK, 0, depth, "link outside the repository, not followed", "")
+    def _link(self, link: str, parent: int, path: str, depth: int) -> Node | None:
+        name = os.path.basename(link)
         try:
-            info = os.stat(target)
+            # Only a string: where the link points. Its target is then reached by descriptors, not by this path.
+            target = os.path.realpath(link)
+        except OSError:  # the link changed while it was resolved
+            return Node(-1, parent, name, path, LINK, 0, depth, "broken link", "")
+        if not _within(self.root, target):
+            return Node(-1, parent, name, path, LINK, 0, depth, "link outside the repository, not followed", "")
+        if target == self.root:
+            return Node(-1, parent, name, path, LINK, 0, depth, "link to a directory, not followed", "")
+        parts = _parts(self.root, target)
+        try:
+            fd = self._open_parent(parts)
         except OSError:
-            return Node(-1, parent, entry.name, path, LINK, 0, depth, "broken link", "")
+            return Node(-1, parent, name, path, LINK, 0, depth, "broken link", "")
+        try:
+            info = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+            readable = os.access(parts[-1], os.R_OK, dir_fd=fd)
+        except OSError:
+            return Node(-1, parent, name, path, LINK, 0, depth, "broken link", "")
+        finally:
+            os.close(fd)
         if stat.S_ISREG(info.st_mode):
-            note = "" if os.access(target, os.R_OK) else "unreadable"
-            return Node(-1, parent, entry.name, path, FILE, info.st_size, depth, note, target)
+            return Node(-1, parent, name, path, FILE, info.st_size, depth, "" if readable else "unreadable", target)
         if stat.S_ISDIR(info.st_mode):
-            return Node(-1, parent, entry.name, path, LINK, 0, depth, "link to a directory, not followed", "")
+            return Node(-1, parent, name, path, LINK, 0, depth, "link to a directory, not followed", "")
+        if stat.S_ISLNK(info.st_mode):  # the target became a link after it was resolved
+            return Node(-1, parent, name, path, LINK, 0, depth, "broken link", "")
         return None  # a link to a special file
+
+    def _open_parent(self, parts: list[str]) -> int:
+        """A descriptor of the folder holding ``parts[-1]``, reached from the root's without following links.
+
+        Raises:
+            OSError: A folder on the way is missing, or is no longer a folder (a link, a file).
+        """
+        fd = self._open_root()
+        for part in parts[:-1]:
+            try:
+                child = os.open(part, _DIRECTORY_FLAGS, dir_fd=fd)
+            finally:
+                os.close(fd)
+            fd = child
+        return fd
 
     # -- lookup -----------------------------------------------------------------------------------
 
@@ -274,10 +370,20 @@ class Snapshot:
         """
         if node.kind != FILE:
             raise IsADirectoryError(f"{node.path!r} is not a file")
-        real = os.path.realpath(node.real_path)
-        if not _within(self.root, real):
-            raise PermissionError(f"{node.path!r} now resolves outside the repository")
-        fd = os.open(real, _OPEN_FLAGS)
+        parts = _parts(self.root, node.real_path)
+        try:
+            parent = self._open_parent(parts)
+            try:
+                fd = os.open(parts[-1], _OPEN_FLAGS, dir_fd=parent)
+            finally:
+                os.close(parent)
+        except OSError as error:
+            if error.errno in _SWAPPED:
+                raise PermissionError(
+                    f"{node.path!r} changed since the scan: a folder on its path, or the file itself, was replaced "
+                    "(by a link, which is not followed, or by a file)"
+                ) from error
+            raise
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
