@@ -29,8 +29,10 @@ override :meth:`TextEnv.state_facts`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import gymnasium as gym
@@ -39,23 +41,54 @@ from gymnasium import spaces
 from gymnasium.vector.utils import read_from_shared_memory
 
 InvalidActionMode = Literal["penalty", "raise"]
+_ZERO_WIDTH_JOINER = 0x200D
 
-# The characters an observation may hold: newline and the printable characters of the blocks below
-# (ASCII, Latin, Greek, Cyrillic, punctuation, currency, letter-like symbols, arrows, mathematical
-# operators, box drawing, geometric shapes) and U+FFFD, which replaces every other character. A
-# narrower set than all of Unicode keeps ``PromptText`` cheap to build, copy and pickle.
+
+# The characters an observation may hold, in code point order: newline, the printable characters of the
+# blocks below and the zero-width joiner, which joins emoji sequences (families, flags). The blocks hold the
+# scripts real repositories and questions use (Latin with its combining accents, Greek, Cyrillic, Armenian,
+# Hebrew, Arabic, Devanagari, Thai, CJK ideographs with extension A, kana, Hangul, full-width forms),
+# punctuation, symbols, box drawing, emoji with their variation selectors, and U+FFFD, which replaces every
+# other character. The tables ``spaces.Text`` derives from a charset are built once per process and shared
+# by every :class:`PromptText` (see there).
 _BLOCKS = (
-    (0x20, 0x7E),
-    (0xA0, 0x24F),
-    (0x370, 0x4FF),
-    (0x2000, 0x206F),
-    (0x20A0, 0x20CF),
-    (0x2100, 0x22FF),
-    (0x2500, 0x25FF),
-    (0xFFFD, 0xFFFD),
+    (0x20, 0x7E),  # ASCII
+    (0xA0, 0x58F),  # Latin-1 to Latin Extended-B, IPA, modifier letters, combining accents, Greek, Cyrillic, Armenian
+    (0x590, 0x6FF),  # Hebrew, Arabic
+    (0x750, 0x77F),  # Arabic Supplement
+    (0x900, 0x97F),  # Devanagari
+    (0xE00, 0xE7F),  # Thai
+    (0x1E00, 0x1EFF),  # Latin Extended Additional (Vietnamese)
+    (0x2000, 0x2BFF),  # punctuation, currency, letter-like, arrows, maths, technical, box drawing, shapes, dingbats
+    (0x3000, 0x30FF),  # CJK punctuation, Hiragana, Katakana
+    (0x3130, 0x318F),  # Hangul compatibility jamo
+    (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0xAC00, 0xD7A3),  # Hangul syllables
+    (0xFE00, 0xFE0F),  # variation selectors (emoji presentation)
+    (0xFF00, 0xFFEF),  # half-width and full-width forms
+    (0xFFFD, 0xFFFD),  # the replacement character
+    (0x1F000, 0x1FAFF),  # emoji and pictographs (flags, emoticons, transport, symbols)
 )
-CHARSET: str = "\n" + "".join(chr(c) for low, high in _BLOCKS for c in range(low, high + 1) if chr(c).isprintable())
-_CHARSET_SET = frozenset(CHARSET)
+CHARSET: str = "\n" + "".join(
+    chr(c) for low, high in _BLOCKS for c in range(low, high + 1) if chr(c).isprintable() or c == _ZERO_WIDTH_JOINER
+)
+
+
+def _outside(charset: str) -> re.Pattern[str]:
+    """A pattern matching one character outside ``charset`` (sorted): a class of its runs of consecutive code points."""
+    codes = np.frombuffer(charset.encode("utf-32-le"), dtype=np.uint32)
+    ends = np.flatnonzero(np.diff(codes) != 1)  # a run ends where the next code point is not the next one
+    runs = zip(codes[np.r_[0, ends + 1]].tolist(), codes[np.r_[ends, -1]].tolist(), strict=True)
+    return re.compile(
+        "[^" + "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in runs) + "]"
+    )
+
+
+# sanitize's two passes, in C: space separators (no-break, ideographic, ...; not printable) to a plain space,
+# then anything outside CHARSET to U+FFFD.
+_SPACE_SEPARATORS = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")  # Unicode's Zs but the space
+_OUTSIDE_CHARSET = _outside(CHARSET)
 _TRUNCATION_MARK = "\n[... cut to fit the observation limit]"
 
 
@@ -63,11 +96,55 @@ class InvalidActionError(ValueError):
     """A masked-out action was stepped in an env built with ``invalid_action="raise"``."""
 
 
+@dataclass(frozen=True)
+class _CharsetTables:
+    """What ``spaces.Text`` derives from a charset, for :data:`CHARSET`."""
+
+    characters: tuple[str, ...]  # in CHARSET's order: shared-memory codes index it
+    character_set: frozenset[str]
+    index: dict[str, int]
+    decode: np.ndarray  # characters, then "" for the padding code of shared memory
+
+
+@functools.cache
+def _charset_tables() -> _CharsetTables:
+    characters = tuple(CHARSET)
+    return _CharsetTables(
+        characters, frozenset(characters), {c: i for i, c in enumerate(characters)}, np.array((*characters, ""))
+    )
+
+
 class PromptText(spaces.Text):
-    """``spaces.Text`` over :data:`CHARSET` with a short ``repr``."""
+    """``spaces.Text`` over :data:`CHARSET` with a short ``repr``.
+
+    ``CHARSET`` holds tens of thousands of characters, so the space serves ``character_set``,
+    ``character_list``, ``character_index`` and ``characters`` from tables built once per process instead
+    of its own: building, copying and pickling a ``PromptText`` cost what they cost for a short charset.
+    """
 
     def __init__(self, max_length: int, *, min_length: int = 1, seed: int | None = None):
-        super().__init__(max_length, min_length=min_length, charset=CHARSET, seed=seed)
+        # spaces.Text validates the lengths and seeds the space; the one-character charset keeps the tables it
+        # builds (and would pickle) small, and the properties below replace them.
+        super().__init__(max_length, min_length=min_length, charset="\n", seed=seed)
+
+    @property
+    def character_set(self) -> frozenset[str]:
+        """The characters of :data:`CHARSET`."""
+        return _charset_tables().character_set
+
+    @property
+    def character_list(self) -> tuple[str, ...]:
+        """The characters of :data:`CHARSET`, in its order."""
+        return _charset_tables().characters
+
+    def character_index(self, char: str) -> np.int32:
+        """The position of ``char`` in :attr:`character_list`."""
+        return np.int32(_charset_tables().index[char])
+
+    @property
+    def characters(self) -> str:
+        """The characters of :data:`CHARSET`, sorted (as it is)."""
+        return CHARSET
 
     def __repr__(self) -> str:
         return f"PromptText(min_length={self.min_length}, max_length={self.max_length})"
@@ -84,7 +161,7 @@ class SharedTexts(Sequence):
 
     def __init__(self, space: PromptText, shared_memory: Any, n: int):
         self._codes = np.frombuffer(shared_memory.get_obj(), dtype=np.int32).reshape(n, space.max_length)
-        self._characters = np.array(space.character_list + ("",))  # the padding code maps to ""
+        self._characters = _charset_tables().decode  # the padding code, len(CHARSET), maps to ""
 
     def __len__(self) -> int:
         return len(self._codes)
@@ -107,11 +184,15 @@ def _read_prompt_text(space: PromptText, shared_memory: Any, n: int = 1) -> Shar
 
 
 def sanitize(text: str) -> str:
-    """Make ``text`` fit :data:`CHARSET`: tabs become spaces, ``\\r`` newlines, others U+FFFD."""
+    """Make ``text`` fit :data:`CHARSET`.
+
+    Tabs become four spaces, other space separators (no-break, ideographic, ...) one, ``\\r`` newlines, and
+    every other character outside the charset U+FFFD.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
     if text.isascii() and text.replace("\n", "").isprintable():
         return text
-    return "".join(c if c in _CHARSET_SET else "\ufffd" for c in text)
+    return _OUTSIDE_CHARSET.sub("\ufffd", _SPACE_SEPARATORS.sub(" ", text))
 
 
 def format_actions(actions: list[str]) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from reflect_gym.core import CHARSET, normalize_action_text
+from reflect_gym.core import PromptText, normalize_action_text
 
 #: The index an agent (or :func:`parse_action`) gives when it names no admissible action.
 NO_ACTION = -1
@@ -146,7 +146,7 @@ class TextActions(gym.ActionWrapper):
 
     def __init__(self, env: gym.Env):
         super().__init__(env)
-        self.action_space = gym.spaces.Text(max_length=4096, min_length=0, charset=CHARSET)
+        self.action_space = PromptText(4096, min_length=0)
         self._actions: list[str] = []
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:

@@ -12,10 +12,11 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env, data_equivalence
 
 from reflect_gym import InvalidActionError, TextActions
-from reflect_gym.core import TextEnv, expert_action, state_facts
+from reflect_gym.core import CHARSET, PromptText, TextEnv, expert_action, state_facts
 from tests.utils import ENV_IDS, make_or_skip, random_admissible
 
 INFO_KEYS = {"actions", "action_mask", "state", "invalid_action", "success"}
@@ -266,6 +267,20 @@ def test_a_long_state_is_cut_and_the_actions_stay_in_the_observation():
     assert obs.endswith("0. open the door\n1. read the note\n2. wait")
     assert info["state"].startswith("A very long note.") and info["state"].endswith("cut to fit the observation limit]")
     assert obs == f"{info['state']}\n\n0. open the door\n1. read the note\n2. wait"
+
+
+def test_the_observation_space_holds_the_scripts_of_real_repositories_and_stays_cheap():
+    space = PromptText(256, seed=0)
+    text = "数据 ファイル 한국어 العربية עברית हिन्दी ไทย Tiếng Việt café e\u0301 👨\u200d👩\u200d👧 ❤\ufe0f 🇫🇷（注）"
+    assert space.contains(text) and all(c in CHARSET for c in text)
+    assert not space.contains("\u1230") and not space.contains("tab\t")  # Ethiopic, a control: outside
+    assert space == spaces.Text(256, charset=CHARSET) and space.characters == "".join(sorted(CHARSET))
+    assert all(space.contains(space.sample()) for _ in range(5))
+    flat = spaces.flatten(space, text)  # the codes an async vector env writes to shared memory
+    assert spaces.unflatten(space, flat) == text and flat[len(text)] == len(CHARSET)  # then padding
+    # The charset's tables are shared, not held by each space: a space pickles and copies as a short one.
+    assert len(pickle.dumps(space)) < 2_000 and len(pickle.dumps(copy.deepcopy(space))) < 2_000
+    assert pickle.loads(pickle.dumps(space)) == space and repr(space) == "PromptText(min_length=1, max_length=256)"
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
