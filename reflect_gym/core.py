@@ -14,6 +14,9 @@ action is an index into the admissible actions of the current state:
   ``invalid_action="raise"`` it raises :class:`InvalidActionError`. An index outside the action space
   always raises ``ValueError``.
 * The env owns truncation: after ``horizon`` steps the episode is truncated (no ``TimeLimit``).
+* An episode that has ended (``terminated`` or ``truncated``) takes no further step: ``step`` raises
+  ``gymnasium.error.ResetNeeded`` until ``reset()`` starts the next one, as it does before the first
+  ``reset()``. Gymnasium's vector envs reset a finished env before they step it again.
 * ``expert_action()`` returns an optimal (or documented near-optimal) admissible index. It is a
   capability of the unwrapped env; reach it through any wrappers with :func:`expert_action`.
 * ``state_facts()`` returns the facts fixed by the current state that a data writer may use (a
@@ -208,6 +211,10 @@ def normalize_action_text(text: str) -> str:
 class TextEnv(gym.Env[str, np.int64]):
     """Base class of the ReflectRL envs: builds observations and infos, and enforces the contract.
 
+    Stepping follows Gymnasium's order: ``reset()`` first, and again after a step that ends the episode
+    (``terminated`` or ``truncated``); until then ``step`` raises ``gymnasium.error.ResetNeeded`` rather
+    than play on past the end, where an episode could report its success twice.
+
     Information:
         Every ``info`` holds the contract's keys (see the module docstring). Beyond ``info``, the
         current state's facts come from :meth:`state_facts` (``{}`` unless a subclass lists them in its
@@ -257,6 +264,7 @@ class TextEnv(gym.Env[str, np.int64]):
         self._mask = np.zeros(max_actions, dtype=np.int8)
         self._state = ""
         self._observation = ""
+        self._ended: str | None = "no episode has started"  # why step() must wait for reset(); None while playing
 
     # ----------------------------------------------------------------------------------------------
     # Hooks for subclasses.
@@ -309,11 +317,20 @@ class TextEnv(gym.Env[str, np.int64]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         super().reset(seed=seed)
         self._steps = 0
+        self._ended = None
         self._reset_state(options)
         self._refresh()
         return self._observation, self._info(success=False, invalid=False)
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Step admissible action ``action`` (see the module docstring).
+
+        Raises:
+            gymnasium.error.ResetNeeded: The episode has ended, or none has started; call ``reset()``.
+            ValueError: ``action`` is outside the action space.
+            InvalidActionError: ``action`` is masked out and the env was built with ``invalid_action="raise"``.
+        """
+        self._check_playing()
         index = self._check_index(action)
         if index >= len(self._actions):
             return self.step_invalid(f"action {index} is not admissible")
@@ -327,7 +344,12 @@ class TextEnv(gym.Env[str, np.int64]):
         """Step an invalid action: raise, or pay the penalty and leave the state unchanged.
 
         :class:`reflect_gym.wrappers.TextActions` calls this for text that names no admissible action.
+
+        Raises:
+            gymnasium.error.ResetNeeded: The episode has ended, or none has started; call ``reset()``.
+            InvalidActionError: The env was built with ``invalid_action="raise"``.
         """
+        self._check_playing()
         if self.invalid_action == "raise":
             raise InvalidActionError(
                 f"Invalid action: {reason}; this state offers {len(self._actions)} actions "
@@ -343,6 +365,8 @@ class TextEnv(gym.Env[str, np.int64]):
         truncated = not terminated and self._steps >= self.horizon
         if truncated:
             reward += self._truncation_reward()
+        if terminated or truncated:
+            self._ended = f"the episode ended ({'terminated' if terminated else 'truncated'}) at step {self._steps}"
         return self._observation, float(reward), terminated, truncated, self._info(success=success, invalid=invalid)
 
     def render(self) -> str | None:
@@ -351,6 +375,14 @@ class TextEnv(gym.Env[str, np.int64]):
         return None
 
     # ----------------------------------------------------------------------------------------------
+
+    def _check_playing(self) -> None:
+        if self._ended is not None:
+            name = self.spec.id if self.spec is not None else type(self).__name__
+            raise gym.error.ResetNeeded(
+                f"{name}: cannot step, {self._ended}; call reset() to start the next episode (a vector env's "
+                "autoreset does this for you)."
+            )
 
     def _check_index(self, action: Any) -> int:
         try:

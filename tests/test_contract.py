@@ -13,6 +13,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
+from gymnasium.error import ResetNeeded
 from gymnasium.utils.env_checker import check_env, data_equivalence
 
 from reflect_gym import InvalidActionError, TextActions
@@ -160,27 +161,66 @@ def test_pickled_env_replays_the_same_episode(env_id):
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_vector_env_plays_what_a_single_env_plays(env_id, mode):
-    single = make_or_skip(env_id)  # skips early when the extra is missing
-    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode=mode)
+    horizon = 6  # short episodes, so the vector env's autoreset (NEXT_STEP, the default) is crossed twice
+    single = make_or_skip(env_id, horizon=horizon)  # skips early when the extra is missing
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode=mode, horizon=horizon)
     try:
         expected, _ = single.reset(seed=0)
         obs, infos = envs.reset(seed=0)  # env 0 takes seed 0
         rng = np.random.default_rng(0)
-        for _ in range(8):
+        ended, ends = False, 0
+        for _ in range(2 * horizon + 2):
             # Gymnasium batches Text observations as a tuple of strings; env 0's must be the single env's, step by
             # step (an async env that lost its live text would repeat its first observation).
             assert len(obs) == 2 and all(isinstance(o, str) for o in obs)
             assert obs[0] == expected
             actions = np.array([int(rng.choice(np.flatnonzero(mask))) for mask in infos["action_mask"]])
             obs, rewards, terminated, truncated, infos = envs.step(actions)
+            if ended:  # the vector env resets the ended env instead of stepping it (which would raise)
+                expected, _ = single.reset()
+                assert rewards[0] == 0 and not terminated[0] and not truncated[0]
+                ended = False
+                continue
             expected, reward, done, cut, _ = single.step(int(actions[0]))
             assert rewards.shape == (2,) and rewards[0] == pytest.approx(reward)
-            if done or cut:
-                assert terminated[0] == done and truncated[0] == cut and obs[0] == expected
-                break
+            assert terminated[0] == done and truncated[0] == cut
+            ended = done or cut
+            ends += ended
+        assert obs[0] == expected and ends >= 2
     finally:
         envs.close()
         single.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_stepping_an_ended_episode_raises_until_reset(env_id):
+    env = make_or_skip(env_id)
+    with pytest.raises(ResetNeeded, match=r"no episode has started; call reset\(\)"):
+        env.unwrapped.step(0)  # gym.make's OrderEnforcing says the same one layer up
+    _, info = env.reset(seed=0)
+    terminated = False
+    while not terminated:
+        _, _, terminated, truncated, info = env.step(expert_action(env))
+        assert not truncated
+    assert info["success"]
+    message = rf"{env_id}: cannot step, the episode ended \(terminated\) at step \d+; call reset\(\)"
+    with pytest.raises(ResetNeeded, match=message):
+        env.step(0)
+    with pytest.raises(ResetNeeded, match=message):
+        TextActions(env).step("fly to the moon")  # an invalid action is a step too
+    with pytest.raises(ResetNeeded, match=message):
+        env.step(env.action_space.n)  # before the action is even read
+    _, info = env.reset(seed=0)
+    env.step(non_terminating_action(env.unwrapped, info))  # a new episode steps again
+    short = make_or_skip(env_id, horizon=6)
+    _, info = short.reset(seed=0)
+    truncated = False
+    while not truncated:
+        *_, truncated, info = short.step(non_terminating_action(short.unwrapped, info))
+    with pytest.raises(ResetNeeded, match=rf"{env_id}: cannot step, the episode ended \(truncated\) at step 6"):
+        short.step(0)
+    env.close()
+    short.close()
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
