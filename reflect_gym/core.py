@@ -409,11 +409,20 @@ class TextEnv(gym.Env[str, np.int64]):
             self._mask = np.zeros(self.max_actions, dtype=np.int8)
             self._mask[: len(actions)] = 1
         state = sanitize(self._state_text())
-        budget = self.observation_space.max_length - len(self._action_text) - 2
+        budget = self._state_room()
         if len(state) > budget:
             state = state[: max(0, budget - len(_TRUNCATION_MARK))] + _TRUNCATION_MARK
         self._state = state
         self._observation = f"{state}\n\n{self._action_text}"[: self.observation_space.max_length]
+
+    def _state_room(self) -> int:
+        """Characters the state text may take in the current observation, beside the action list.
+
+        Valid from :meth:`_state_text` on (the actions are refreshed first): an env whose state has parts of
+        different worth cuts the least useful ones to fit, instead of losing the end of the text to the
+        generic cut.
+        """
+        return self.observation_space.max_length - len(self._action_text) - 2
 
     def _info(self, *, success: bool, invalid: bool) -> dict[str, Any]:
         return {

@@ -29,7 +29,8 @@ def parse_action(text: str, actions: Sequence[str], *, labels: Sequence[str] | N
 
     The one text-to-action rule of the project. By default (the rule of :class:`TextActions`), the whole text,
     case and whitespace tolerant, must be a label (``"2"``, ``"2."``, ``"(2)"``, ``"[2]"``, ``"Action: 2"``) or
-    an admissible action string (``"Move North"``); ``"1 or 2"`` names none.
+    an admissible action string (``"Move North"``); ``"1 or 2"`` names none. Where actions differ only in case
+    (``"cat README"``, ``"cat readme"``), the one whose case the text matches is taken.
 
     With ``reply=True`` the text is a language model's free reply (a chat model's answer, a policy's generated
     line): a ``<think>...</think>`` block is dropped; then the whole reply is read by the default rule, and
@@ -72,6 +73,10 @@ def _parse_whole(text: str, actions: Sequence[str], labels: Sequence[str] | None
         match = _label_pattern(labels, len(actions), whole=True).match(" ".join(text.split()))
         if match:
             return _labelled(match.group(1), labels)
+    exact = " ".join(text.split())
+    for index, action in enumerate(actions):
+        if " ".join(action.split()) == exact:
+            return index
     for index, action in enumerate(actions):
         if normalize_action_text(action) == normalized:
             return index

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,13 @@ _HISTORY_HEADER = "# Command history\n"
 _RESULT_HEADER = "# Result of the last command\n"
 _NO_HISTORY = "(none)"
 _NEXT, _PREVIOUS = "next page", "previous page"
+_CUT_MARK = "[... cut to fit the observation limit]"
+# A shown name longer than this is shortened to its start, a digest of the whole name and its end.
+_NAME_LIMIT, _NAME_HEAD, _NAME_TAIL = 40, 20, 10
+_DIGEST, _FULL_DIGEST = 8, 64
+_LONGEST_NAME = _NAME_HEAD + 1 + _FULL_DIGEST + 1 + _NAME_TAIL
+# The units of a display name that a cut must not split: its escapes (see filesystem.display_name), or one character.
+_NAME_UNIT = re.compile(r"\\U[0-9a-f]{8}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|\\.|.", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -92,7 +101,7 @@ def _resolve(task: Task, snapshot: Snapshot, repo: int) -> _ResolvedTask:
 def command_history(state: str) -> list[str]:
     """The commands a FileQA state's ``# Command history`` section shows, oldest first (empty before the first).
 
-    The section holds the episode's last ``history_length`` commands.
+    The section holds the episode's last ``history_length`` commands (fewer when the observation is full).
 
     Raises:
         ValueError: ``state`` has no such section (it is not a FileQA state).
@@ -101,7 +110,7 @@ def command_history(state: str) -> list[str]:
     if not found:
         raise ValueError("Not a FileQA state: it has no '# Command history' section.")
     section = rest.split("\n\n", 1)[0]
-    return [] if section == _NO_HISTORY else section.split("\n")
+    return [] if section in (_NO_HISTORY, "") else section.split("\n")
 
 
 def last_result(state: str) -> str:
@@ -124,12 +133,92 @@ def question_subject(question: str) -> str:
     return " ".join(words[:14]) + (" ..." if len(words) > 14 else "")
 
 
-def _entry_line(node: Node) -> str:
+def shown_names(displays: Sequence[str]) -> list[str]:
+    """The names of one directory's entries as FileQA shows them in observations and commands.
+
+    Each starts as its display name (:func:`reflect_gym.envs.fileqa.filesystem.display_name`). A character the
+    observation charset lacks (:data:`reflect_gym.core.CHARSET`) is escaped as ``\\uNNNN`` and the name
+    quoted, as display names escape unusual characters, so it never shows as U+FFFD. A name longer than 40
+    characters is shortened to its first 20 and last 10 characters (escapes kept whole) around the first 8
+    hex digits of its SHA-256: ``"\\U0001f600…3fa2b1c4….py"``. Where two names of the directory would still
+    show alike, the long ones among them carry the whole digest instead. Distinct display names thus show
+    distinct, and a command holds the shown name, so the text of a command names its entry.
+    """
+    names = [_showable(display) for display in displays]
+    shown = [_shorten(name, _DIGEST) if len(name) > _NAME_LIMIT else name for name in names]
+    count = Counter(shown)
+    return [
+        _shorten(name, _FULL_DIGEST) if count[short] > 1 and len(name) > _NAME_LIMIT else short
+        for name, short in zip(names, shown, strict=True)
+    ]
+
+
+def _showable(display: str) -> str:
+    """``display`` with the characters the observation would replace by U+FFFD escaped, quoted if so."""
+    if sanitize(display) == display:
+        return display
+    escaped = "".join(
+        c if sanitize(c) == c else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}" for c in display
+    )
+    return escaped if escaped.startswith('"') else f'"{escaped}"'
+
+
+def _shorten(name: str, digest: int) -> str:
+    units = _NAME_UNIT.findall(name)
+    head = tail = ""
+    for unit in units:
+        if len(head) + len(unit) > _NAME_HEAD:
+            break
+        head += unit
+    for unit in reversed(units):
+        if len(tail) + len(unit) > _NAME_TAIL:
+            break
+        tail = unit + tail
+    tag = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:digest]
+    return f"{head}\u2026{tag}\u2026{tail}"
+
+
+def _entry_line(node: Node, name: str) -> str:
     if node.kind == DIR:
-        return f"{node.display}/" + (" (unreadable)" if node.note else "")
+        return f"{name}/" + (" (unreadable)" if node.note else "")
     if node.kind == LINK:
-        return f"{node.display}@ ({node.note})"
-    return node.display + (" (unreadable)" if node.note else "")
+        return f"{name}@ ({node.note})"
+    return name + (" (unreadable)" if node.note else "")
+
+
+def _keep_start(text: str, limit: int, separator: str = "\n") -> str:
+    """``text`` in at most ``limit`` characters: its start (whole lines when it has several), then the cut mark.
+
+    Where ``limit`` is shorter than the mark, the mark alone.
+    """
+    if len(text) <= limit:
+        return text
+    room = limit - len(_CUT_MARK) - len(separator)
+    if room <= 0:
+        return _CUT_MARK  # over the limit by less than the mark: the next part cut makes up for it
+    kept = text[:room]
+    if "\n" in kept and separator == "\n":
+        kept = kept[: kept.rfind("\n")]
+    return f"{kept}{separator}{_CUT_MARK}"
+
+
+def _keep_last_lines(text: str, limit: int) -> str:
+    """The last whole lines of ``text`` that fit in ``limit`` characters (the newest commands of a history)."""
+    lines = text.split("\n")
+    kept, used = [], -1
+    for line in reversed(lines):
+        if used + 1 + len(line) > limit:
+            break
+        kept.append(line)
+        used += 1 + len(line)
+    return "\n".join(reversed(kept))
+
+
+def _keep_end(text: str, limit: int) -> str:
+    """The end of ``text`` in at most ``limit`` characters, after an ellipsis (a path's deepest part)."""
+    if len(text) <= limit:
+        return text
+    return "\u2026" + text[len(text) - limit + 1 :] if limit > 0 else ""
 
 
 class FileQAEnv(TextEnv):
@@ -181,12 +270,23 @@ class FileQAEnv(TextEnv):
     most ``max_output_chars`` characters, with a last line that says what was cut; binary files show
     ``[binary file, N bytes]``. A typical observation has 1,500-3,000 characters.
 
+    The numbered commands always show whole: a page of them takes at most half of ``max_length``. The
+    question takes at most a quarter (a longer one is cut, with a mark). When the state still does not
+    fit, its parts are cut in this order, each only as far as needed: the listing (the commands name the
+    same entries), the oldest commands of the history, the result of the last command (the file shown),
+    the start of the current directory's path, and the question last. A cut listing, result or question
+    ends with a mark.
+
     ## Action Space
     ``Discrete(max_actions)`` over the admissible commands: ``cd ..`` (not in the root), ``cd <dir>`` per
     sub-folder, ``cat <file>`` and ``id <file>`` per file. Names with spaces, quotes or unusual characters
-    are quoted and escaped. When a directory offers more than ``max_actions`` commands they are split
-    into pages, whole entries per page, and ``next page`` / ``previous page`` move between them (each a
-    step); ``cd ..`` is on every page, so every entry stays reachable.
+    are quoted and escaped, as are characters the observation's charset lacks; names over 40 characters
+    are shortened around a digest of the whole name (:func:`shown_names`). Entries of a directory always
+    show distinct names, the same in the listing, the path and the commands, so the text of a command
+    (:class:`reflect_gym.wrappers.TextActions`) names its entry. When a directory offers more than
+    ``max_actions`` commands, or more than half of ``max_length`` characters of them, they are split into
+    pages, whole entries per page, and ``next page`` / ``previous page`` move between them (each a step);
+    ``cd ..`` is on every page, so every entry stays reachable.
 
     ## Rewards
     The paper's, divided by ``reward_scale`` (default: ``horizon``): -1 per step; ``id`` on a correct
@@ -200,8 +300,9 @@ class FileQAEnv(TextEnv):
     ## Information
     The ReflectRL contract's keys, plus ``task``: ``repo`` (folder name), ``question``, ``answers`` (a
     tuple of paths), ``kind``, ``depth`` and ``split`` of the episode's task. ``state_facts()`` (see
-    :mod:`reflect_gym.core`) returns ``question``, the task's question as the observation shows it, and
-    ``subject``, what it asks for as a noun phrase (:func:`question_subject`).
+    :mod:`reflect_gym.core`) returns ``question``, the task's question in the observation's charset (whole,
+    where the observation cuts a question longer than a quarter of ``max_length``), and ``subject``, what it
+    asks for as a noun phrase (:func:`question_subject`).
 
     ## Arguments
     - ``tasks``: a JSON-lines tasks file (see :mod:`reflect_gym.envs.fileqa.tasks`) or a sequence of
@@ -224,7 +325,8 @@ class FileQAEnv(TextEnv):
       Whether it names the file it just read then depends only on what that file shows, so its
       demonstrations hold the check an agent without the answer has to make. Default ``False``.
     - ``max_output_lines``, ``max_data_lines``, ``max_output_chars``, ``history_length``,
-      ``max_length``: the observation's limits described above.
+      ``max_length``: the observation's limits described above. ``max_length`` must hold a page of
+      commands with the longest shown names in its half (at least 504 with the default ``max_actions``).
     - ``invalid_action``, ``invalid_action_penalty`` (default: one step's cost), ``render_mode``: see
       :class:`reflect_gym.core.TextEnv`.
 
@@ -238,6 +340,9 @@ class FileQAEnv(TextEnv):
 
     ## Version History
     - v0: initial release.
+    - v0 (issue 32): names in CJK, Arabic, Hebrew and other scripts of the wider charset show as they are;
+      long names are shortened around a digest; the commands and the question always fit the observation,
+      the listing, history and file shown are cut first; stepping an ended episode raises ``ResetNeeded``.
     """
 
     def __init__(
@@ -280,6 +385,15 @@ class FileQAEnv(TextEnv):
                 raise ValueError(f"{name} must be at least 1, got {value}.")
         if history_length < 0:
             raise ValueError(f"history_length must be non-negative, got {history_length}.")
+        # A page's commands take at most half the observation; the fullest page that cannot be split further
+        # (cd .., one file's cat and id with the longest shown names, the two page commands) must fit in it.
+        width = len(str(max_actions - 1)) + 3  # "29. " and the newline
+        fullest = 5 * width + len("cd ..") + 2 * (len("cat ") + _LONGEST_NAME) + len(_NEXT) + len(_PREVIOUS)
+        if max_length < 2 * fullest:
+            raise ValueError(
+                f"max_length must be at least {2 * fullest} for max_actions={max_actions}: half the observation "
+                f"holds a page of commands, which may name files of up to {_LONGEST_NAME} characters; got {max_length}."
+            )
         super().__init__(
             max_actions=max_actions,
             max_length=max_length,
@@ -314,6 +428,8 @@ class FileQAEnv(TextEnv):
         self._resolved = tuple(resolved)
         # View cache: across episodes without leave-out, per episode with it.
         self._views: dict[tuple[int, int], _View] = {}
+        # Shown names by (repository, node), filled a directory at a time: fixed by the snapshot, so shared by copies.
+        self._names: dict[tuple[int, int], str] = {}
         self._task = self._resolved[0]
         self._snapshot = self._snapshots[0]
         self._cwd = 0
@@ -411,26 +527,37 @@ class FileQAEnv(TextEnv):
             children = tuple(c for c in children if draws[c] >= self.leaveout_prob or c in keep)
         groups: list[tuple[int, list[tuple[str, tuple[str, int]]]]] = []
         for index in children:
-            child = snapshot.nodes[index]
+            child, name = snapshot.nodes[index], self._name(index)
             if child.kind == DIR:
-                commands = [(f"cd {child.display}", ("cd", index))]
+                commands = [(f"cd {name}", ("cd", index))]
             elif child.kind == FILE:
-                commands = [(f"cat {child.display}", ("cat", index)), (f"id {child.display}", ("id", index))]
+                commands = [(f"cat {name}", ("cat", index)), (f"id {name}", ("id", index))]
             else:
                 commands = []
             groups.append((index, commands))
         base = [] if node.parent < 0 else [("cd ..", ("up", node.parent))]
+        # Pages hold at most max_actions commands and, numbered, half the observation's characters.
+        width = len(str(self.max_actions - 1)) + 3
+
+        def length(commands: list[tuple[str, tuple[str, int]]]) -> int:
+            return sum(width + len(command) for command, _ in commands)
+
+        room = self.observation_space.max_length // 2 - length(base)
         total = len(base) + sum(len(commands) for _, commands in groups)
+        paged = total > self.max_actions or sum(length(commands) for _, commands in groups) > room
         size = self.max_actions - len(base) - 2
+        size_chars = room - 2 * width - len(_NEXT) - len(_PREVIOUS)
         chunks: list[list[tuple[int, list[tuple[str, tuple[str, int]]]]]] = [[]]
-        used = 0
+        used = used_chars = 0
         for group in groups:
-            if total > self.max_actions and used + len(group[1]) > size and used:
+            count, chars = len(group[1]), length(group[1])
+            if paged and used and (used + count > size or used_chars + chars > size_chars):
                 chunks.append([])
-                used = 0
+                used = used_chars = 0
             chunks[-1].append(group)
-            used += len(group[1])
-        location = snapshot.location(node) + "/"
+            used += count
+            used_chars += chars
+        location = self._location(directory)
         pages, page_of, first = [], {}, 1
         for number, chunk in enumerate(chunks):
             commands = list(base) + [command for _, group in chunk for command in group]
@@ -438,7 +565,7 @@ class FileQAEnv(TextEnv):
                 commands.append((_NEXT, ("next", directory)))
             if number > 0:
                 commands.append((_PREVIOUS, ("previous", directory)))
-            lines = [_entry_line(snapshot.nodes[index]) for index, _ in chunk]
+            lines = [_entry_line(snapshot.nodes[index], self._name(index)) for index, _ in chunk]
             if len(chunks) > 1:
                 lines.insert(
                     0,
@@ -450,6 +577,24 @@ class FileQAEnv(TextEnv):
             page_of.update((index, number) for index, _ in chunk)
             pages.append(_Page(tuple(c for c, _ in commands), tuple(op for _, op in commands), "\n".join(lines)))
         return _View(location, tuple(pages), page_of)
+
+    def _name(self, index: int) -> str:
+        """Entry ``index``'s name (any node but the root) as observations and commands show it (:func:`shown_names`)."""
+        key = (self._task.repo, index)
+        name = self._names.get(key)
+        if name is None:
+            nodes = self._snapshot.nodes
+            siblings = nodes[nodes[index].parent].children
+            names = shown_names([nodes[sibling].display for sibling in siblings])
+            self._names.update(((self._task.repo, sibling), n) for sibling, n in zip(siblings, names, strict=True))
+            name = self._names[key]
+        return name
+
+    def _location(self, directory: int) -> str:
+        """The path of ``directory`` as the agent sees it: the repository's name, then shown names, ``/``-ended."""
+        snapshot = self._snapshot
+        path = [*snapshot.ancestors(snapshot.nodes[directory])[1:], directory] if directory else []
+        return "/".join([snapshot.name, *(self._name(index) for index in path)]) + "/"
 
     # -- TextEnv hooks --------------------------------------------------------------------------
 
@@ -481,13 +626,39 @@ class FileQAEnv(TextEnv):
         history = (
             "\n".join(self._history[-self.history_length :]) if self._history and self.history_length else _NO_HISTORY
         )
-        return (
-            f"# Task\n{_INSTRUCTION}\nQuestion: {self._task.task.question}\n\n"
-            f"# Current directory\n{view.location}\n\n"
-            f"# Entries\n{view.pages[self._page].listing}\n\n"
-            f"{_HISTORY_HEADER}{history}\n\n"
-            f"{_RESULT_HEADER}{self._last_result}"
-        )
+        # The question takes at most a quarter of the observation. Only a prefix is sanitized, so a huge question
+        # costs nothing per step (sanitize at most halves a text, turning "\r\n" into "\n").
+        limit = self.observation_space.max_length // 4
+        question = _keep_start(sanitize(self._task.task.question[: 2 * limit + 2]), limit, " ")
+        parts = {
+            "question": question,
+            "location": sanitize(view.location),
+            "entries": sanitize(view.pages[self._page].listing),
+            "history": sanitize(history),
+            "result": sanitize(self._last_result),
+        }
+        headers = {
+            "question": f"# Task\n{_INSTRUCTION}\nQuestion: ",
+            "location": "# Current directory\n",
+            "entries": "# Entries\n",
+            "history": _HISTORY_HEADER,
+            "result": _RESULT_HEADER,
+        }
+        room = self._state_room() - sum(map(len, headers.values())) - 2 * (len(headers) - 1)
+        # Over the limit, parts are cut in this order, each only as far as needed: the listing (the commands name
+        # the same entries), the oldest commands, the last command's result, the path's start, the question last.
+        for name in ("entries", "history", "result", "location", "question"):
+            excess = sum(map(len, parts.values())) - room
+            if excess <= 0:
+                break
+            limit = max(0, len(parts[name]) - excess)
+            if name == "history":
+                parts[name] = _keep_last_lines(parts[name], limit)
+            elif name == "location":
+                parts[name] = _keep_end(parts[name], limit)
+            else:
+                parts[name] = _keep_start(parts[name], limit, " " if name == "question" else "\n")
+        return "\n\n".join(headers[name] + part for name, part in parts.items())
 
     def _apply(self, index: int) -> tuple[float, bool, bool]:
         op, target = self._ops[index]
@@ -502,13 +673,18 @@ class FileQAEnv(TextEnv):
             self._last_result = f"Showing page {self._page + 1} of {len(view.pages)} of {view.location}."
         elif op == "cat":
             self._catted.add(target)
-            self._last_result = self._snapshot.render(self._snapshot.nodes[target], **self._limits)
+            node = self._snapshot.nodes[target]
+            result = self._snapshot.render(node, **self._limits)
+            header = f"Content of {node.display}:\n"  # the snapshot's header names the file by its whole display name
+            if result.startswith(header):
+                result = f"Content of {self._name(target)}:\n{result[len(header) :]}"
+            self._last_result = result
         else:  # id
             terminated = True
             success = target in self._task.answers
             reward += self.horizon if success else -self.horizon
             verdict = "correct" if success else "wrong"
-            self._last_result = f"Identified {self._snapshot.nodes[target].display}: {verdict}."
+            self._last_result = f"Identified {self._name(target)}: {verdict}."
         return reward / self.reward_scale, terminated, success
 
     def _truncation_reward(self) -> float:
