@@ -6,6 +6,7 @@ import copy
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,6 +18,8 @@ import numpy as np
 import pytest
 from gymnasium.error import DependencyNotInstalled
 
+from reflect_gym.vector import BoundedClose
+from tests.faults.processes import children, kill, kill_worker_mid_step, state, wait_dead
 from tests.utils import require_extra
 
 # Found, not imported: importing alfworld sets ALFWORLD_DATA for the whole test session.
@@ -29,6 +32,7 @@ from reflect_gym.envs.alfworld import (  # noqa: E402
     ALFWorldGameError,
     ALFWorldTimeoutError,
 )
+from reflect_gym.envs.alfworld.process import GameProcess, GameProcessError  # noqa: E402
 
 MUG = "pick_and_place_simple-Mug-None-CoffeeMachine-kitchen1"
 EGG = "pick_heat_then_place_in_recep-Egg-None-CounterTop-kitchen3"
@@ -180,6 +184,44 @@ def test_a_hanging_game_times_out_with_a_clear_error_and_reset_recovers(cache_di
         env.close()
 
 
+def test_a_game_process_killed_while_idle_fails_the_step_and_reset_starts_a_new_one(cache_dir):
+    env = make(cache_dir)
+    try:
+        soap = game_index(env, SOAP)
+        env.reset(seed=0, options={"game": soap})
+        pid = env._game.pid
+        kill(pid)
+        with pytest.raises(ALFWorldGameError, match=r"failed on step .* killed by SIGKILL\. .*reset\(\) starts"):
+            env.step(env.expert_action())
+        assert state(pid) is None  # reaped, not left a zombie
+        with pytest.raises(ALFWorldGameError, match=r"call reset\(\)"):
+            env.step(env.expert_action())
+        success, _ = play_expert(env, soap)
+        assert success and env._game.pid != pid
+    finally:
+        env.close()
+
+
+def test_a_closed_game_process_refuses_requests_by_name():
+    game = GameProcess()
+    game.close()
+    assert not game.alive
+    with pytest.raises(GameProcessError, match=rf"game process \(pid {game.pid}\) was closed; start a new one"):
+        game.request({"op": "step", "command": "look"}, timeout=1.0)
+
+
+def test_a_reset_after_the_game_process_died_between_episodes_starts_a_new_one(cache_dir):
+    env = make(cache_dir)
+    try:
+        env.reset(seed=0)
+        pid = env._game.pid
+        kill(pid)
+        success, _ = play_expert(env, game_index(env, SOAP))
+        assert success and env._game.pid != pid
+    finally:
+        env.close()
+
+
 def test_reset_has_its_own_timeout(cache_dir):
     env = make(cache_dir, reset_timeout=0.001)
     with pytest.raises(ALFWorldTimeoutError, match="reset_timeout=0.001"):
@@ -222,6 +264,29 @@ def test_async_vector_env_plays_games_in_parallel():
         assert obs[0] != obs[1]
     finally:
         envs.close()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("killed", [0, 1])
+def test_async_vector_env_whose_worker_is_killed_mid_step_closes_and_ends_every_game_process(killed):
+    envs = BoundedClose(
+        gym.make_vec(
+            "ReflectRL/ALFWorld-v0", num_envs=2, vectorization_mode="async", vector_kwargs={"shared_memory": False}
+        ),
+        timeout=5.0,
+    )
+    workers = envs.unwrapped.processes
+    try:
+        envs.reset(seed=0)
+        games = [game for worker in workers for game in children(worker.pid)]
+        assert len(games) == 2
+        # Gymnasium's own close() then waits forever (killed=1) or raises, leaving worker 1 running (killed=0).
+        kill_worker_mid_step(envs.unwrapped, killed)
+    finally:
+        envs.close()
+    assert envs.closed and all(worker.exitcode is not None for worker in workers)
+    for game in games:
+        wait_dead(game)  # a game process ends when its worker's pipe closes
 
 
 def fake_dataset(root: Path) -> Path:
@@ -287,6 +352,16 @@ def test_a_broken_game_fails_with_its_name(tmp_path):
     with pytest.raises(ALFWorldGameError, match=r"Desk-broken/trial_T1 failed on reset"):
         env.reset(seed=0)
     env.close()
+
+
+@pytest.mark.parametrize("content", [b"garbage {", b"", b"\xff\xfe\x00", b"[1, 2]", b'"solvable"'])
+def test_a_game_file_that_is_not_a_game_is_named_at_make(tmp_path, content):
+    trial = tmp_path / "train" / MUG / "trial_T1"
+    shutil.copytree(BUNDLED_PROBLEMS / MUG, trial)
+    (trial / "game.tw-pddl").write_bytes(content)
+    with pytest.raises(ValueError, match=re.escape(f"ALFWorld game file {trial / 'game.tw-pddl'} ")) as error:
+        gym.make("ReflectRL/ALFWorld-v0", dataset="alfworld", data_path=tmp_path, cache_dir=tmp_path / "cache")
+    assert "alfworld-download" in str(error.value) and "initial_state.pddl" in str(error.value)
 
 
 def test_alfworld_data_variable_is_the_default_data_path(tmp_path, monkeypatch):

@@ -59,6 +59,9 @@ def find_games(root: Path, task_types: Sequence[str]) -> list[Path]:
     is the start of the top folder's name under ``root`` (ALFRED's ``<task_type>-<object>-...`` naming).
     Like ALFWorld's ``AlfredTWEnv``, this skips paths naming ``movable`` or ``Sliced`` and games whose
     ``game.tw-pddl`` is not marked solvable; a folder with only ``initial_state.pddl`` is kept.
+
+    Raises:
+        ValueError: A ``game.tw-pddl`` is not a JSON object; the message names it.
     """
     games = []
     for traj_data in sorted(root.rglob("traj_data.json")):
@@ -79,13 +82,29 @@ def find_games(root: Path, task_types: Sequence[str]) -> list[Path]:
 
 
 def _is_solvable(game_file: Path) -> bool:
-    """The ``solvable`` flag of an ALFWorld game file, read from its tail (it is written last) when there."""
+    """The ``solvable`` flag of an ALFWorld game file, read from its tail (it is written last) when there.
+
+    Raises:
+        ValueError: The file is not a JSON object (a truncated download, or another file under that name).
+    """
     with game_file.open("rb") as stream:
         stream.seek(max(0, game_file.stat().st_size - 4096))
         match = _SOLVABLE.search(stream.read())
-    if match is None:
-        return bool(json.loads(game_file.read_text()).get("solvable"))
-    return match.group(1) == b"true"
+    if match is not None:
+        return match.group(1) == b"true"
+    try:
+        game = json.loads(game_file.read_bytes())
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+        problem = f"is not JSON ({error})"
+    else:
+        if isinstance(game, dict):
+            return bool(game.get("solvable"))
+        problem = f"holds a JSON {type(game).__name__}, not an object"
+    raise ValueError(
+        f"ALFWorld game file {game_file} {problem}, so it is not a TextWorld game. Download the dataset "
+        "again with `alfworld-download`, or delete the file to have the game built from the folder's "
+        "initial_state.pddl."
+    )
 
 
 def split_intro(feedback: str) -> tuple[str, str]:
@@ -174,11 +193,17 @@ class ALFWorldEnv(TextEnv):
     game process is killed and :class:`ALFWorldTimeoutError` (a ``TimeoutError``) names the game file and
     the option. The next ``reset`` starts a fresh process.
 
+    A game process that dies (killed, or crashed) fails the next ``step`` with :class:`ALFWorldGameError`,
+    which names how it ended; ``step`` keeps failing until ``reset``, which starts a fresh process (a
+    ``reset`` right after a death while idle just starts it).
+
     ## Parallel games
     Each env has its own game process, so envs in one process (``"sync"`` vector envs) do not share a
     game, but they take turns. Games run in parallel with ``gym.make_vec(..., vectorization_mode="async",
     vector_kwargs={"shared_memory": False})``: Gymnasium 1.x decodes a ``Text`` observation from shared
     memory only once, when the vector env is built, so with shared memory its observations go stale.
+    Gymnasium's async ``close()`` waits forever when a worker died during a step; wrap the vector env in
+    :class:`reflect_gym.vector.BoundedClose` to bound it.
 
     ## Copies and pickles
     A copy (``copy.deepcopy``, ``pickle``) holds the game's folder, seed and the commands taken, not the
@@ -206,6 +231,10 @@ class ALFWorldEnv(TextEnv):
 
     ## Version History
     - v0: initial release (alfworld 0.4.2, textworld 1.7).
+    - v0 (issue 32), episodes unchanged: a game process that died fails the step with
+      :class:`ALFWorldGameError` and ``reset`` starts a new one (it raised ``BrokenPipeError``, then
+      ``ValueError`` on every later call); a ``game.tw-pddl`` that is not a JSON object fails ``gym.make``
+      with a ``ValueError`` naming it.
     """
 
     def __init__(
@@ -347,6 +376,9 @@ class ALFWorldEnv(TextEnv):
         self._expert_command = answer["expert"]
 
     def _request_reset(self, index: int, seed: int) -> dict[str, Any]:
+        if self._game is not None and not self._game.alive:  # it died between episodes: nothing is lost
+            self._game.close()
+            self._game = None
         message = {
             "op": "reset",
             "game": self.games[index],
@@ -376,7 +408,10 @@ class ALFWorldEnv(TextEnv):
             ) from None
         except GameProcessError as error:
             self._drop_game()
-            raise ALFWorldGameError(f"ALFWorld game {game} failed on {what}: {error}") from None
+            raise ALFWorldGameError(
+                f"ALFWorld game {game} failed on {what}: {str(error).rstrip()}. Its game process was stopped; "
+                "reset() starts a fresh one."
+            ) from None
 
     def _drop_game(self) -> None:
         if self._game is not None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -31,15 +33,27 @@ def _stop(process: subprocess.Popen, owner: int) -> None:
         process.kill()
     process.wait()
     for stream in (process.stdin, process.stdout):
-        if stream is not None:
-            stream.close()
+        # A request that a dead process never read may still be buffered, and closing flushes it: the
+        # stream closes all the same, and a BrokenPipeError here would leave the env holding a dead process.
+        with contextlib.suppress(BrokenPipeError):
+            if stream is not None:
+                stream.close()
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:  # a real-time signal has no name
+        return f"signal {number}"
 
 
 class GameProcess:
     """A ``python -m reflect_gym.envs.alfworld.server`` child process and its line-based JSON protocol.
 
     The process starts when the object is created and is killed by :meth:`close`, on a timeout, or when
-    the object is garbage-collected. POSIX only (``select`` on a pipe), as TextWorld is.
+    the object is garbage-collected. A process that has exited (killed, or crashed) fails every later
+    request with :class:`GameProcessError`; a new object starts a new process. POSIX only (``select`` on a
+    pipe), as TextWorld is.
     """
 
     def __init__(self) -> None:
@@ -60,6 +74,11 @@ class GameProcess:
         """The game process's id."""
         return self._process.pid
 
+    @property
+    def alive(self) -> bool:
+        """Whether the process is running and not closed (a dead one is reaped here)."""
+        return self._finalizer.alive and self._process.poll() is None
+
     def request(self, message: dict[str, Any], timeout: float | None) -> dict[str, Any]:
         """Send ``message`` and return the answer.
 
@@ -69,6 +88,10 @@ class GameProcess:
             GameProcessError: The process died, or answered with an error (its traceback is in the message).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._finalizer.alive:
+            raise GameProcessError(f"the ALFWorld game process (pid {self.pid}) was closed; start a new one")
+        if self._process.poll() is not None:  # died while idle: say how, rather than what the write hit
+            raise GameProcessError(self._died_message())
         try:
             self._process.stdin.write((json.dumps(message) + "\n").encode())
             self._process.stdin.flush()
@@ -101,4 +124,9 @@ class GameProcess:
     def _died_message(self) -> str:
         self.close()
         code = self._process.returncode
-        return f"the ALFWorld game process exited with code {code} (its error, if any, is on stderr above)"
+        if code is not None and code < 0:
+            return f"the ALFWorld game process (pid {self.pid}) was killed by {_signal_name(-code)}"
+        return (
+            f"the ALFWorld game process (pid {self.pid}) exited with code {code} (its error, if any, is on "
+            "stderr above)"
+        )

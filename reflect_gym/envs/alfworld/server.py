@@ -13,7 +13,7 @@ TextWorld or Fast Downward prints goes to stderr instead). Requests:
 
 Answers hold ``feedback``, ``commands`` (admissible, sorted), ``won``, ``expert`` (the expert's next
 command or ``null``), plus ``game_file`` after a reset; or ``{"error": TEXT}``. The process exits at the
-end of stdin.
+end of stdin, or when its answer finds no reader.
 """
 
 from __future__ import annotations
@@ -140,8 +140,14 @@ def main() -> None:
                 answer = server.step(request["command"])
         except Exception:  # reported to the env, which raises it with the game's name
             answer = {"error": traceback.format_exc(limit=4)}
-        answers.write(json.dumps(answer) + "\n")
-        answers.flush()
+        try:
+            answers.write(json.dumps(answer) + "\n")
+            answers.flush()
+        except BrokenPipeError:
+            # The env is gone (its process was killed): no one reads the answer. Its unsent bytes go to
+            # devnull, so that the exit's own flush does not print a second traceback.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), answers.fileno())
+            return
 
 
 if __name__ == "__main__":
