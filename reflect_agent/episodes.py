@@ -36,6 +36,7 @@ from reflect_agent.policy import LMPolicy
 from reflect_agent.prompts import reflector_state
 from reflect_agent.reflector import Reflector
 from reflect_agent.tensors import PolicyBatch
+from reflect_gym.vector import BoundedClose
 from reflect_gym.wrappers import NoActionAsInvalid
 
 
@@ -214,18 +215,22 @@ def make_envs(
 ) -> gym.vector.VectorEnv:
     """``gym.make_vec`` of a registered id (``"sync"`` or ``"async"``), default autoreset, ``NO_ACTION`` allowed.
 
+    An async vector env comes wrapped in :class:`reflect_gym.vector.BoundedClose`: its ``close()`` returns
+    and reaps the workers even when one died during a step (Gymnasium's own would wait forever).
+
     Raises:
         ValueError: ``num_envs`` is below 1.
     """
     if num_envs < 1:
         raise ValueError(f"num_envs must be at least 1, got {num_envs}.")
-    return gym.make_vec(
+    envs = gym.make_vec(
         env_id,
         num_envs=num_envs,
         vectorization_mode=vectorization,
         wrappers=[NoActionAsInvalid],
         **(env_kwargs or {}),
     )
+    return BoundedClose(envs) if isinstance(envs, gym.vector.AsyncVectorEnv) else envs
 
 
 def _env_info(infos: dict[str, Any], index: int) -> dict[str, Any]:
