@@ -458,11 +458,12 @@ def test_state_facts_give_the_tasks_question_and_subject_on_every_step(hostile):
 
 
 def test_state_facts_show_the_question_as_the_observation_does(hostile):
-    task = Task(hostile["repo"], "Which file says\tcaf\u00e9 \u4e16\u754c?", ("widgets/slider.py",), "code", 1)
+    # A tab, Latin, CJK (in the observation charset) and Ethiopic (outside it).
+    task = Task(hostile["repo"], "Which file says\tcaf\u00e9 \u4e16\u754c \u1230?", ("widgets/slider.py",), "code", 1)
     env = gym.make("ReflectRL/FileQA-v0", tasks=[task])
     obs, _ = env.reset(seed=0)
     question = state_facts(env)["question"]
-    assert question == "Which file says    caf\u00e9 \ufffd\ufffd?" and f"Question: {question}\n" in obs
+    assert question == "Which file says    caf\u00e9 \u4e16\u754c \ufffd?" and f"Question: {question}\n" in obs
 
 
 @pytest.mark.parametrize(
