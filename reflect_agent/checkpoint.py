@@ -2,25 +2,33 @@
 
 A checkpoint is a directory ``<root>/iter_000010/`` written by the project's one atomic writer
 (:func:`reflect_gym.files.atomic_directory`), so a crash never leaves a half-written checkpoint under a final
-name; ``<root>/latest`` (itself replaced atomically) names the newest one.
+name; ``<root>/latest`` (itself replaced atomically) names the newest one. A resumed run reads the newest
+checkpoint that reads whole (:meth:`CheckpointManager.restore`): a file damaged after the fact (truncated, garbage)
+sends it to the next older one, with a warning that names the file.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
+import re
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 
-from reflect_gym.files import atomic_directory, atomic_write, make_folder
+from reflect_gym.files import atomic_directory, atomic_write, make_folder, remove_leftovers
 
 LATEST = "latest"
+_CHECKPOINT_NAME = re.compile(r"iter_[0-9]{6,}")
+T = TypeVar("T")
 
 
 def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
@@ -54,8 +62,48 @@ def set_rng_state(state: dict[str, Any], generator: np.random.Generator) -> None
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+class CheckpointError(RuntimeError):
+    """No checkpoint of a run can be restored."""
+
+
+class CheckpointWarning(UserWarning):
+    """A damaged checkpoint was passed over for an older one."""
+
+
+#: What reading a damaged checkpoint raises: a missing or unreadable file (``OSError``), truncated or garbage JSON,
+#: pickles, zip archives or safetensors (``ValueError``, ``RuntimeError``, ``EOFError``, ``UnpicklingError``,
+#: ``SafetensorError``), and a missing key in a saved dict (``KeyError``).
+DAMAGE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    ValueError,
+    KeyError,
+    RuntimeError,
+    EOFError,
+    pickle.UnpicklingError,
+    SafetensorError,
+)
+
+
+class DamagedFileError(ValueError):
+    """A checkpoint file that cannot be read; the message names it."""
+
+
+def read_file(path: str | os.PathLike, read: Callable[[Path], T]) -> T:
+    """``read(path)``, with any of :data:`DAMAGE_ERRORS` raised again as :class:`DamagedFileError` naming ``path``."""
+    path = Path(path)
+    try:
+        return read(path)
+    except DamagedFileError:  # it names a file inside ``path`` already
+        raise
+    except DAMAGE_ERRORS as error:
+        raise DamagedFileError(f"{path} cannot be read ({type(error).__name__}: {error})") from error
+
+
 class CheckpointManager:
-    """Numbered checkpoint directories under ``root``, the newest named by ``root/latest``.
+    """Numbered checkpoint directories under ``root``; the newest intact one is what a run resumes from.
+
+    ``root/latest`` names the newest checkpoint for people and tools; resuming does not trust it (an empty,
+    absolute or stale pointer changes nothing) and reads the numbered folders themselves, newest first.
 
     Args:
         root: The folder holding the checkpoints.
@@ -79,17 +127,41 @@ class CheckpointManager:
         return final
 
     def checkpoints(self) -> list[Path]:
-        """The published checkpoint folders, oldest first."""
+        """The published checkpoint folders, oldest first (by iteration)."""
         if not self.root.is_dir():
             return []
-        return sorted(p for p in self.root.glob("iter_*") if p.is_dir())
+        found = [p for p in self.root.iterdir() if _CHECKPOINT_NAME.fullmatch(p.name) and p.is_dir()]
+        return sorted(found, key=lambda p: int(p.name.removeprefix("iter_")))
 
     def latest(self) -> Path | None:
         """The newest published checkpoint, or ``None`` when there is none."""
-        pointer = self.root / LATEST
-        if pointer.is_file():
-            candidate = self.root / pointer.read_text().strip()
-            if candidate.is_dir():
-                return candidate
         found = self.checkpoints()
         return found[-1] if found else None
+
+    def restore(self, read: Callable[[Path], T]) -> tuple[Path, T] | None:
+        """``read`` the newest checkpoint that reads without :data:`DAMAGE_ERRORS`; ``None`` when there is none.
+
+        A checkpoint that fails is passed over with a :class:`CheckpointWarning` that names it and the error, and
+        the next older one is tried. Temporary folders left by killed writes are removed first.
+
+        Raises:
+            CheckpointError: Every checkpoint failed; the message lists each one and its error.
+        """
+        remove_leftovers(self.root)
+        failures = []
+        for folder in reversed(self.checkpoints()):
+            try:
+                return folder, read(folder)
+            except DAMAGE_ERRORS as error:
+                failures.append(f"{folder}: {error}")
+                warnings.warn(
+                    f"Checkpoint {folder} is damaged: {error}; trying an older one.",
+                    CheckpointWarning,
+                    stacklevel=2,
+                )
+        if failures:
+            raise CheckpointError(
+                "No checkpoint could be restored:\n  " + "\n  ".join(failures) + "\nDelete the damaged folders to "
+                "start the run over from its beginning, or give the new run another name."
+            )
+        return None

@@ -32,6 +32,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from reflect_agent.checkpoint import read_file
 from reflect_agent.models import apply_lora, load_lora, load_model
 from reflect_agent.prompts import LABEL_PRESETS, PromptTemplate, fit_state
 from reflect_agent.scoring import candidate_scores, label_logits, with_candidates
@@ -421,18 +422,19 @@ class LMPolicy(nn.Module):
             raise FileNotFoundError(
                 f"{path} is not a policy checkpoint (no {_CONFIG_FILE}); pass a folder written by LMPolicy.save."
             )
-        config = PolicyConfig(**json.loads((path / _CONFIG_FILE).read_text()))
+        config = PolicyConfig(**read_file(path / _CONFIG_FILE, lambda file: json.loads(file.read_text())))
         if device is not None:
             config.device = device
         if dtype is not None:
             config.dtype = dtype
         if (path / _ADAPTER_DIR).is_dir():
             model, tokenizer = load_model(config.model, device=config.device, dtype=config.dtype)
-            model = load_lora(model, path / _ADAPTER_DIR, trainable=trainable)
+            model = read_file(path / _ADAPTER_DIR, lambda folder: load_lora(model, folder, trainable=trainable))
         else:
             model, tokenizer = load_model(str(path / _MODEL_DIR), device=config.device, dtype=config.dtype)
             model.requires_grad_(trainable)
         policy = cls(model, tokenizer, config)
-        policy.value_head.load_state_dict(load_file(path / _VALUE_HEAD_FILE, device=str(policy.device)))
+        weights = read_file(path / _VALUE_HEAD_FILE, lambda file: load_file(file, device=str(policy.device)))
+        read_file(path / _VALUE_HEAD_FILE, lambda file: policy.value_head.load_state_dict(weights))
         policy.value_head.requires_grad_(trainable)
         return policy

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -100,19 +101,48 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# A temporary sibling of ``name``: ``.<name>.<pid>-<token>.tmp``, or ``.<name>.old<pid>-<token>.tmp`` for the old
+# version moved aside.
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:old)?(?P<pid>[0-9]+)-[^.]*\.tmp")
+
+
+def _dead_writer(leftover: Path, name: str | None = None) -> bool:
+    """Whether ``leftover`` is a temporary sibling (of ``name``, if given) whose writing process has died."""
+    match = _LEFTOVER.fullmatch(leftover.name)
+    if match is None or (name is not None and match["name"] != name):
+        return False
+    return not _alive(int(match["pid"]))
+
+
+def _remove(leftover: Path) -> None:
+    if leftover.is_dir() and not leftover.is_symlink():
+        shutil.rmtree(leftover, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+
+
 def _clean_leftovers(path: Path) -> None:
     """Remove temporary siblings of ``path`` left by writes whose process has died (killed mid-write)."""
     if not path.parent.is_dir():
         return
     for leftover in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = leftover.name.removeprefix(f".{path.name}.").split("-")[0].removeprefix("old")
-        if not pid.isdigit() or _alive(int(pid)):
-            continue
-        if leftover.is_dir() and not leftover.is_symlink():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
+        if _dead_writer(leftover, path.name):
+            _remove(leftover)
+
+
+def remove_leftovers(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files and folders that writes killed mid-way left in ``folder`` (those of live
+    processes stay); return what was removed."""
+    folder = Path(folder)
+    if not folder.is_dir() or not is_owned(folder):
+        return []
+    removed = []
+    for leftover in folder.glob(".*.tmp"):
+        if _dead_writer(leftover):
+            _remove(leftover)
+            removed.append(leftover)
+    return removed
 
 
 def atomic_write(

@@ -16,6 +16,7 @@ from reflect_gym.files import (
     atomic_write,
     is_owned,
     make_folder,
+    remove_leftovers,
     same_layout,
 )
 
@@ -122,6 +123,24 @@ def test_leftovers_of_a_killed_writer_are_removed_and_a_live_writers_kept(tmp_pa
     (tmp_path / f".out.json.{os.getpid()}-beef.tmp").write_text("in progress")
     atomic_write(tmp_path / "out.json", "{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == [f".out.json.{os.getpid()}-beef.tmp", "out.json"]
+
+
+def test_remove_leftovers_clears_a_folders_dead_writes_and_nothing_else(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    folder = make_folder(tmp_path / "checkpoints")
+    (folder / f".iter_000003.{dead_pid}-k2j4x9_q.tmp").mkdir()  # atomic_directory's temporary folder
+    (folder / f".latest.{dead_pid}-abcd.tmp").write_text("iter_")
+    (folder / f".iter_000002.old{dead_pid}-abcd.tmp").mkdir()  # an old version moved aside
+    kept = [f".iter_000004.{os.getpid()}-beef.tmp", ".notes.tmp", f"iter_000001.{dead_pid}-abcd.tmp"]
+    for name in kept:
+        (folder / name).write_text("")
+    assert len(remove_leftovers(folder)) == 3
+    assert sorted(p.name for p in folder.iterdir() if p.name != MARKER) == sorted(kept)
+    users = tmp_path / "users"  # a folder the project did not write is left alone
+    users.mkdir()
+    (users / f".a.{dead_pid}-abcd.tmp").write_text("")
+    assert remove_leftovers(users) == [] and len(list(users.iterdir())) == 1
 
 
 def test_make_folder_takes_an_empty_or_own_folder_and_refuses_a_users(tmp_path):

@@ -53,21 +53,21 @@ def test_seed_everything_seeds_every_generator():
     assert seed_everything(14).random() != draws[0][1]
 
 
-def test_latest_follows_the_pointer_and_falls_back_to_the_newest_folder(tmp_path):
+def test_latest_is_the_newest_numbered_folder_whatever_the_pointer_says(tmp_path):
     manager = CheckpointManager(tmp_path / "ckpt", keep=5)
     assert manager.checkpoints() == [] and manager.latest() is None  # no folder yet
-    for iteration in (1, 2, 3):
+    for iteration in (1, 2, 3, 10):
         manager.save(iteration, lambda folder: None)
     (tmp_path / "ckpt" / ".iter_000009").mkdir()  # hidden: not a published checkpoint
     (tmp_path / "ckpt" / "iter_000008").write_text("a file, not a checkpoint")
-    assert [p.name for p in manager.checkpoints()] == ["iter_000001", "iter_000002", "iter_000003"]
-    assert (tmp_path / "ckpt" / "latest").read_text() == "iter_000003\n"
-    (tmp_path / "ckpt" / "latest").write_text("iter_000002\n")
-    assert manager.latest().name == "iter_000002"  # the pointer names the newest, whatever the numbers say
-    (tmp_path / "ckpt" / "latest").write_text("iter_000007\n")
-    assert manager.latest().name == "iter_000003"  # a pointer to nothing: the newest folder
+    (tmp_path / "ckpt" / "iter_12").mkdir()  # not a checkpoint's name
+    assert [p.name for p in manager.checkpoints()] == ["iter_000001", "iter_000002", "iter_000003", "iter_000010"]
+    assert (tmp_path / "ckpt" / "latest").read_text() == "iter_000010\n"  # for people and tools
+    for pointer in ("iter_000002\n", "iter_000007\n", "", "/etc\n", "../../\n"):
+        (tmp_path / "ckpt" / "latest").write_text(pointer)
+        assert manager.latest().name == "iter_000010"
     (tmp_path / "ckpt" / "latest").unlink()
-    assert manager.latest().name == "iter_000003"
+    assert manager.latest().name == "iter_000010"
     with pytest.raises(ValueError, match="keep must be >= 1, got 0"):
         CheckpointManager(tmp_path, keep=0)
     newest_only = CheckpointManager(tmp_path / "one", keep=1)
