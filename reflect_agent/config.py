@@ -214,7 +214,11 @@ class TrainConfig:
         keep_checkpoints: Newest checkpoints kept on disk.
         resume: Continue from the newest checkpoint in the run's folder, if there is one. Only the settings
             in :data:`reflect_agent.ppo.RESUMABLE_CHANGES` (``iterations``, evaluation, logging, checkpointing,
-            the device) may differ from the checkpoint's; any other change is an error.
+            the device) may differ from the checkpoint's; any other change is an error. A damaged checkpoint is passed
+            over for the newest intact one, with a warning.
+        overwrite: Delete what an earlier run left in the run's folder (checkpoints, metrics, plots) and start
+            over. Without it (or ``resume``) a run folder that holds a run is refused, so that a rerun cannot prune
+            or cut a finished run.
         eval_every: Evaluate on held-out seeds every this many iterations (0: never during training).
         eval_episodes: Episodes per evaluation.
         wandb_project: Also log to this wandb project (offline unless ``WANDB_API_KEY`` is set).
@@ -244,6 +248,7 @@ class TrainConfig:
     checkpoint_every: int = 5
     keep_checkpoints: int = 2
     resume: bool = False
+    overwrite: bool = False
     eval_every: int = 0
     eval_episodes: int = 32
     wandb_project: str | None = None
@@ -261,6 +266,10 @@ class TrainConfig:
         if self.num_envs < 1 or self.iterations < 0:
             raise ValueError(f"num_envs must be >= 1 and iterations >= 0, got {self.num_envs} and {self.iterations}.")
         check_groups(self.num_envs, self.group_size, self.rl, self.replay_episodes)
+        if self.resume and self.overwrite:
+            raise ValueError(
+                "resume continues the run in the run's folder and overwrite deletes it; pass one of them, not both."
+            )
         if self.vectorization not in ("sync", "async"):
             raise ValueError(f"vectorization must be 'sync' or 'async', got {self.vectorization!r}.")
         if self.horizon is not None and self.horizon < 1:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,14 @@ import numpy as np
 import torch
 
 from reflect_agent.advantages import Advantages, gae, monte_carlo_returns, next_state_values, normalize
-from reflect_agent.checkpoint import CheckpointManager, atomic_write_json, rng_state, seed_everything, set_rng_state
+from reflect_agent.checkpoint import (
+    CheckpointManager,
+    atomic_write_json,
+    read_file,
+    rng_state,
+    seed_everything,
+    set_rng_state,
+)
 from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, cpu_preset, paper_preset
 from reflect_agent.curriculum import Curriculum
 from reflect_agent.episodes import make_envs
@@ -52,6 +60,17 @@ _RNG = "rng.pt"
 _REFLECTION_CACHE = "reflection_cache.json"
 _POLICY = "policy"
 _START_WEIGHTS = "start_policy.pt"
+#: The files a run writes in its folder besides its checkpoints.
+_RUN_FILES = ("metrics.jsonl", "learning_curve.png", "final_eval.json")
+
+
+def _load_tensors(path: Path) -> Any:
+    return torch.load(path, weights_only=True)
+
+
+class RunFolderInUseError(FileExistsError):
+    """The run's folder holds an earlier run, and neither resume nor overwrite was asked for."""
+
 
 #: Settings a resumed run may change (a name also covers the keys inside it): how long it trains, how it
 #: evaluates, reports and checkpoints, and the device.
@@ -59,6 +78,7 @@ RESUMABLE_CHANGES = frozenset(
     {
         "iterations",
         "resume",
+        "overwrite",
         "checkpoint_every",
         "keep_checkpoints",
         "eval_every",
@@ -278,10 +298,9 @@ class ReflectRLTrainer:
         self._envs = None
         self._envs_id: str | None = None
         if config.resume:
-            latest = self.checkpoints.latest()
-            if latest is not None:
-                self._check_resumable(latest)
-                self.load_checkpoint(latest)
+            self._resume()
+        else:
+            self._claim_run_folder()
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(
@@ -465,9 +484,23 @@ class ReflectRLTrainer:
 
         return self.checkpoints.save(self.iteration_count, write)
 
-    def _check_resumable(self, folder: Path) -> None:
+    def _claim_run_folder(self) -> None:
+        """Refuse a run folder holding an earlier run, or, with ``overwrite``, delete what that run left."""
+        earlier = [folder.name for folder in self.checkpoints.checkpoints()]
+        earlier += [name for name in _RUN_FILES if (self.run_dir / name).exists()]
+        if not earlier:
+            return
+        if not self.config.overwrite:
+            raise RunFolderInUseError(
+                f"{self.run_dir} holds an earlier run ({', '.join(earlier)}). Pass --resume to continue it, "
+                "--overwrite to delete it and start over, or another --name (or --output-dir)."
+            )
+        shutil.rmtree(self.checkpoints.root)
+        for name in _RUN_FILES:
+            (self.run_dir / name).unlink(missing_ok=True)
+
+    def _check_resumable(self, folder: Path, saved: dict[str, Any]) -> None:
         """Refuse to continue a checkpoint trained with other settings than those in :data:`RESUMABLE_CHANGES`."""
-        saved = json.loads((folder / _TRAINER_STATE).read_text())["config"]
         current = json.loads(json.dumps(self.config.to_dict()))  # tuples become lists, as in the saved copy
         changes = [
             f"{key}: {old!r} -> {new!r}"
@@ -480,30 +513,58 @@ class ReflectRLTrainer:
                 f"the same settings to continue it, or give the new run another name (or output_dir)."
             )
 
+    def _read_checkpoint(self, folder: Path) -> dict[str, Any]:
+        """Everything :meth:`save_checkpoint` wrote to ``folder``, read and checked before any of it is used, so
+        that a damaged file (see :data:`reflect_agent.checkpoint.DAMAGE_ERRORS`) leaves the trainer as it was."""
+        state = read_file(folder / _TRAINER_STATE, lambda path: json.loads(path.read_text()))
+        saved = {
+            "state": state,
+            "iteration": int(state["iteration"]),
+            "policy": read_file(folder / _POLICY, lambda path: LMPolicy.load(path, device=self.config.policy.device)),
+            "optimizer": read_file(folder / _OPTIMIZER, _load_tensors),
+            "rng": read_file(folder / _RNG, _load_tensors),
+        }
+        # A state of other shapes is refused here, not half-applied.
+        optimizer = torch.optim.AdamW(saved["policy"].trainable_parameters())
+        read_file(folder / _OPTIMIZER, lambda path: optimizer.load_state_dict(saved["optimizer"]))
+        if self.start_weights is not None:
+            saved["start_weights"] = read_file(folder / _START_WEIGHTS, _load_tensors)
+        if getattr(self.reflector, "cache", None) is not None and (folder / _REFLECTION_CACHE).is_file():
+            saved["cache"] = read_file(folder / _REFLECTION_CACHE, lambda path: json.loads(path.read_text()))
+        return saved
+
     def load_checkpoint(self, folder: str | Path) -> None:
         """Restore the state saved by :meth:`save_checkpoint` (the policy is rebuilt from its folder)."""
-        folder = Path(folder)
-        state = json.loads((folder / _TRAINER_STATE).read_text())
-        policy = LMPolicy.load(folder / _POLICY, device=self.config.policy.device)
+        self._restore(self._read_checkpoint(Path(folder)))
+
+    def _resume(self) -> None:
+        """Continue from the newest intact checkpoint (a damaged one is passed over with a warning)."""
+        found = self.checkpoints.restore(self._read_checkpoint)
+        if found is not None:
+            folder, saved = found
+            self._check_resumable(folder, saved["state"]["config"])
+            self._restore(saved)
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        state = saved["state"]
+        policy = saved["policy"]
         policy.train(self.policy.training)
         if self.reflector is not None and self.reflector.model is self.policy.model:
             self.reflector = Reflector.from_config(self.config.reflector, policy=policy)
         self.policy = policy
         self.optimizer = self._make_optimizer()
-        self.optimizer.load_state_dict(torch.load(folder / _OPTIMIZER, weights_only=True))
+        self.optimizer.load_state_dict(saved["optimizer"])
         if self.start_weights is not None:
-            self.start_weights = torch.load(folder / _START_WEIGHTS, weights_only=True)
+            self.start_weights = saved["start_weights"]
         self.curriculum.load_state_dict(state["curriculum"])
         self.replay.load_state_dict(state["replay"])
-        self.iteration_count = int(state["iteration"])
-        states = torch.load(folder / _RNG, weights_only=True)
-        set_rng_state(states, self.rng)
-        if "reflector" in states and isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
-            self.reflector.rng.bit_generator.state = states["reflector"]
-        cache = getattr(self.reflector, "cache", None)
-        if cache is not None and (folder / _REFLECTION_CACHE).is_file():
+        self.iteration_count = saved["iteration"]
+        set_rng_state(saved["rng"], self.rng)
+        if "reflector" in saved["rng"] and isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
+            self.reflector.rng.bit_generator.state = saved["rng"]["reflector"]
+        if "cache" in saved:
             # Another reflector's cache (a retrained adapter, other limits) is refused by its identity.
-            cache.load_state_dict(json.loads((folder / _REFLECTION_CACHE).read_text()))
+            self.reflector.cache.load_state_dict(saved["cache"])
 
 
 def main(config: TrainConfig) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -51,7 +52,7 @@ def test_the_trainer_plays_each_stage_in_turn_and_resumes_in_its_stage(tmp_path,
 
     # Resumed from iteration 2's checkpoint, the run goes on in the second stage.
     played.clear()
-    resumed = ppo.ReflectRLTrainer(config)
+    resumed = ppo.ReflectRLTrainer(dataclasses.replace(config, name="resumed"))
     resumed.load_checkpoint(tmp_path / "run" / "checkpoints" / "iter_000002")
     resumed.iteration()
     assert played == [WALK]
