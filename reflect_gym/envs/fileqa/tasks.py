@@ -24,11 +24,18 @@ Every question rests on *key facts* (a name, a docstring's first sentence, a tit
 its first row); a question is dropped when one of its key facts is also a fact of another eligible file of
 the same repository, so that exactly one file answers it. Tests, vendored code and generated files are
 not eligible (see :func:`eligible_kind`).
+
+Repository text is untrusted: every step that reads a file's text runs in time linear in its length (up to a
+logarithmic factor), whatever the text, and no file above :data:`MAX_FILE_BYTES` is read, so each file's share
+of a build is bounded. Headings and inline markup are therefore taken apart by scanners rather than by
+backtracking regular expressions, which take time quadratic or cubic in the length of text such as a heading
+line of spaces or a docstring of ``[``.
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import csv
 import functools
 import hashlib
@@ -289,14 +296,151 @@ def eligible_kind(node: Node) -> str | None:
     return None
 
 
+# Markup scanners. Each one returns what a substitution by the regular expression in its docstring returns, but
+# the expressions backtrack: tried at every "[", "`" or "*" of a text without a match, each attempt scans to
+# the same far character again (quadratic time). The scanners find each next character with str.find or by
+# bisection in a list of positions made once, and only move forward.
+_ROLE_NAME = re.compile(r"[\w:+-]+")
+_EMPHASIS_OPENING = re.compile(r"(?<![\w*])\*(?=\S)")  # "(?=\S)": "(?!\s)", and a character for ".+?"
+_EMPHASIS_CLOSING = re.compile(r"(?<!\s)\*(?![\w*])")
+
+
+def _positions(text: str, characters: str) -> list[int]:
+    """Where any of ``characters`` occurs in ``text``, in increasing order."""
+    return [match.start() for match in re.finditer(f"[{re.escape(characters)}]", text)]
+
+
+def _next_position(positions: list[int], start: int) -> int:
+    """The first of the increasing ``positions`` at or after ``start``, or -1 if none is."""
+    index = bisect.bisect_left(positions, start)
+    return positions[index] if index < len(positions) else -1
+
+
+def _replace_links(text: str) -> str:
+    r"""Markdown links and images as their text: ``re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)``."""
+    if "](" not in text:
+        return text
+    parts = []
+    done = search = 0  # the end of the last link replaced; where to look for the next "["
+    while (start := text.find("[", search)) >= 0:
+        close = text.find("]", start + 1)
+        if close < 0:
+            break  # no later "[" has a "]" either
+        if text[close + 1 : close + 2] != "(":
+            search = close + 1  # every "[" before this "]" is closed by it, and fails the same way
+            continue
+        end = text.find(")", close + 2)
+        if end < 0:
+            break  # every later link would need a ")" after this one
+        begin = start - 1 if start > done and text[start - 1] == "!" else start
+        parts += (text[done:begin], text[start + 1 : close])
+        done = search = end + 1
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _replace_roles(text: str) -> str:
+    r"""reST roles as their text: ``re.sub(r":[\w:+-]+:`([^`<]*?)\s*(?:<[^>]*>)?`", r"\1", text)``.
+
+    A role's colons and name lie in one run of name characters (``[\w:+-]``) whose last character is a ``:``
+    followed by a backtick; the role starts at the run's first ``:`` that leaves a character before that last one.
+    """
+    if ":`" not in text:
+        return text
+    stops = _positions(text, "`<")
+    closings = _positions(text, ">")
+    parts = []
+    done = 0  # the end of the last role replaced, always after a backtick, so no run straddles it
+    for run in _ROLE_NAME.finditer(text):
+        begin, name_end = run.span()
+        if begin < done or name_end - begin < 3 or text[name_end - 1] != ":" or text[name_end : name_end + 1] != "`":
+            continue
+        start = text.find(":", begin, name_end - 2)
+        if start < 0:
+            continue
+        stop = _next_position(stops, name_end + 1)
+        if stop < 0:
+            break  # no later role has a closing backtick either
+        if text[stop] == "`":
+            end = stop + 1
+        else:
+            target_end = _next_position(closings, stop + 1)
+            if target_end < 0 or text[target_end + 1 : target_end + 2] != "`":
+                continue
+            end = target_end + 2
+        parts += (text[done:start], text[name_end + 1 : stop].rstrip())  # str.isspace is re's \s
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _replace_targets(text: str) -> str:
+    r"""reST hyperlinks as their text: ``re.sub(r"`([^`<]*?)\s*<[^>]*>`_+", r"\1", text)``."""
+    if ">`_" not in text:
+        return text
+    ticks = _positions(text, "`")
+    stops = _positions(text, "`<")
+    closings = _positions(text, ">")
+    parts = []
+    done = 0
+    start = _next_position(ticks, 0)
+    while start >= 0:
+        stop = _next_position(stops, start + 1)
+        if stop < 0:
+            break
+        if text[stop] == "<":
+            target_end = _next_position(closings, stop + 1)
+            if target_end < 0:
+                break  # no later link has a ">" either
+            if text[target_end + 1 : target_end + 3] == "`_":
+                end = target_end + 3
+                while text[end : end + 1] == "_":
+                    end += 1
+                parts += (text[done:start], text[start + 1 : stop].rstrip())
+                done = end
+                start = _next_position(ticks, end)
+                continue
+        start = _next_position(ticks, start + 1)
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _replace_emphasis(text: str) -> str:
+    r"""Emphasis as its text: ``re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)``.
+
+    Whether a ``*`` can open or close emphasis depends on its neighbours alone, so the closing ``*`` of an
+    opening one is the first closing one at least two characters on, if no line ends before it.
+    """
+    if "*" not in text:
+        return text
+    openings = [match.start() for match in _EMPHASIS_OPENING.finditer(text)]
+    closings = [match.start() for match in _EMPHASIS_CLOSING.finditer(text)]
+    line_ends = _positions(text, "\n")
+    parts = []
+    done = search = 0  # the end of the last emphasis replaced; where to look for the next opening "*"
+    while (start := _next_position(openings, search)) >= 0:
+        close = _next_position(closings, start + 2)
+        if close < 0:
+            break  # no later opening "*" has a closing one either
+        line_end = _next_position(line_ends, start + 1)
+        if 0 <= line_end < close:
+            search = line_end  # the opening "*"s before the line end have the same closing "*", beyond it
+            continue
+        parts += (text[done:start], text[start + 1 : close])
+        done = search = close + 1
+    parts.append(text[done:])
+    return "".join(parts)
+
+
 def _clean_markup(text: str) -> str:
     """Plain words from Markdown or reST inline markup, one line, double quotes made single."""
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url), ![alt](src)
-    text = re.sub(r":[\w:+-]+:`([^`<]*?)\s*(?:<[^>]*>)?`", r"\1", text)  # :role:`text <target>`
-    text = re.sub(r"`([^`<]*?)\s*<[^>]*>`_+", r"\1", text)  # `text <url>`_
+    text = _replace_links(text)  # [text](url), ![alt](src)
+    text = _replace_roles(text)  # :role:`text <target>`
+    text = _replace_targets(text)  # `text <url>`_
+    # Linear as regular expressions: an attempt fails only after the last pair of its delimiters in a line.
     text = re.sub(r"`+([^`]*)`+_?", r"\1", text)
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
+    text = _replace_emphasis(text)  # *text*
     text = text.replace('"', "'").replace("\u201c", "'").replace("\u201d", "'")
     return " ".join(text.split())
 
@@ -403,8 +547,24 @@ def _data_questions(text: str, delimiter: str) -> tuple[set[str], list[_Candidat
 
 
 _UNDERLINE = re.compile(r"^([=\-~^*+#\"'`:._])\1{2,}\s*$")
-_ATX = re.compile(r"^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+_ATX_OPENING = re.compile(r" {0,3}#{1,6}(\s+)")
 _NOT_PROSE = re.compile(r"^(\s{2,}|\t|[-*+>|:=]\s|\d+[.)]\s|\.\.\s|```|~~~|<|\[\^?\w+\]:)")
+
+
+def _atx_title(line: str) -> str | None:
+    r"""The title of a Markdown heading line (``## Title ##``), or ``None`` if ``line`` is not one.
+
+    The title is group 2 of ``^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$``, whose matching takes time cubic in the
+    length of a line like ``# a``, spaces, ``b`` (each split of the spaces between its ``\s*`` is tried at
+    each of them); here the closing spaces and hashes are stripped from the right instead.
+    """
+    opening = _ATX_OPENING.match(line)
+    if opening is None:
+        return None
+    rest = line[opening.end() :]
+    if not rest:  # spaces alone after the hashes: the last one is the title, if one is left after the first
+        return line[-1] if len(opening.group(1)) >= 2 else None
+    return rest[: max(len(rest.rstrip().rstrip("#").rstrip()), 1)]
 
 
 def _sections(text: str, markdown: bool) -> list[tuple[str | None, str | None]]:
@@ -413,8 +573,8 @@ def _sections(text: str, markdown: bool) -> list[tuple[str | None, str | None]]:
     headings: dict[int, tuple[str, int]] = {}  # line of the title -> (title, first line of the body)
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if markdown and (match := _ATX.match(line)):
-            headings[i] = (match.group(2), i + 1)
+        if markdown and (title := _atx_title(line)) is not None:
+            headings[i] = (title, i + 1)
         elif (
             i + 1 < len(lines)
             and stripped
