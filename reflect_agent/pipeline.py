@@ -18,15 +18,19 @@ Stages (all under ``<output_dir>/<name>/``):
 Presets live in :mod:`reflect_agent.presets`.
 
 ``variant`` picks the ablation's arms: ``reflect-rl`` (the above), ``sft-rl`` (no reflector), ``sft`` (warm-up
-only) and ``rl`` (no warm-up). ``artifacts_dir`` shares warm-up data and SFT results between runs, reusing
-whatever is there. Run an interrupted job again to continue it: warm-up data and finished SFT results are
-reused, an unfinished SFT resumes from its last checkpoint, and RL continues from its newest checkpoint (with a
-larger ``rl.iterations`` a finished run trains on). Evaluations start over.
+only) and ``rl`` (no warm-up). ``artifacts_dir`` shares warm-up data and SFT results between runs. Run an
+interrupted job again to continue it: warm-up data and finished SFT results are reused, an unfinished SFT resumes
+from its last checkpoint, and RL continues from its newest checkpoint (with a larger ``rl.iterations`` a finished
+run trains on). Evaluations start over. Each kept artifact records the settings that made it
+(``<artifact>.settings.json``); a rerun with other settings is refused with the settings that differ, and
+``--overwrite`` rebuilds what they change.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -47,13 +51,13 @@ from reflect_agent.config import (
 from reflect_agent.curriculum import CurriculumConfig
 from reflect_agent.evaluation import EvalResult, evaluate, reference_successes
 from reflect_agent.policy import LMPolicy, PolicyConfig
-from reflect_agent.ppo import ReflectRLTrainer
+from reflect_agent.ppo import ReflectRLTrainer, changed_settings
 from reflect_agent.prompts import PromptTemplate
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.report import results_plot, results_table
 from reflect_agent.sft import SFTConfig, checkpoints_next_to, sft_policy, sft_reflector, summary
 from reflect_agent.warmup import StepRecord, expert_records, read_jsonl, write_jsonl
-from reflect_gym.files import atomic_write, make_folder
+from reflect_gym.files import atomic_write, check_replaceable, make_folder
 
 Variant = Literal["reflect-rl", "sft-rl", "sft", "rl"]
 
@@ -205,6 +209,8 @@ class PipelineConfig:
         seed: Seeds everything.
         threads: ``torch.set_num_threads`` (``None``: torch's default; 1 helps on a shared, busy CPU).
         progress: Show progress bars.
+        overwrite: Rebuild warm-up data, SFT results and RL checkpoints that were made with other settings. Without
+            it such an artifact is an error that names the settings that differ (see :func:`reusable`).
     """
 
     env_id: str = "ReflectRL/DangerousTaxi-Dropoff-v0"
@@ -221,8 +227,14 @@ class PipelineConfig:
     seed: int = 0
     threads: int | None = None
     progress: bool = True
+    overwrite: bool = False
 
     def __post_init__(self) -> None:
+        if self.variant != "rl" and self.warmup.episodes < 1:
+            raise ValueError(
+                f"warmup.episodes must be >= 1 for variant {self.variant!r}, got {self.warmup.episodes}; only "
+                "variant 'rl' trains without warm-up data."
+            )
         if self.variant == "rl" and self.rl.iterations == 0:
             raise ValueError(
                 "variant 'rl' with rl.iterations=0 trains nothing; set --rl.iterations >= 1 or pick another variant."
@@ -256,10 +268,76 @@ class PipelineConfig:
         return evaluation_kwargs(self.train_kwargs, self.eval.env_kwargs)
 
 
+class StaleArtifactError(ValueError):
+    """A kept artifact (warm-up data, an SFT result, RL checkpoints) was made with other settings than the run's."""
+
+
+def as_settings(value: Any) -> Any:
+    """``value`` (dataclasses, tuples and all) as the JSON value it is saved as."""
+    return json.loads(json.dumps(value, default=_dataclass_dict))
+
+
+def _dataclass_dict(value: Any) -> dict[str, Any]:
+    if not dataclasses.is_dataclass(value):
+        raise TypeError(f"{type(value).__name__} is not a setting (a dataclass or JSON value).")
+    return dataclasses.asdict(value)
+
+
+def reusable(artifact: Path, settings: dict[str, Any], *, overwrite: bool, partial: Path | None = None) -> bool:
+    """Whether ``artifact`` exists and was made with ``settings``, which ``<artifact>.settings.json`` records.
+
+    The record is written before the artifact is built, so an artifact is never kept under another run's record.
+    An artifact made with other settings (or by an older reflect-rl, without a record), and the ``partial`` work
+    towards one (an interrupted SFT's checkpoints), are deleted with ``overwrite`` and refused without it.
+
+    Raises:
+        StaleArtifactError: ``artifact`` or ``partial`` was made with other settings and ``overwrite`` is not set;
+            the message names each setting that differs.
+    """
+    record = artifact.with_name(artifact.name + ".settings.json")
+    saved = json.loads(record.read_text()) if record.is_file() else None
+    if saved == settings:
+        return os.path.lexists(artifact)
+    stale = [path for path in (artifact, partial) if path is not None and os.path.lexists(path)]
+    if stale and not overwrite:
+        if saved is None:
+            reason = "no record of the settings that made it (an older reflect-rl wrote it)"
+        else:
+            reason = "other settings: " + "; ".join(
+                f"{key}: {old!r} -> {new!r}" for key, old, new in changed_settings(saved, settings)
+            )
+        raise StaleArtifactError(
+            f"{stale[0]} was made with {reason}. Pass --overwrite to rebuild it, or use another --name (or "
+            "--artifacts-dir) for a run with these settings."
+        )
+    for path in stale:
+        check_replaceable(path)  # only the project's own files are deleted
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    atomic_write_json(record, settings)
+    return False
+
+
+def warmup_settings(config: PipelineConfig) -> dict[str, Any]:
+    """What the warm-up data depends on."""
+    return as_settings(
+        {
+            "env_ids": list(config.rl.curriculum.stages or (config.env_id,)),
+            "episodes": config.warmup.episodes,
+            "perturb_prob": config.warmup.perturb_prob,
+            "look_ahead": config.warmup.look_ahead,
+            "env_kwargs": config.train_kwargs,
+            "seed": config.seed,
+        }
+    )
+
+
 def warmup_records(config: PipelineConfig, artifacts: Path) -> list[StepRecord]:
-    """The warm-up records (from every curriculum stage), generated once per artifacts folder."""
+    """The warm-up records (from every curriculum stage), generated once per artifacts folder and settings."""
     path = artifacts / "warmup.jsonl"
-    if path.is_file():
+    if reusable(path, warmup_settings(config), overwrite=config.overwrite):
         return read_jsonl(path)
     records: list[StepRecord] = []
     for env_id in config.rl.curriculum.stages or (config.env_id,):
@@ -270,6 +348,11 @@ def warmup_records(config: PipelineConfig, artifacts: Path) -> list[StepRecord]:
             env_kwargs=config.train_kwargs,
             rng_seed=config.seed,
             look_ahead=config.warmup.look_ahead,
+        )
+    if not records:
+        raise ValueError(
+            f"The expert's {config.warmup.episodes} warm-up episodes of {config.env_id} gave no steps to learn from; "
+            "raise --warmup.episodes."
         )
     write_jsonl(records, path)
     return records
@@ -294,12 +377,42 @@ def policy_config(agent: AgentConfig) -> PolicyConfig:
     )
 
 
+def reflector_settings(config: PipelineConfig) -> dict[str, Any]:
+    """What the warmed-up reflector depends on."""
+    agent = config.agent
+    return as_settings(
+        {
+            "warmup": warmup_settings(config),
+            "model": agent.model,
+            "lora_layers": agent.lora_layers,
+            "max_prompt_tokens": agent.reflector_tokens,
+            "template": agent.template,
+            "sft": config.warmup.reflector_sft,
+        }
+    )
+
+
+def policy_settings(config: PipelineConfig) -> dict[str, Any]:
+    """What the warmed-up policy depends on (not the repeat penalty and temperature, which each run sets)."""
+    sft = config.warmup.policy_sft
+    policy = as_settings(policy_config(config.agent))
+    del policy["repeat_penalty"], policy["temperature"]
+    return as_settings(
+        {
+            "warmup": warmup_settings(config),
+            "policy": policy,
+            "sft": sft if config.reflects else dataclasses.replace(sft, reflection_prob=0.0),
+        }
+    )
+
+
 def trained_reflector(
     config: PipelineConfig, records: list[StepRecord], artifacts: Path, timings: dict[str, float]
 ) -> Reflector:
-    """The reflector, warmed up once per artifacts folder (its LoRA adapter is reused after)."""
+    """The reflector, warmed up once per artifacts folder and settings (its LoRA adapter is reused after)."""
     agent, adapter = config.agent, artifacts / "reflector_adapter"
-    if not adapter.is_dir():
+    settings = reflector_settings(config)
+    if not reusable(adapter, settings, overwrite=config.overwrite, partial=checkpoints_next_to(adapter)):
         start = time.perf_counter()
         _, result = sft_reflector(
             agent.model,
@@ -342,7 +455,7 @@ def warmed_up_policy(
     if sft.objective != "completion":
         name += f"_{sft.objective}-objective"
     folder = artifacts / name
-    if folder.is_dir():
+    if reusable(folder, policy_settings(config), overwrite=config.overwrite, partial=checkpoints_next_to(folder)):
         return LMPolicy.load(folder, trainable=True)
     policy = LMPolicy.from_config(policy_config(config.agent))
     sft = sft if config.reflects else dataclasses.replace(sft, reflection_prob=0.0)
@@ -370,7 +483,20 @@ def held_out(config: PipelineConfig, policy: LMPolicy, reflector: Reflector | No
 def online_rl(
     config: PipelineConfig, policy: LMPolicy, reflector: Reflector | None
 ) -> tuple[ReflectRLTrainer, list[dict[str, Any]]]:
-    """Train ``policy`` online (resuming from the run's newest RL checkpoint); the trainer and its curve."""
+    """Train ``policy`` online (resuming from the run's newest RL checkpoint, when it started from the same policy
+    and reflector); the trainer and its curve."""
+    # The trainer checks its own settings on resume; what it started from is checked here.
+    if config.agent.init_policy is not None:
+        start = {"init_policy": str(Path(config.agent.init_policy).resolve())}
+    elif config.variant == "rl":
+        start = {"policy": as_settings(policy_config(config.agent))}
+    else:
+        start = policy_settings(config)
+    reusable(
+        Path(config.output_dir) / config.name / "checkpoints",
+        {"start": start, "reflector": reflector_settings(config) if config.reflects else None},
+        overwrite=config.overwrite,
+    )
     policy.config = dataclasses.replace(policy.config, temperature=config.agent.temperature)
     train = TrainConfig(
         name=config.name,
