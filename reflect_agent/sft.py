@@ -26,18 +26,21 @@ import json
 import os
 import tempfile
 import time
+import warnings
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from safetensors import SafetensorError, safe_open
 from torch import nn
 from transformers import PreTrainedTokenizerBase, Trainer, TrainingArguments
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from reflect_agent.checkpoint import atomic_write_json
+from reflect_agent.checkpoint import CheckpointWarning, atomic_write_json
 from reflect_agent.models import apply_lora, load_model
 from reflect_agent.policy import LMPolicy, causal_lm
 from reflect_agent.prompts import PromptTemplate
@@ -234,20 +237,52 @@ class SFTResult:
     resumed_from: int = 0
 
 
-def last_complete_checkpoint(folder: str | os.PathLike) -> Path | None:
-    """The newest ``checkpoint-<step>`` folder in ``folder`` that the ``Trainer`` finished writing.
+def checkpoint_damage(checkpoint: Path) -> str | None:
+    """Why the ``Trainer`` checkpoint folder ``checkpoint`` cannot be resumed from, or ``None`` when it reads whole.
 
-    The ``Trainer`` writes its state file last, so a checkpoint cut off while saving has none and is skipped.
+    Cheap checks that catch a cut-off or overwritten file without loading the weights: the state file parses, each
+    safetensors file's header covers the file, and each pickle archive (optimizer, schedule, random states) has its
+    zip directory, which is written last.
+    """
+    state = checkpoint / TRAINER_STATE_NAME
+    try:
+        saved = json.loads(state.read_text())
+        if not isinstance(saved, dict) or not isinstance(saved.get("global_step"), int):
+            return f"{state} has no global_step"
+        for weights in checkpoint.glob("*.safetensors"):
+            with safe_open(weights, framework="pt"):
+                pass
+        for archive in [*checkpoint.glob("*.pt"), *checkpoint.glob("*.pth")]:
+            with zipfile.ZipFile(archive):
+                pass
+    except FileNotFoundError:
+        return f"{state} is missing (the checkpoint was cut off while saving)"
+    except (OSError, ValueError, zipfile.BadZipFile, SafetensorError) as error:
+        return f"a file cannot be read ({type(error).__name__}: {error})"
+    return None
+
+
+def last_complete_checkpoint(folder: str | os.PathLike) -> Path | None:
+    """The newest ``checkpoint-<step>`` folder in ``folder`` that the ``Trainer`` finished writing and that reads whole.
+
+    The ``Trainer`` writes its state file last, so a checkpoint cut off while saving has none and is skipped; one
+    damaged after the fact (:func:`checkpoint_damage`) is skipped with a warning, for the one before it.
     """
     folder = Path(folder)
     if not folder.is_dir():
         return None
-    complete = [
-        path
-        for path in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*")
-        if path.name.split("-")[-1].isdigit() and (path / TRAINER_STATE_NAME).is_file()
-    ]
-    return max(complete, key=lambda path: int(path.name.split("-")[-1]), default=None)
+    numbered = [path for path in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if path.name.split("-")[-1].isdigit()]
+    for checkpoint in sorted(numbered, key=lambda path: int(path.name.split("-")[-1]), reverse=True):
+        damage = checkpoint_damage(checkpoint)
+        if damage is None:
+            return checkpoint
+        if (checkpoint / TRAINER_STATE_NAME).is_file():  # finished, then damaged: say so
+            warnings.warn(
+                f"SFT checkpoint {checkpoint} is damaged: {damage}; trying an older one.",
+                CheckpointWarning,
+                stacklevel=2,
+            )
+    return None
 
 
 def check_resumable(checkpoint_dir: Path, examples: list[dict[str, list[int]]], config: SFTConfig) -> None:
@@ -369,7 +404,7 @@ def train_examples(
             logging_steps=config.logging_steps,
             save_strategy="no" if checkpoint_dir is None else "steps",
             save_steps=config.save_steps,
-            save_total_limit=1,
+            save_total_limit=2,  # the older one is the fallback if the newest is damaged
             train_sampling_strategy="group_by_length" if config.group_by_length else "random",
             **_checkpointing_arguments(config.gradient_checkpointing),
             report_to="none",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from reflect_agent.checkpoint import CheckpointWarning
 from reflect_agent.deciders import CandidateScoringDecider
 from reflect_agent.evaluation import evaluate
 from reflect_agent.policy import LMPolicy, PolicyConfig
@@ -142,6 +144,49 @@ def test_an_interrupted_sft_resumes_from_its_last_complete_checkpoint(tmp_path, 
     assert "resumed at step 2" in summary(result)
     with pytest.raises(ValueError, match="other learning_rate. Run with the same"):
         sft_policy(resumed, records, dataclasses.replace(config, learning_rate=1e-3), checkpoint_dir=tmp_path)
+
+
+def halve(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+SFT_DAMAGES = {
+    "state half-written": ("trainer_state.json", halve),
+    "state garbage": ("trainer_state.json", lambda path: path.write_text("[1, 2]")),
+    "optimizer truncated": ("optimizer.pt", halve),
+    "adapter truncated": ("adapter_model.safetensors", halve),
+    "random states garbage": ("rng_state.pth", lambda path: path.write_bytes(b"garbage")),
+}
+
+
+@pytest.mark.parametrize("damage", SFT_DAMAGES)
+def test_an_sft_resumes_past_a_damaged_newest_checkpoint_from_the_one_before(tmp_path, monkeypatch, damage):
+    records = expert_records(BANDIT, range(16), perturb_prob=0.0)
+    config = SFTConfig(max_steps=6, batch_size=4, learning_rate=1e-2, logging_steps=1, save_steps=2)
+    training_step = CompletionOnlyTrainer.training_step
+
+    def interrupted_at_step_5(self, *args, **kwargs):
+        if self.state.global_step == 5:
+            raise KeyboardInterrupt
+        return training_step(self, *args, **kwargs)
+
+    def policy() -> LMPolicy:
+        torch.manual_seed(0)
+        return LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+
+    monkeypatch.setattr(CompletionOnlyTrainer, "training_step", interrupted_at_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        sft_policy(policy(), records, config, checkpoint_dir=tmp_path, progress=False)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    name, damages = SFT_DAMAGES[damage]
+    damages(tmp_path / "checkpoint-4" / name)
+
+    with pytest.warns(CheckpointWarning, match="checkpoint-4 is damaged"):
+        assert last_complete_checkpoint(tmp_path).name == "checkpoint-2"
+    with pytest.warns(CheckpointWarning):
+        result = sft_policy(policy(), records, config, checkpoint_dir=tmp_path, progress=False)
+    assert result.resumed_from == 2 and result.steps == 6
 
 
 def test_a_scoring_policy_learns_the_action_text_by_sft():
