@@ -120,6 +120,9 @@ class RLConfig:
         vf_coef: Weight of the value loss.
         ent_coef: Weight of the entropy bonus.
         target_kl: Stop the epochs early once the approximate KL to the rollout policy exceeds this.
+        divergence_limit: The update stops the run with a ``DivergenceError`` when a loss, the gradient norm (before
+            clipping), the approximate KL or the largest trainable weight is not finite or beyond this (a healthy
+            run stays orders of magnitude below: LoRA weights near 1, gradient norms near 1).
     """
 
     algorithm: Literal["ppo", "pg"] = "ppo"
@@ -146,8 +149,11 @@ class RLConfig:
     vf_coef: float = 0.5
     ent_coef: float = 0.01
     target_kl: float | None = None
+    divergence_limit: float = 1e4
 
     def __post_init__(self) -> None:
+        if not self.divergence_limit > 0:
+            raise ValueError(f"divergence_limit must be positive, got {self.divergence_limit}.")
         if self.algorithm not in ("ppo", "pg"):
             raise ValueError(f"algorithm must be 'ppo' or 'pg', got {self.algorithm!r}.")
         if self.advantage not in ("mc", "gae", *GROUP_ESTIMATORS):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import shutil
 import time
 from pathlib import Path
@@ -107,8 +108,25 @@ def changed_settings(saved: dict[str, Any], current: dict[str, Any], prefix: str
     return changes
 
 
-class NonFiniteLossError(FloatingPointError):
+class DivergenceError(FloatingPointError):
+    """An update diverged: a loss, the gradient norm, the KL or a weight is not finite or beyond
+    ``RLConfig.divergence_limit``."""
+
+
+class NonFiniteLossError(DivergenceError):
     """A loss or gradient became NaN or infinite during an update."""
+
+
+def _check_bounded(name: str, value: float, config: RLConfig, where: str) -> None:
+    """Raise :class:`DivergenceError` when ``value`` is not finite or beyond ``config.divergence_limit``."""
+    if math.isfinite(value) and abs(value) <= config.divergence_limit:
+        return
+    error = NonFiniteLossError if not math.isfinite(value) else DivergenceError
+    raise error(
+        f"The update diverged: {name} is {value:.4g} ({where}), beyond the limit {config.divergence_limit:g}. Lower "
+        f"--rl.learning-rate (now {config.learning_rate:g}), or raise --rl.divergence-limit if such values are "
+        "expected; the checkpoints written before this iteration are intact."
+    )
 
 
 def compute_advantages(rollout: Rollout, config: RLConfig) -> Advantages:
@@ -176,7 +194,8 @@ def update_policy(
             ``config.kl_coef``'s penalty (required when it is positive).
 
     Raises:
-        NonFiniteLossError: A loss or the gradient norm is NaN or infinite (with the values around it).
+        DivergenceError: A loss, the gradient norm, the approximate KL or a trainable weight is not finite
+            (:class:`NonFiniteLossError`, with the values around it) or beyond ``config.divergence_limit``.
     """
     if config.kl_coef and start_logprobs is None:
         raise ValueError("kl_coef > 0 needs the start policy's log-probabilities (start_logprobs).")
@@ -228,6 +247,7 @@ def update_policy(
                         f"max |advantage|={mb_advantages.abs().max().item()}. Lower the learning rate, or turn "
                         "autocast off."
                     )
+                _check_bounded("the loss", loss.item(), config, f"{context}epoch {epoch}")
                 (loss * len(micro) / len(minibatch)).backward()
                 with torch.no_grad():
                     stats = {
@@ -242,12 +262,10 @@ def update_policy(
                     totals[key] = totals.get(key, 0.0) + value * len(micro)
                 counts += len(micro)
             grad_norm = torch.nn.utils.clip_grad_norm_(policy.trainable_parameters(), config.max_grad_norm)
-            if not torch.isfinite(grad_norm):
-                raise NonFiniteLossError(
-                    f"Non-finite gradient norm {grad_norm.item()} ({context}epoch {epoch}); lower the learning rate."
-                )
+            _check_bounded("the gradient norm", grad_norm.item(), config, f"{context}epoch {epoch}")
             optimizer.step()
             totals["losses/grad_norm"] = totals.get("losses/grad_norm", 0.0) + grad_norm.item() * len(minibatch)
+        _check_bounded("the approximate KL", totals["losses/approx_kl"] / counts, config, f"{context}epoch {epoch}")
         if config.target_kl is not None and totals["losses/approx_kl"] / counts > config.target_kl:
             stop_early = True
             break
@@ -257,6 +275,10 @@ def update_policy(
         metrics["losses/explained_var"] = (
             float("nan") if returns_variance == 0 else (1 - (b_returns - b_values).var() / returns_variance).item()
         )
+    with torch.no_grad():
+        largest = max((p.abs().max().item() for p in policy.trainable_parameters() if p.numel()), default=0.0)
+    _check_bounded("the largest trainable weight", largest, config, f"{context}after the update")
+    metrics["losses/max_weight"] = largest
     metrics["losses/early_stop"] = float(stop_early)
     metrics["losses/updated_decisions"] = float(len(kept))
     return metrics

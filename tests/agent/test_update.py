@@ -17,10 +17,17 @@ import torch
 
 from reflect_agent.config import RLConfig
 from reflect_agent.policy import LMPolicy, PolicyConfig
-from reflect_agent.ppo import NonFiniteLossError, compute_advantages, reference_logprobs, update_policy
+from reflect_agent.ppo import (
+    DivergenceError,
+    NonFiniteLossError,
+    ReflectRLTrainer,
+    compute_advantages,
+    reference_logprobs,
+    update_policy,
+)
 from reflect_agent.rollout import Rollout, score_episodes
 from tests.agent.conftest import perturb_lora
-from tests.agent.toy_envs import stored_episode
+from tests.agent.toy_envs import stored_episode, tiny_config
 
 LR = 0.05
 
@@ -319,9 +326,45 @@ def test_a_non_finite_gradient_stops_the_update_with_a_clear_error(acted):
     broken.value_head.weight.register_hook(lambda grad: grad * float("inf"))
     optimizer = torch.optim.SGD(broken.trainable_parameters(), lr=LR)
     with pytest.raises(
-        NonFiniteLossError, match=r"^Non-finite gradient norm (inf|nan) \(iteration 2, epoch 0\); lower"
+        NonFiniteLossError, match=r"^The update diverged: the gradient norm is (inf|nan) \(iteration 2, epoch 0\)"
     ):
         update_policy(broken, optimizer, rollout, RLConfig(), torch.Generator(), context="iteration 2, ")
+
+
+def set_one_lora_weight(policy: LMPolicy, value: float) -> None:
+    """Beyond the default limit of 1e4, while the loss and the gradients stay small."""
+    with torch.no_grad():
+        next(p for name, p in policy.named_parameters() if "lora_A" in name)[0, 0] = value
+
+
+@pytest.mark.parametrize(
+    ("what", "breaks"),
+    [
+        ("the loss", lambda policy: policy.value_head.bias.data.fill_(1e3)),  # v_loss near 1e6 / 2
+        ("the gradient norm", lambda policy: policy.value_head.weight.register_hook(lambda grad: grad * 1e6)),
+        ("the largest trainable weight", lambda policy: set_one_lora_weight(policy, 2e4)),
+    ],
+    ids=["loss", "gradient", "weight"],
+)
+def test_an_exploding_update_stops_with_an_error_naming_what_exploded(acted, what, breaks):
+    policy, rollout, _ = acted
+    broken = copy.deepcopy(policy)
+    breaks(broken)
+    optimizer = torch.optim.SGD(broken.trainable_parameters(), lr=0.0)  # the weights stay where they were put
+    with pytest.raises(DivergenceError, match=f"^The update diverged: {what} is .* beyond the limit 10000. Lower"):
+        update_policy(broken, optimizer, rollout, RLConfig(), torch.Generator(), context="iteration 2, ")
+    update_policy(broken, optimizer, rollout, RLConfig(divergence_limit=1e9), torch.Generator())  # a higher limit
+    with pytest.raises(ValueError, match="divergence_limit must be positive, got 0"):
+        RLConfig(divergence_limit=0)
+
+
+def test_a_run_at_a_huge_learning_rate_stops_before_checkpointing_what_diverged(tmp_path):
+    config = tiny_config(tmp_path, iterations=8, num_envs=4, checkpoint_every=1)
+    config = dataclasses.replace(config, rl=dataclasses.replace(config.rl, learning_rate=1e6))
+    trainer = ReflectRLTrainer(config)
+    with pytest.raises(DivergenceError, match=r"\(iteration 1, env .*--rl.learning-rate \(now 1e\+06\)"):
+        trainer.train()
+    assert not (tmp_path / "run" / "checkpoints").exists()
 
 
 def test_explained_variance_is_nan_when_the_returns_do_not_vary(acted):
