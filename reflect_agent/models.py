@@ -247,8 +247,12 @@ def apply_lora(
     alpha: int = 16,
     dropout: float = 0.05,
     target_modules: list[str] | str | None = None,
+    seed: int = 0,
 ) -> PeftModel:
     """Wrap ``model`` with fresh LoRA adapters; only the adapters are trainable afterwards.
+
+    The adapters' initial weights come from ``seed`` alone (the global random state is left as it was), so the
+    same call gives the same adapters in every process.
 
     Args:
         model: A causal LM from :func:`load_model`.
@@ -256,6 +260,7 @@ def apply_lora(
         alpha: LoRA scaling numerator (the update is scaled by ``alpha / r``).
         dropout: Dropout on the adapters' input.
         target_modules: Module names to adapt; ``None`` means :func:`lora_target_modules`.
+        seed: Seeds the adapters' initial weights.
 
     Returns:
         The ``PeftModel``, in ``model``'s train/eval mode; ``save_pretrained`` on it writes the adapters alone.
@@ -273,7 +278,9 @@ def apply_lora(
         task_type="CAUSAL_LM",
     )
     training = model.training
-    with _quiet_peft():
+    device = next(model.parameters()).device
+    with _quiet_peft(), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
         peft_model = get_peft_model(model, config)
     # The fresh LoRA dropout modules start in train mode; keep the mode the model had (eval after load_model).
     return peft_model.train(training)

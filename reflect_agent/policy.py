@@ -82,6 +82,8 @@ class PolicyConfig:
         lora_alpha: LoRA alpha.
         lora_dropout: LoRA dropout (active only in ``train()`` mode; the policy is built in eval mode).
         lora_target_modules: Modules to adapt; ``None`` means the architecture's defaults.
+        init_seed: Seeds the initial weights of new LoRA adapters and of the value head, which are then the same in
+            every process whatever the global random state.
         device: ``"cpu"``, ``"cuda"``...; ``None`` means CUDA when available.
         dtype: Model parameter dtype (``"float32"``, ``"bfloat16"``); ``None`` means bf16 on CUDA, fp32 on CPU.
         autocast: Run the model's forward pass under bf16 autocast (useful on CPU; the value head stays fp32).
@@ -101,6 +103,7 @@ class PolicyConfig:
     lora_alpha: int = 16
     lora_dropout: float = 0.05
     lora_target_modules: list[str] | None = None
+    init_seed: int = 0
     device: str | None = None
     dtype: str | None = None
     autocast: bool = False
@@ -184,12 +187,14 @@ class LMPolicy(nn.Module):
                 f"set PolicyConfig.max_prompt_tokens <= {positions}."
             )
         hidden = lm.config.hidden_size
-        if config.value_head == "linear":
-            self.value_head = nn.Linear(hidden, 1)
-        else:
-            self.value_head = nn.Sequential(
-                nn.Linear(hidden, config.value_hidden_size), nn.Tanh(), nn.Linear(config.value_hidden_size, 1)
-            )
+        with torch.random.fork_rng(devices=[]):  # built on the CPU, then moved
+            torch.manual_seed(config.init_seed)
+            if config.value_head == "linear":
+                self.value_head = nn.Linear(hidden, 1)
+            else:
+                self.value_head = nn.Sequential(
+                    nn.Linear(hidden, config.value_hidden_size), nn.Tanh(), nn.Linear(config.value_hidden_size, 1)
+                )
         last = self.value_head if isinstance(self.value_head, nn.Linear) else self.value_head[-1]
         # A zero last layer makes the first value estimates 0 instead of noise scaled by the LM's hidden norm.
         nn.init.zeros_(last.weight)
@@ -215,6 +220,7 @@ class LMPolicy(nn.Module):
                 alpha=config.lora_alpha,
                 dropout=config.lora_dropout,
                 target_modules=config.lora_target_modules,
+                seed=config.init_seed,
             )
         else:
             model.requires_grad_(True)

@@ -72,7 +72,7 @@ class SFTConfig:
         weight_decay: AdamW weight decay.
         max_grad_norm: Gradient clipping norm.
         autocast: Run forward passes under bf16 autocast (CPU or CUDA).
-        seed: Seeds the ``Trainer`` (shuffling, LoRA dropout).
+        seed: Seeds the ``Trainer`` (shuffling, LoRA dropout) and the new LoRA adapters of :func:`sft_reflector`.
         logging_steps: Log the loss every this many steps.
         reflection_prob: For the policy: share of examples whose prompt includes the record's reflection
             (the rest have none), so the policy also acts when the reflector is skipped or weak.
@@ -506,7 +506,9 @@ def sft_reflector(
     """
     template = template or PromptTemplate()
     model, tokenizer = load_model(model_spec, device=device)
-    model = apply_lora(model, r=lora_r, alpha=lora_alpha, dropout=lora_dropout, target_modules=lora_target_modules)
+    model = apply_lora(
+        model, r=lora_r, alpha=lora_alpha, dropout=lora_dropout, target_modules=lora_target_modules, seed=config.seed
+    )
     examples = reflector_examples(tokenizer, template, records, max_prompt_tokens=max_prompt_tokens)
     result = train_completions(model, tokenizer, examples, config, checkpoint_dir=checkpoint_dir, progress=progress)
     # An adapter folder saved earlier (by this function or peft) is the function's own to replace.

@@ -67,7 +67,9 @@ def run(args: SFTArgs) -> int:
         if args.init_policy is not None:
             policy = LMPolicy.load(args.init_policy, trainable=True)
         else:
-            policy = LMPolicy.from_config(PolicyConfig(model=args.model, autocast=args.sft.autocast))
+            policy = LMPolicy.from_config(
+                PolicyConfig(model=args.model, autocast=args.sft.autocast, init_seed=args.sft.seed)
+            )
         result = sft_policy(policy, records, args.sft, checkpoint_dir=checkpoints)
         policy.save(args.out, overwrite=args.overwrite)
     else:

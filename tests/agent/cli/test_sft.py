@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from reflect_agent.cli.sft import SFTArgs
 from reflect_agent.cli.sft import run as sft_main
@@ -43,3 +48,38 @@ def test_the_sft_command_refuses_an_out_folder_it_did_not_write_before_training(
     with pytest.raises(ForeignPathError, match="--overwrite"):
         sft_main(SFTArgs(data=str(data), model="tiny", out=str(users)))
     assert (users / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("role", ["policy", "reflector"])
+def test_the_sft_command_trains_the_same_weights_in_every_process(tmp_path, role):
+    data = write_jsonl(expert_records(BANDIT, range(8), perturb_prob=0.0), tmp_path / "data.jsonl")
+    weights = []
+    for run in ("first", "second"):
+        done = subprocess.run(
+            [sys.executable, "-m", "reflect_agent.cli", "sft", "--data", str(data), "--model", "tiny", "--role", role,
+             "--out", str(tmp_path / run), "--sft.max-steps", "2", "--sft.batch-size", "4"],
+            capture_output=True, text=True, check=False, cwd=tmp_path, env={**os.environ, "PYTHONHASHSEED": "random"},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        folder = tmp_path / run / ("adapter" if role == "policy" else "")
+        weights.append(load_file(folder / "adapter_model.safetensors"))
+    assert weights[0].keys() == weights[1].keys()
+    for name, value in weights[0].items():
+        assert torch.equal(value, weights[1][name]), name
+
+
+def test_new_adapters_and_value_head_come_from_the_init_seed_alone():
+    built = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", value_head="mlp"))
+        built.append({name: p.detach().clone() for name, p in policy.named_parameters() if p.requires_grad})
+    for name, value in built[0].items():
+        assert torch.equal(value, built[1][name]), name
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    other = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", value_head="mlp", init_seed=1))
+    assert torch.equal(torch.rand(3), expected)  # building left the global random state alone
+    lora_a = next(name for name in built[0] if "lora_A" in name)
+    assert not torch.equal(dict(other.named_parameters())[lora_a], built[0][lora_a])
