@@ -124,8 +124,8 @@ def _check_bounded(name: str, value: float, config: RLConfig, where: str) -> Non
     error = NonFiniteLossError if not math.isfinite(value) else DivergenceError
     raise error(
         f"The update diverged: {name} is {value:.4g} ({where}), beyond the limit {config.divergence_limit:g}. Lower "
-        f"--rl.learning-rate (now {config.learning_rate:g}), or raise --rl.divergence-limit if such values are "
-        "expected; the checkpoints written before this iteration are intact."
+        f"the learning rate (learning_rate, now {config.learning_rate:g}), or raise divergence_limit if such values "
+        "are expected; the checkpoints written before this iteration are intact."
     )
 
 

@@ -362,7 +362,7 @@ def test_a_run_at_a_huge_learning_rate_stops_before_checkpointing_what_diverged(
     config = tiny_config(tmp_path, iterations=8, num_envs=4, checkpoint_every=1)
     config = dataclasses.replace(config, rl=dataclasses.replace(config.rl, learning_rate=1e6))
     trainer = ReflectRLTrainer(config)
-    with pytest.raises(DivergenceError, match=r"\(iteration 1, env .*--rl.learning-rate \(now 1e\+06\)"):
+    with pytest.raises(DivergenceError, match=r"\(iteration 1, env .*learning rate \(learning_rate, now 1e\+06\)"):
         trainer.train()
     assert not (tmp_path / "run" / "checkpoints").exists()
 
