@@ -272,7 +272,7 @@ def test_an_interrupted_warm_up_resumes_from_its_checkpoint(tmp_path, monkeypatc
         run(args)
     monkeypatch.undo()
     checkpoints = tmp_path / "cut" / "sft_policy.checkpoints"
-    assert sorted(path.name for path in checkpoints.iterdir()) == ["checkpoint-2", "settings.json"]
+    assert sorted(path.name for path in checkpoints.iterdir()) == ["checkpoint-1", "checkpoint-2", "settings.json"]
 
     run(args)
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("policy SFT:"))
