@@ -6,6 +6,7 @@
     reflect-rl sft ...        supervised warm-up of a policy or reflector (reflect_agent.sft)
     reflect-rl speed ...      env and decider speed
     reflect-rl export ...     a reflector adapter merged into its base, for a server (reflect_agent.served)
+    reflect-rl traces ...     the episode traces page, one HTML file (reflect_agent.trace_page)
 
 Each subcommand is a module of this package with ``main(argv) -> int``, which parses its arguments with tyro
 (``reflect-rl SUBCOMMAND --help`` lists them) and runs.
@@ -25,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sft": ("sft", "Supervised fine-tuning of a policy or reflector on warm-up records."),
     "speed": ("speed", "Measure env steps and LM decisions per second."),
     "export": ("export", "Merge a reflector's LoRA adapter into its base model: a folder a server loads."),
+    "traces": ("traces", "Write the episode traces page: every episode, agents side by side, in one HTML file."),
 }
 
 
