@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 
 from reflect_agent.cli.sft import SFTArgs
 from reflect_agent.cli.sft import run as sft_main
+from reflect_agent.models import apply_lora, load_model
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.sft import (
     SFTConfig,
@@ -50,6 +51,7 @@ def test_the_sft_command_refuses_an_out_folder_it_did_not_write_before_training(
     assert (users / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["policy", "reflector"])
 def test_the_sft_command_trains_the_same_weights_in_every_process(tmp_path, role):
     data = write_jsonl(expert_records(BANDIT, range(8), perturb_prob=0.0), tmp_path / "data.jsonl")
@@ -83,3 +85,14 @@ def test_new_adapters_and_value_head_come_from_the_init_seed_alone():
     assert torch.equal(torch.rand(3), expected)  # building left the global random state alone
     lora_a = next(name for name in built[0] if "lora_A" in name)
     assert not torch.equal(dict(other.named_parameters())[lora_a], built[0][lora_a])
+
+
+def test_the_reflectors_new_adapters_come_from_its_seed_alone():
+    adapters = []
+    for global_seed, seed in ((1, 0), (2, 0), (1, 1)):
+        torch.manual_seed(global_seed)
+        model = apply_lora(load_model("tiny", device="cpu")[0], seed=seed)
+        adapters.append({name: p.detach().clone() for name, p in model.named_parameters() if "lora_A" in name})
+    assert adapters[0].keys() == adapters[1].keys()
+    assert all(torch.equal(value, adapters[1][name]) for name, value in adapters[0].items())
+    assert not any(torch.equal(value, adapters[2][name]) for name, value in adapters[0].items())
