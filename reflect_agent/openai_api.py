@@ -16,10 +16,14 @@ both calls:
   refused without being read whole.
 * Connection errors, deadlines and HTTP 408/409/429/5xx are retried ``retries`` times with exponential backoff, or
   after the server's ``Retry-After`` (at most 60 s).
+* One client may serve many threads at once: each attempt opens its own connection, and nothing a request does
+  changes the client. :func:`ask_concurrently` asks a batch that way, at most ``concurrency`` requests in flight,
+  each with its own retries and deadline, and returns the answers in the batch's order.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import http.client
 import json
@@ -29,8 +33,11 @@ import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+_Item = TypeVar("_Item")
+_Answer = TypeVar("_Answer")
 
 #: HTTP statuses worth retrying: timeout, conflict, rate limit, and server errors.
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -219,6 +226,58 @@ class OpenAIClient:
         retry_after = (response.getheader("Retry-After") or "").strip()
         delay = min(float(retry_after), MAX_RETRY_AFTER_S) if retry_after.replace(".", "", 1).isdigit() else None
         raise _Retryable(f"HTTP {status}: {detail}", delay)
+
+
+def ask_concurrently(
+    ask: Callable[[_Item], _Answer], items: Sequence[_Item], concurrency: int, *, name: str = "openai-request"
+) -> list[_Answer]:
+    """``ask(item)`` for every item, at most ``concurrency`` at once on threads; the answers in the order of
+    ``items``, whatever order they come back in.
+
+    ``ask`` makes its requests through an :class:`OpenAIClient`, so each keeps its own retries and deadline. One
+    item, or ``concurrency`` 1, is asked on the calling thread.
+
+    Args:
+        ask: Asks the server for one item (it may be called from several threads at once).
+        items: What to ask.
+        concurrency: The most requests in flight at once.
+        name: Prefix of the worker threads' names.
+
+    Raises:
+        ValueError: ``concurrency`` is below 1.
+        OpenAIChatError: A request failed for good (or whatever else ``ask`` raised): the first failed item's
+            error, in the order of ``items``. Requests not yet sent are dropped; those in flight end within
+            their retries and deadlines before it is raised, so no thread outlives the call.
+    """
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}.")
+    if concurrency == 1 or len(items) <= 1:
+        return [ask(item) for item in items]
+    stop = threading.Event()
+    not_asked = object()
+
+    def ask_unless_stopped(item: _Item) -> _Answer | object:
+        # A worker that is free once a request has failed for good (or the call was interrupted) sends nothing more.
+        if stop.is_set():
+            return not_asked
+        try:
+            return ask(item)
+        except BaseException:
+            stop.set()
+            raise
+
+    pool = concurrent.futures.ThreadPoolExecutor(min(concurrency, len(items)), thread_name_prefix=name)
+    try:
+        futures = [pool.submit(ask_unless_stopped, item) for item in items]
+        concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
+    finally:
+        # On a failure (or Ctrl-C) the requests still queued are not sent; shutdown waits for those in flight.
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+    for future in futures:
+        if not future.cancelled() and future.exception() is not None:
+            raise future.exception()  # type: ignore[misc]  (checked just above)
+    return [future.result() for future in futures]  # type: ignore[misc]  (none is not_asked: none failed)
 
 
 def api_root(url: str) -> str:

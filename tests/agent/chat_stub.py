@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +24,15 @@ def completion(content: str) -> bytes:
 def text_completion(text: str) -> bytes:
     """The body of a raw (``/completions``) completion whose continuation is ``text``."""
     return json.dumps({"choices": [{"index": 0, "text": text, "finish_reason": "stop"}]}).encode()
+
+
+def hashed_reply(body: dict | None) -> str:
+    """A deterministic model: the number of one of the numbered actions in the last message, picked by a hash of
+    the message, or (one message in seven) a reply that names no action."""
+    prompt = str(body["messages"][-1]["content"]) if body and body.get("messages") else ""
+    count = len(re.findall(r"^\d+\. ", prompt, flags=re.MULTILINE))
+    digest = zlib.crc32(prompt.encode())
+    return "I cannot tell." if count == 0 or digest % 7 == 0 else f"Action: {digest % count}"
 
 
 def answer_body(path: str, content: str) -> bytes:
@@ -45,26 +56,43 @@ class StubChatServer:
         ``("unsized", bytes)``: ``200`` with this raw body, no ``Content-Length`` (ends when the connection closes).
 
     Replies are raw completions (``choices[0].text``) on a path ending in ``/completions``, chat completions
-    elsewhere. When the script runs out it replies ``respond(body)`` (default ``"0"``), called on the request's
-    thread, so requests answered concurrently can each get their own reply. ``requests`` holds each request's
-    path, headers and body; ``trickled`` gets, for each trickled answer once it ends, ``(bytes sent, bytes in
-    all)``.
+    elsewhere. When the script runs out it replies ``respond(body)`` (default ``"0"``; :func:`hashed_reply` is a
+    deterministic model), called on the request's thread, so requests answered concurrently can each get their
+    own reply. Each request is answered ``delay`` seconds after it arrived, as a remote API or a GPU server
+    answers, and requests are answered concurrently: ``in_flight`` counts those being answered now and
+    ``max_in_flight`` the most at once so far. ``requests`` holds each request's path, headers and body, in the
+    order they arrived; ``trickled`` gets, for each trickled answer once it ends, ``(bytes sent, bytes in all)``.
     """
 
-    def __init__(self, respond: Callable[[dict], str] | None = None) -> None:
+    def __init__(self, respond: Callable[[dict], str] | None = None, *, delay: float = 0.0) -> None:
         self.script: list[tuple[str, object]] = []
         self.requests: list[dict] = []
         self.trickled: queue.Queue[tuple[int, int]] = queue.Queue()
         self.respond = respond or (lambda body: "0")
+        self.delay = delay
+        self.in_flight = 0
+        self.max_in_flight = 0
+        # Concurrent requests pop the script and count themselves under this lock.
+        self.lock = threading.Lock()
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802  (http.server's naming)
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 body = json.loads(raw) if raw else None
-                stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                kind, value = stub.script.pop(0) if stub.script else ("reply", stub.respond(body))
-                trickled = stub.answer(self, kind, value)
+                with stub.lock:
+                    stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    scripted = stub.script.pop(0) if stub.script else None
+                    stub.in_flight += 1
+                    stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
+                try:
+                    if stub.delay:  # (a test may patch time.sleep to record the client's waits)
+                        time.sleep(stub.delay)
+                    kind, value = scripted or ("reply", stub.respond(body))
+                    trickled = stub.answer(self, kind, value)
+                finally:
+                    with stub.lock:
+                        stub.in_flight -= 1
                 if trickled is not None:
                     stub.trickled.put(trickled)
 

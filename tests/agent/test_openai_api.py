@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from reflect_agent import openai_api
-from reflect_agent.openai_api import OpenAIChatError, OpenAIClient
+from reflect_agent.openai_api import OpenAIChatError, OpenAIClient, ask_concurrently
 from tests.agent.chat_stub import completion
 
 MESSAGES = [{"role": "user", "content": "0. go north\n1. go south"}]
@@ -155,3 +158,42 @@ def test_settings_come_from_the_environment_and_are_checked(chat_server, monkeyp
         OpenAIClient("ftp://127.0.0.1/v1", "model")
     with pytest.raises(ValueError, match="max_response_bytes"):
         OpenAIClient("http://127.0.0.1:1/v1", "model", max_response_bytes=0)
+
+
+# ------------------------------------------------------------------------------------------------
+# Many requests at once.
+
+
+def test_a_batch_is_asked_at_once_and_answered_in_its_order_not_the_order_answers_arrive(chat_server):
+    answered: list[str] = []
+
+    def respond(body: dict) -> str:
+        time.sleep(0.3 if body["prompt"] == "p0" else 0.0)  # the first prompt is answered last
+        answered.append(body["prompt"])
+        return body["prompt"].upper()
+
+    chat_server.delay = 0.3
+    chat_server.respond = respond
+    client = OpenAIClient(chat_server.base_url, "stub-model", retries=0)
+    prompts = [f"p{i}" for i in range(4)]
+    assert ask_concurrently(client.complete, prompts, concurrency=4) == ["P0", "P1", "P2", "P3"]
+    assert chat_server.max_in_flight == 4 and answered[-1] == "p0"
+    # One at a time on the calling thread: the same answers, never two requests in flight.
+    chat_server.max_in_flight = 0
+    assert ask_concurrently(client.complete, prompts, concurrency=1) == ["P0", "P1", "P2", "P3"]
+    assert chat_server.max_in_flight == 1
+    with pytest.raises(ValueError, match="concurrency must be at least 1, got 0"):
+        ask_concurrently(client.complete, prompts, concurrency=0)
+
+
+def test_a_request_that_fails_for_good_fails_the_batch_and_the_rest_is_not_sent(chat_server):
+    chat_server.delay = 0.3
+    chat_server.script = [("status", 401)]
+    client = OpenAIClient(chat_server.base_url, "stub-model", retries=3, backoff=0)
+    with pytest.raises(OpenAIChatError, match="HTTP 401"):
+        ask_concurrently(client.complete, [f"p{i}" for i in range(8)], concurrency=2)
+    # Not the 8: the request that failed, the one in flight beside it, and at most one more that the other worker
+    # started as the first failed.
+    assert 2 <= len(chat_server.requests) <= 3
+    # The error comes once the request in flight has ended: no worker outlives the call.
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("openai-request")]
