@@ -32,13 +32,14 @@ import numpy as np
 import torch
 
 from reflect_agent.episodes import Decision, Episode, Turn, decide, play_episodes
-from reflect_agent.openai_api import DEFAULT_MAX_RESPONSE_BYTES, OpenAIClient
+from reflect_agent.openai_api import DEFAULT_MAX_RESPONSE_BYTES, OpenAIClient, ask_concurrently
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_gym.core import expert_action
 from reflect_gym.wrappers import NO_ACTION, parse_action
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
     "NO_ACTION",
     "Agent",
     "ExpertAgent",
@@ -49,6 +50,13 @@ __all__ = [
     "make_agent",
     "play",
 ]
+
+#: Requests an :class:`OpenAIChatAgent` has in flight at once by default. Four, because the servers it is meant for
+#: gain from a few and lose nothing by them: llama.cpp's server opens 4 slots by default, vLLM and remote APIs
+#: batch many more, and a server that answers one request at a time (``transformers serve``) keeps the other 3
+#: waiting, a wait that counts against each request's deadline: with 4, a model that answers within a quarter of
+#: the deadline never times out in the queue.
+DEFAULT_CONCURRENCY = 4
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are an agent in a text game. Each message shows the current state and a numbered list of the "
@@ -62,8 +70,9 @@ class Agent(Protocol):
 
     Attributes:
         name: The agent's spec or a short name, shown in results.
-        batch_size: How many envs the agent is best given at once; ``1`` for agents that read the state of the
-            env they act for (expert, classical baselines) or ask a server one turn at a time.
+        batch_size: How many envs the agent is best given at once: ``1`` for agents that read the state of the
+            env they act for (expert, classical baselines), a chat agent's ``concurrency`` (one request per env in
+            flight at once), an LM agent's forward-pass batch.
     """
 
     name: str
@@ -223,6 +232,14 @@ class OpenAIChatAgent:
     dropped, line by line, ``"2. move east"``); a reply that names no admissible action gives ``NO_ACTION``, which
     the env steps as an invalid action.
 
+    The agent plays ``concurrency`` envs at once (its ``batch_size``) and sends their turns' requests together, at
+    most ``concurrency`` in flight, through one :class:`~reflect_agent.openai_api.OpenAIClient`
+    (:func:`~reflect_agent.openai_api.ask_concurrently`): each request keeps its retries, deadline, size limit
+    and ``Retry-After``, and the replies are matched to their turns by position, never by the order they arrive
+    in. Requests are stateless and every episode has its own env and seed, so at temperature 0 on a
+    deterministic server a run plays the same episodes at any concurrency. A request that fails for good fails
+    the decision (:class:`~reflect_agent.openai_api.OpenAIChatError`) once the requests in flight have ended.
+
     Args:
         base_url: The API root, such as ``http://localhost:8000/v1``; defaults to ``$OPENAI_BASE_URL``.
         model: Model name sent to the server; defaults to ``$OPENAI_MODEL``.
@@ -234,12 +251,12 @@ class OpenAIChatAgent:
         max_tokens: Reply length limit sent to the server.
         system_prompt: The system message.
         max_response_bytes: The largest answer accepted.
+        concurrency: Requests in flight at once, and envs played at once (see :data:`DEFAULT_CONCURRENCY` for
+            why 4).
 
     Raises:
-        ValueError: As :class:`~reflect_agent.openai_api.OpenAIClient`.
+        ValueError: As :class:`~reflect_agent.openai_api.OpenAIClient`, or ``concurrency`` below 1.
     """
-
-    batch_size = 1
 
     def __init__(
         self,
@@ -254,7 +271,10 @@ class OpenAIChatAgent:
         max_tokens: int = 16,
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ):
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1 (1: one request at a time), got {concurrency}.")
         self.client = OpenAIClient(
             base_url,
             model,
@@ -270,7 +290,10 @@ class OpenAIChatAgent:
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.system_prompt = system_prompt
-        #: The last reply received, for inspecting what the model said.
+        self.concurrency = concurrency
+        #: Envs to play at once: one request each in flight.
+        self.batch_size = concurrency
+        #: The reply to the last turn of the last decision, for inspecting what the model said.
         self.last_reply: str | None = None
 
     def reset(self, seed: int | None = None) -> None:
@@ -286,11 +309,16 @@ class OpenAIChatAgent:
         return self.client.chat(messages, temperature=self.temperature, max_tokens=self.max_tokens)
 
     def decide(self, turns: Sequence[Turn], envs: gym.vector.VectorEnv | None = None) -> Decision:
-        """One request per turn; the replies are kept in the decision."""
-        replies = []
-        for turn in turns:
-            self.last_reply = self.complete(turn.observation)
-            replies.append(self.last_reply)
+        """One request per turn, ``concurrency`` at once; the replies are kept in the decision, in turn order.
+
+        Raises:
+            OpenAIChatError: A request failed for good (see :meth:`complete`).
+        """
+        replies = ask_concurrently(
+            self.complete, [turn.observation for turn in turns], self.concurrency, name="openai-agent"
+        )
+        if replies:
+            self.last_reply = replies[-1]
         actions = [parse_action(reply, turn.actions, reply=True) for reply, turn in zip(replies, turns, strict=True)]
         return Decision(actions=actions, replies=replies)
 

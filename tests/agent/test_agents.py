@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ import torch
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.agents import NO_ACTION, ExpertAgent, LMAgent, OpenAIChatAgent, RandomAgent, env_at, make_agent, play
 from reflect_agent.episodes import Turn, make_envs
+from tests.agent.chat_stub import StubChatServer, hashed_reply
 
 TAXI = "ReflectRL/DangerousTaxi-v0"
 TAXI_ACTIONS = ["move south", "move north", "move east", "move west", "pick up passenger", "drop off passenger"]
@@ -231,3 +234,32 @@ def test_openai_agent_reads_its_settings_from_the_environment(chat_server, taxi_
     assert request["body"]["model"] == "env-model" and request["headers"]["Authorization"] == "Bearer env-key"
     # The spec's model wins over the environment's.
     assert make_agent("openai:other").model == "other"
+
+
+def test_openai_agent_sends_its_turns_requests_at_once_and_gives_each_turn_its_own_reply(taxi):
+    observations = [taxi.reset(seed=seed) for seed in range(4)]
+    turns = [turn(obs, info, index=i) for i, (obs, info) in enumerate(observations)]
+    slow = turns[0].observation  # answered last, so replies arrive out of turn order
+
+    def respond(body: dict) -> str:
+        time.sleep(0.3 if body["messages"][-1]["content"] == slow else 0.0)
+        return hashed_reply(body)
+
+    decisions, in_flight = [], []
+    for concurrency in (1, 4):
+        server = StubChatServer(respond, delay=0.3)
+        try:
+            agent = OpenAIChatAgent(server.base_url, "stub-model", retries=0, concurrency=concurrency)
+            assert agent.batch_size == concurrency  # the harness plays this many envs at once
+            decisions.append(agent.decide(turns))
+            in_flight.append(server.max_in_flight)
+        finally:
+            server.close()
+    sequential, concurrent = decisions
+    assert in_flight == [1, 4]
+    expected = [hashed_reply({"messages": [{"content": t.observation}]}) for t in turns]
+    assert len(set(expected)) > 1  # else a mix-up of replies could not show
+    assert sequential.replies == concurrent.replies == expected
+    assert sequential.actions == concurrent.actions
+    with pytest.raises(ValueError, match="concurrency must be at least 1"):
+        OpenAIChatAgent("http://127.0.0.1:1/v1", "stub-model", concurrency=0)
