@@ -57,6 +57,9 @@ class Episode:
         invalid_steps: Steps the env counted as invalid actions.
         final_state: After a truncation, the state the episode was cut in (to bootstrap its value from).
         final_actions: After a truncation, that state's admissible actions.
+        replies: The raw reply an agent wrote at each step (chat agents; ``None`` for others), for traces. Empty
+            when the episode was not recorded by :func:`play_episodes` (as ``invalid``).
+        invalid: Whether the env counted each step as an invalid action.
     """
 
     states: list[str]
@@ -71,6 +74,8 @@ class Episode:
     invalid_steps: int = 0
     final_state: str | None = None
     final_actions: list[str] | None = None
+    replies: list[str | None] = field(default_factory=list)
+    invalid: list[bool] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         lengths = {len(self.states), len(self.actions), len(self.reflections), len(self.chosen), len(self.rewards)}
@@ -80,6 +85,12 @@ class Episode:
                 f"got {len(self.states)}, {len(self.actions)}, {len(self.reflections)}, {len(self.chosen)}, "
                 f"{len(self.rewards)}."
             )
+        for name in ("replies", "invalid"):
+            if len(getattr(self, name)) not in (0, len(self.states)):
+                raise ValueError(
+                    f"An Episode's {name} hold one entry per step or none; got {len(getattr(self, name))} for "
+                    f"{len(self.states)} steps."
+                )
 
     def __len__(self) -> int:
         return len(self.states)
@@ -333,7 +344,9 @@ def play_episodes(
             episode.reflections.append(decision.reflections[j] if decision.reflections is not None else None)
             episode.chosen.append(action)
             episode.rewards.append(float(rewards[i]))
-            episode.invalid_steps += bool(info.get("invalid_action", False))
+            episode.replies.append(decision.replies[j] if decision.replies is not None else None)
+            episode.invalid.append(bool(info.get("invalid_action", False)))
+            episode.invalid_steps += episode.invalid[-1]
             episode.success = episode.success or bool(info.get("success", False))
             run.previous_action = episode.last_action()
             if run.previous_action is not None:

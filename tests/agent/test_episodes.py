@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reflect_agent.episodes import Decision, Turn, decide, make_envs, play_episodes
+from reflect_agent.episodes import Decision, Episode, Turn, decide, make_envs, play_episodes
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_gym.wrappers import NO_ACTION
 from tests.agent.toy_envs import BANDIT, WALK
@@ -66,6 +66,23 @@ def test_the_runner_keeps_each_episodes_history_and_shows_it_to_the_agent():
     assert episode.rewards[1] == pytest.approx(-0.1)  # the env's invalid-action penalty, counted as a step
     assert episode.taken() == ["step right", "wait", "step right"]
     assert episode.reflections == ["s7"] * 4
+
+
+def test_the_runner_records_each_steps_reply_and_whether_the_env_counted_it_invalid():
+    def chat(turns: list[Turn]) -> Decision:
+        return Decision([[0, NO_ACTION, 1][t.step] for t in turns], replies=[f"{t.seed}/{t.step}" for t in turns])
+
+    envs = make_envs(WALK, 2, env_kwargs={"horizon": 3, "length": 9})
+    episodes = play_episodes(envs, [4, 5, 6], chat)
+    assert [(e.replies, e.invalid, e.invalid_steps) for e in episodes] == [
+        ([f"{seed}/0", f"{seed}/1", f"{seed}/2"], [False, True, False], 1) for seed in (4, 5, 6)
+    ]
+    # An agent that writes no replies (an LM policy): none at each step.
+    (episode,) = play_episodes(envs, [7], Script(lambda seed, step: 1))
+    envs.close()
+    assert episode.replies == [None] * 3 and episode.invalid == [False] * 3
+    with pytest.raises(ValueError, match="replies hold one entry per step or none; got 1 for 2 steps"):
+        Episode(["s", "t"], [["a"], ["a"]], [None, None], [0, 0], [0.0, 0.0], True, False, replies=["0"])
 
 
 def test_truncation_keeps_the_state_to_bootstrap_from_and_termination_does_not():
