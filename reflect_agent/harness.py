@@ -7,16 +7,36 @@
 
 Episode ``i`` of a cell runs on a fresh reset with seed ``seed + i``, so every agent meets the same episodes. A
 cell plays its agent through the one episode runner (:func:`reflect_agent.agents.play`) on a vector env of
-``batch_size`` envs (the agent's: 1 for random, expert, sb3 and chat agents; ``--batch-size`` for LM agents), and
-reports its :class:`~reflect_agent.evaluation.EvalResult`: success rate with its 95% Wilson interval, mean
-return, mean steps, the share of steps that were invalid actions, and decisions per second (decisions over the
-time spent in the agent).
+``batch_size`` envs (the agent's: 1 for random, expert and sb3 agents; ``--batch-size`` for LM agents;
+``--concurrency`` for chat agents, which send that many requests at once, see
+:class:`~reflect_agent.agents.OpenAIChatAgent`), and reports its :class:`~reflect_agent.evaluation.EvalResult`:
+success rate with its 95% Wilson interval, mean return, mean steps, the share of steps that were invalid actions,
+and decisions per second (decisions over the time spent in the agent).
 
 Results are written atomically after each cell; a rerun skips the cells already in ``--out`` with the same
 settings, so an interrupted matrix resumes where it stopped. Envs whose optional extra is missing, and classical
 baselines on envs without a structured state, are recorded as skipped with the reason; a cell that raises is
-recorded as failed with its error, the others still run, and the exit status is 1. Env ids may omit the
-``ReflectRL/`` namespace; ``all`` means every registered ReflectRL id.
+recorded as failed with its error, the others still run, and the exit status is 1. A chat server that errors,
+hangs, answers something that is not a completion or redirects fails its cell after each request's bounded
+retries. Env ids may omit the ``ReflectRL/`` namespace; ``all`` means every registered ReflectRL id.
+
+Every episode of a cell is also written to the traces file next to the results, ``<out stem>.traces.jsonl``
+(``results.json``: ``results.traces.jsonl``; :func:`traces_path`), one JSON object per line
+(:func:`episode_trace`)::
+
+    {"env_id": str, "agent": str, "seed": int, "success": bool, "return": float, "steps": int,
+     "terminated": bool, "truncated": bool,
+     "turns": [{"state": str, "actions": [str], "reflection": str | null, "reply": str | null,
+                "action": int, "action_text": str | null, "reward": float, "invalid": bool}, ...]}
+
+``agent`` is the cell's agent spec; a turn's ``state`` is the state text the agent saw (``info["state"]``, the
+observation without its numbered ``actions``), ``reflection`` the reflector's analysis (LM agents with
+``+reflect``), ``reply`` a chat agent's raw reply (so a cell of unreadable replies can be read after the run),
+``action`` the chosen index (-1 where the reply named no action) and ``action_text`` its text. The file is
+rewritten atomically after each cell, before the results: a rerun cell's traces replace its old ones, a skipped
+or failed cell has none, and a resumed matrix keeps the traces of the cells it does not rerun (cells stored
+before traces were written have none). ``--no-traces`` writes no traces; an existing traces file then only
+loses the traces of the cells rerun, so that it never holds traces of another run of a cell than the results.
 
 ``--env-kwargs PATTERN:KEY=VALUE`` passes ``gym.make`` arguments to the envs whose id (namespace left out) matches
 the shell-style pattern, for instance ``'BabyAI-*:horizon=64'`` or ``ALFWorld-v0:max_actions=52`` (an LM policy
@@ -48,15 +68,17 @@ from gymnasium.error import DependencyNotInstalled
 from tqdm.auto import tqdm
 
 import reflect_gym
-from reflect_agent.agents import Agent, make_agent, play
+from reflect_agent.agents import DEFAULT_CONCURRENCY, Agent, make_agent, play
 from reflect_agent.baselines import DEFAULT_TIMESTEPS, NoStructuredStateError, make_sb3_agent
-from reflect_agent.episodes import make_envs
+from reflect_agent.episodes import Episode, make_envs
 from reflect_agent.evaluation import EvalResult
 from reflect_agent.openai_api import api_root
 from reflect_gym.files import atomic_write
 
 NAMESPACE = "ReflectRL/"
 RESULTS_FORMAT = 1
+#: The keys of an episode's trace (:func:`episode_trace`), in the order they are written; see the module docstring.
+TRACE_KEYS = ("env_id", "agent", "seed", "success", "return", "steps", "terminated", "truncated", "turns")
 
 
 @dataclass
@@ -86,6 +108,10 @@ class EvaluateArgs:
         openai_base_url: Chat endpoint root (None: $OPENAI_BASE_URL).
         openai_timeout: Seconds a chat request may take in all.
         openai_retries: Retries of a failed chat request.
+        concurrency: Chat requests of openai: agents in flight at once, one per env played at once (4 by
+            default: llama.cpp's server opens 4 slots, and a server that answers one at a time keeps 3 waiting
+            within each request's deadline). Results do not depend on it.
+        traces: Write every episode to <out stem>.traces.jsonl next to --out (--no-traces: none).
         progress: Show progress bars.
     """
 
@@ -108,6 +134,8 @@ class EvaluateArgs:
     openai_base_url: str | None = None
     openai_timeout: float = 60.0
     openai_retries: int = 3
+    concurrency: int = DEFAULT_CONCURRENCY
+    traces: bool = True
     progress: bool = True
     #: ``(pattern, key, value)`` of each ``env_kwargs`` item, parsed once.
     patterns: list[tuple[str, str, Any]] = field(init=False, repr=False)
@@ -124,6 +152,8 @@ class EvaluateArgs:
             raise ValueError(f"--repeat-penalty must be a finite number >= 0, got {self.repeat_penalty}.")
         if self.max_new_tokens < 1:
             raise ValueError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}.")
+        if self.concurrency < 1:
+            raise ValueError(f"--concurrency must be at least 1 (1: one request at a time), got {self.concurrency}.")
         self.patterns = parse_env_kwargs(self.env_kwargs)
 
     def env_kwargs_for(self, env_id: str) -> dict[str, Any]:
@@ -144,7 +174,12 @@ class EvaluateArgs:
 
     def openai_options(self) -> dict[str, Any]:
         """The options of :func:`reflect_agent.agents.make_agent` for ``openai:`` specs."""
-        return {"base_url": self.openai_base_url, "timeout": self.openai_timeout, "retries": self.openai_retries}
+        return {
+            "base_url": self.openai_base_url,
+            "timeout": self.openai_timeout,
+            "retries": self.openai_retries,
+            "concurrency": self.concurrency,
+        }
 
 
 class SkipCell(Exception):
@@ -229,7 +264,10 @@ def build_agent(spec: str, env_id: str, args: EvaluateArgs) -> Agent:
 
 
 def cell_settings(env_id: str, spec: str, args: EvaluateArgs) -> dict[str, Any]:
-    """The settings that decide a cell's result; a stored cell is reused only when they match."""
+    """The settings that decide a cell's result; a stored cell is reused only when they match.
+
+    How many envs play at once (``--batch-size``, ``--concurrency``) is not one: the episodes do not depend on it.
+    """
     settings: dict[str, Any] = {"episodes": args.episodes, "seed": args.seed, "env_kwargs": args.env_kwargs_for(env_id)}
     if spec.startswith("lm:"):
         settings.update(autocast=args.autocast, decider=args.decider)
@@ -261,8 +299,11 @@ def cell_metrics(result: EvalResult) -> dict[str, Any]:
     }
 
 
-def evaluate_cell(env_id: str, spec: str, args: EvaluateArgs, position: int = 0) -> dict[str, Any]:
-    """Evaluate agent ``spec`` on ``env_id``: a result cell, or a skipped cell with its reason."""
+def evaluate_cell(
+    env_id: str, spec: str, args: EvaluateArgs, position: int = 0
+) -> tuple[dict[str, Any], list[Episode]]:
+    """Evaluate agent ``spec`` on ``env_id``: a result cell and its episodes, or a skipped cell with its reason
+    and no episodes."""
     cell: dict[str, Any] = {"env": env_id, "agent": spec, **cell_settings(env_id, spec, args)}
     seeds = range(args.seed, args.seed + args.episodes)
     envs = None
@@ -284,12 +325,13 @@ def evaluate_cell(env_id: str, spec: str, args: EvaluateArgs, position: int = 0)
             result = EvalResult.of(env_id, episodes, time.perf_counter() - start, timings["agent_s"])
         where = metadata(envs)
     except SkipCell as reason:
-        return {**cell, "skipped": str(reason), "metadata": metadata(None)}
+        return {**cell, "skipped": str(reason), "metadata": metadata(None)}, []
     finally:
         if envs is not None:
             envs.close()
     # build_seconds: loading the model, or training (or loading) a classical baseline.
-    return {**cell, **cell_metrics(result), "metadata": {**where, "batch_size": batch, "build_seconds": build_seconds}}
+    where.update(batch_size=batch, build_seconds=build_seconds)
+    return {**cell, **cell_metrics(result), "metadata": where}, episodes
 
 
 def metadata(envs: gym.vector.VectorEnv | None) -> dict[str, Any]:
@@ -326,14 +368,102 @@ def save_results(path: Path, cells: list[dict[str, Any]]) -> None:
     atomic_write(path, json.dumps({"format": RESULTS_FORMAT, "results": cells}, indent=2) + "\n")
 
 
+def traces_path(out: Path) -> Path:
+    """The traces file of the results file ``out``: beside it, ``<stem>.traces.jsonl``."""
+    return out.with_name(f"{out.stem}.traces.jsonl")
+
+
+def episode_trace(episode: Episode, agent: str) -> dict[str, Any]:
+    """The trace of ``episode`` played by the agent of spec ``agent`` (see the module docstring).
+
+    Raises:
+        ValueError: The episode was not recorded by :func:`reflect_agent.episodes.play_episodes` (it has no
+            per-step replies and invalid flags).
+    """
+    steps = len(episode)
+    if len(episode.replies) != steps or len(episode.invalid) != steps:
+        raise ValueError(
+            f"Episode of seed {episode.seed} has {len(episode.replies)} replies and {len(episode.invalid)} invalid "
+            f"flags for {steps} steps; trace episodes played by reflect_agent.episodes.play_episodes."
+        )
+    turns = [
+        {
+            "state": state,
+            "actions": list(actions),
+            "reflection": reflection,
+            "reply": reply,
+            "action": int(action),
+            "action_text": actions[action] if 0 <= action < len(actions) else None,
+            "reward": float(reward),
+            "invalid": bool(invalid),
+        }
+        for state, actions, reflection, reply, action, reward, invalid in zip(
+            episode.states,
+            episode.actions,
+            episode.reflections,
+            episode.replies,
+            episode.chosen,
+            episode.rewards,
+            episode.invalid,
+            strict=True,
+        )
+    ]
+    return {
+        "env_id": episode.env_id,
+        "agent": agent,
+        "seed": episode.seed,
+        "success": episode.success,
+        "return": episode.total_reward,
+        "steps": steps,
+        "terminated": episode.terminated,
+        "truncated": not episode.terminated,
+        "turns": turns,
+    }
+
+
+def load_traces(path: Path) -> dict[tuple[str, str], list[str]]:
+    """The trace lines stored in ``path`` by cell, ``(env_id, agent)``, in file order; an absent file has none.
+
+    Raises:
+        ValueError: A line is not the trace of an episode.
+    """
+    if not path.exists():
+        return {}
+    traces: dict[tuple[str, str], list[str]] = {}
+    with path.open("rb") as file:
+        for number, line in enumerate(file, 1):
+            try:
+                record = json.loads(line)
+            except ValueError:  # not JSON, or not text
+                record = None
+            if not isinstance(record, dict) or tuple(record) != TRACE_KEYS:
+                raise ValueError(
+                    f"{path} line {number} is not an episode trace of the harness (keys {', '.join(TRACE_KEYS)}); "
+                    "move the file away or pass another --out."
+                )
+            traces.setdefault((record["env_id"], record["agent"]), []).append(json.dumps(record))
+    return traces
+
+
+def save_traces(path: Path, traces: dict[tuple[str, str], list[str]]) -> None:
+    """Write the trace lines of every cell to ``path`` (atomically)."""
+    text = "".join(line + "\n" for lines in traces.values() for line in lines)
+    # load_traces read every line of an existing file as a trace: it is the harness's own, even when now empty.
+    atomic_write(path, text, overwrite=True)
+
+
 def run_matrix(env_ids: Sequence[str], args: EvaluateArgs) -> list[dict[str, Any]]:
-    """Evaluate every (env, agent) cell, saving ``args.out`` after each; return all cells of ``args.out``.
+    """Evaluate every (env, agent) cell, saving ``args.out`` (and its traces) after each; return all cells of
+    ``args.out``.
 
     A cell already in ``args.out`` with the same settings is kept, not rerun; one with other settings, a skipped
     one or a failed one is run again and replaced. A cell that raises is recorded with its error (and its
-    traceback printed) and the matrix goes on.
+    traceback printed) and the matrix goes on. The traces file (:func:`traces_path`) is written before the
+    results, so a cell in the results has the traces of the same run (or none).
     """
     cells = load_results(args.out)
+    trace_file = traces_path(args.out)
+    traces = load_traces(trace_file)
     todo = [(env_id, spec) for env_id in env_ids for spec in args.agent]
     with tqdm(total=len(todo), desc="cells", unit="cell", disable=not args.progress) as bar:  # pragma: no mutate
         for env_id, spec in todo:
@@ -343,8 +473,9 @@ def run_matrix(env_ids: Sequence[str], args: EvaluateArgs) -> list[dict[str, Any
             if stored is not None and is_result(stored) and all(stored.get(k) == v for k, v in settings.items()):
                 bar.update(1)  # pragma: no mutate
                 continue
+            episodes: list[Episode] = []
             try:
-                cell = evaluate_cell(
+                cell, episodes = evaluate_cell(
                     env_id,
                     spec,
                     args,
@@ -356,6 +487,13 @@ def run_matrix(env_ids: Sequence[str], args: EvaluateArgs) -> list[dict[str, Any
                 cell = {"env": env_id, "agent": spec, **settings, "error": reason, "metadata": metadata(None)}
             if not is_result(cell):
                 tqdm.write(f"{env_id} x {spec}: {not_run_reason(cell)}")
+            traced = (env_id, spec) in traces
+            if args.traces and is_result(cell):
+                traces[env_id, spec] = [json.dumps(episode_trace(episode, spec)) for episode in episodes]
+            elif traced:  # the old traces belong to a run of the cell that the results no longer hold
+                del traces[env_id, spec]
+            if args.traces or traced:
+                save_traces(trace_file, traces)
             if index is None:
                 cells.append(cell)
             else:

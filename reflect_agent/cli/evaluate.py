@@ -1,6 +1,9 @@
 """``reflect-rl evaluate``: the evaluation harness (:mod:`reflect_agent.harness`) from the command line.
 
 reflect-rl evaluate --env DangerousTaxi-v0 --agent random expert --episodes 20 --out results.json
+
+Every episode is also written to results.traces.jsonl beside --out (--no-traces: none); reflect-rl traces
+results.traces.jsonl --results results.json makes the page to read them.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 
 import gymnasium as gym
 import numpy as np
@@ -14,7 +16,7 @@ from reflect_agent.agents import NO_ACTION, ExpertAgent
 from reflect_agent.cli import main as reflect_rl
 from reflect_agent.episodes import Decision
 from reflect_agent.stats import wilson_interval
-from tests.agent.chat_stub import StubChatServer
+from tests.agent.chat_stub import StubChatServer, hashed_reply
 
 TAXI = "ReflectRL/DangerousTaxi-v0"
 PICKUP = "ReflectRL/DangerousTaxi-Pickup-v0"
@@ -33,6 +35,11 @@ CELL_KEYS = {
 }
 
 
+#: The keys of an episode's trace and of each of its turns, in order: the format a trace viewer reads.
+TRACE_KEYS = ("env_id", "agent", "seed", "success", "return", "steps", "terminated", "truncated", "turns")
+TURN_KEYS = ("state", "actions", "reflection", "reply", "action", "action_text", "reward", "invalid")
+
+
 def evaluate(argv: list[str]) -> int:
     """``reflect-rl evaluate ARGV``."""
     return reflect_rl(["evaluate", *argv])
@@ -48,9 +55,18 @@ def run_cell(agent, episodes: int, seed: int, env_id: str = TAXI, **kwargs) -> d
     original = harness.build_agent
     harness.build_agent = lambda spec, env_id, a: agent
     try:
-        return harness.evaluate_cell(env_id, "object", harness_args)
+        return harness.evaluate_cell(env_id, "object", harness_args)[0]
     finally:
         harness.build_agent = original
+
+
+def read_traces(path) -> dict[tuple[str, str], list[dict]]:
+    """The episode traces in ``path`` by cell."""
+    traces: dict[tuple[str, str], list[dict]] = {}
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        traces.setdefault((record["env_id"], record["agent"]), []).append(record)
+    return traces
 
 
 class ObservationAgent:
@@ -176,13 +192,14 @@ def test_cli_runs_an_openai_compatible_agent_and_counts_unreadable_replies(tmp_p
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     server = StubChatServer()
     # With horizon 2, episode 1 gets an unreadable reply (an invalid action) then "4" (admissible), and
-    # episode 2 two unreadable replies: 3 invalid steps of 4.
+    # episode 2 two unreadable replies: 3 invalid steps of 4. (One request at a time: the script answers requests
+    # in the order they arrive.)
     server.script = [("reply", "no idea"), ("reply", "4"), ("reply", "?"), ("reply", "??")]
     out = tmp_path / "results.json"
     try:
         evaluate(
             ["--env", PICKUP, "--agent", "openai:stub-model", "--openai-base-url", server.base_url]
-            + ["--openai-retries", "0", "--episodes", "2", "--out", str(out), "--no-progress"]
+            + ["--openai-retries", "0", "--episodes", "2", "--out", str(out), "--no-progress", "--concurrency", "1"]
             + ["--env-kwargs", "*:horizon=2"]
         )
     finally:
@@ -207,6 +224,8 @@ def test_an_interrupted_matrix_resumes_where_it_stopped(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         evaluate(argv)
     assert len(json.loads(out.read_text())["results"]) == 2
+    traces = tmp_path / "results.traces.jsonl"
+    assert list(read_traces(traces)) == [(TAXI, "expert"), (TAXI, "random")]
 
     monkeypatch.setattr(harness, "build_agent", real_build)
     ran = []
@@ -215,6 +234,9 @@ def test_an_interrupted_matrix_resumes_where_it_stopped(tmp_path, monkeypatch):
     evaluate(argv)
     assert ran == [(PICKUP, "expert"), (PICKUP, "random")]
     assert len(json.loads(out.read_text())["results"]) == 4
+    before = read_traces(traces)  # the first run's traces are kept, the resumed run's added
+    assert list(before) == [(TAXI, "expert"), (TAXI, "random"), (PICKUP, "expert"), (PICKUP, "random")]
+    assert all([t["seed"] for t in cell] == [0, 1, 2] for cell in before.values())
 
     # A finished matrix runs nothing; other settings rerun and replace a stored cell.
     ran.clear()
@@ -224,6 +246,129 @@ def test_an_interrupted_matrix_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert ran == [(TAXI, "expert")]
     cells = json.loads(out.read_text())["results"]
     assert len(cells) == 4 and cells[0]["episodes"] == 4
+    after = read_traces(traces)  # the rerun cell's traces replace its old ones
+    assert [t["seed"] for t in after[TAXI, "expert"]] == [0, 1, 2, 3]
+    assert {key: cell for key, cell in after.items() if key != (TAXI, "expert")} == {
+        key: cell for key, cell in before.items() if key != (TAXI, "expert")
+    }
+
+
+def test_concurrent_requests_play_the_same_episodes_as_one_at_a_time(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    server = StubChatServer(hashed_reply, delay=0.05)
+    argv = ["--env", TAXI, "--agent", "openai:stub-model", "--openai-base-url", server.base_url]
+    argv += ["--episodes", "8", "--seed", "5", "--no-progress"]
+    cells, traces, in_flight = {}, {}, {}
+    try:
+        for concurrency in (1, 4):
+            server.max_in_flight = 0
+            out = tmp_path / f"concurrency{concurrency}.json"
+            assert evaluate([*argv, "--concurrency", str(concurrency), "--out", str(out)]) == 0
+            (cells[concurrency],) = harness.load_results(out)
+            traces[concurrency] = (tmp_path / f"concurrency{concurrency}.traces.jsonl").read_text()
+            in_flight[concurrency] = server.max_in_flight
+    finally:
+        server.close()
+    assert in_flight == {1: 1, 4: 4}  # the requests overlapped
+    assert cells[4]["metadata"]["batch_size"] == 4
+    assert 0 < cells[1]["invalid_action_rate"] < 1  # some replies were read, some not
+    for key in ("success_rate", "mean_return", "mean_steps", "invalid_action_rate", "steps"):
+        assert cells[4][key] == cells[1][key], key
+    assert traces[4] == traces[1]  # the same episodes, step by step, with the same replies
+
+
+def test_traces_hold_every_episode_of_every_cell_as_its_results_say(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    sent: list[str] = []
+    counter = itertools.count()
+
+    def respond(body: dict) -> str:  # every other reply names no action
+        sent.append("I cannot tell." if next(counter) % 2 == 0 else "Action: 1")
+        return sent[-1]
+
+    server = StubChatServer(respond)
+    out = tmp_path / "results.json"
+    try:
+        status = evaluate(
+            ["--env", PICKUP, "--agent", "expert", "random", "openai:stub-model", "--episodes", "4", "--out", str(out)]
+            + ["--openai-base-url", server.base_url, "--env-kwargs", "*:horizon=3", "--no-progress"]
+        )
+    finally:
+        server.close()
+    assert status == 0
+    traces = read_traces(tmp_path / "results.traces.jsonl")
+    cells = harness.load_results(out)
+    assert list(traces) == [(c["env"], c["agent"]) for c in cells]
+    for cell in cells:
+        episodes = traces[cell["env"], cell["agent"]]
+        turns = [turn for episode in episodes for turn in episode["turns"]]
+        assert [e["seed"] for e in episodes] == [0, 1, 2, 3]
+        assert all(tuple(e) == TRACE_KEYS for e in episodes) and all(tuple(t) == TURN_KEYS for t in turns)
+        assert np.mean([e["success"] for e in episodes]) == cell["success_rate"]
+        assert np.mean([e["return"] for e in episodes]) == pytest.approx(cell["mean_return"])
+        assert np.mean([e["steps"] for e in episodes]) == cell["mean_steps"]
+        assert sum(t["invalid"] for t in turns) / len(turns) == cell["invalid_action_rate"]
+        for episode in episodes:
+            assert episode["steps"] == len(episode["turns"]) and episode["truncated"] != episode["terminated"]
+            assert episode["return"] == pytest.approx(sum(t["reward"] for t in episode["turns"]))
+        for t in turns:
+            assert t["action_text"] == (t["actions"][t["action"]] if t["action"] != NO_ACTION else None)
+            assert t["state"] and t["reflection"] is None
+    # The chat agent's raw replies, each beside the action read from it; the others wrote none.
+    chat = [t for e in traces[PICKUP, "openai:stub-model"] for t in e["turns"]]
+    assert sorted(t["reply"] for t in chat) == sorted(sent)
+    assert {t["reply"] for t in chat if t["action"] == NO_ACTION} == {"I cannot tell."}
+    assert all(t["reply"] == f"Action: {t['action']}" for t in chat if t["action"] != NO_ACTION)
+    assert all(t["reply"] is None for a in ("expert", "random") for e in traces[PICKUP, a] for t in e["turns"])
+
+
+def test_no_traces_writes_none_and_drops_the_old_traces_of_the_cells_it_reruns(tmp_path):
+    out, traces = tmp_path / "results.json", tmp_path / "results.traces.jsonl"
+    argv = ["--agent", "expert", "--out", str(out), "--no-progress"]
+    assert evaluate(["--env", TAXI, *argv, "--episodes", "2", "--no-traces"]) == 0
+    assert not traces.exists()
+    assert evaluate(["--env", TAXI, PICKUP, *argv, "--episodes", "3"]) == 0  # TAXI reruns: other settings
+    assert list(read_traces(traces)) == [(TAXI, "expert"), (PICKUP, "expert")]
+    assert evaluate(["--env", TAXI, *argv, "--episodes", "4", "--no-traces"]) == 0
+    assert list(read_traces(traces)) == [(PICKUP, "expert")]  # none of another run of the TAXI cell
+
+
+@pytest.mark.parametrize(
+    ("fault", "message", "attempts"),
+    [
+        (("status", 500), "failed 2 times, last with HTTP 500", 2),
+        (("sleep", 2.0), "failed 2 times, last with no complete answer within the 0.5 s deadline", 2),
+        (("body", b"<html>busy</html>"), "invalid JSON", 1),
+        (("redirect", "elsewhere"), "HTTP 302, a redirect to .* are not followed", 1),
+    ],
+    ids=["errors", "hangs", "garbage", "redirects"],
+)
+def test_a_misbehaving_chat_server_fails_its_cell_after_bounded_retries_and_the_matrix_goes_on(
+    tmp_path, monkeypatch, chat_server, elsewhere, fault, message, attempts
+):
+    monkeypatch.setenv("OPENAI_API_KEY", "secret")
+    out = tmp_path / "results.json"
+    argv = ["--env", PICKUP, "--agent", "openai:stub-model", "expert", "--out", str(out), "--no-progress"]
+    argv += ["--openai-base-url", chat_server.base_url, "--openai-timeout", "0.5", "--openai-retries", "1"]
+    argv += ["--env-kwargs", "*:horizon=2", "--concurrency", "4"]
+    assert evaluate([*argv, "--episodes", "2"]) == 0  # a first run, traced
+    assert len(read_traces(tmp_path / "results.traces.jsonl")[PICKUP, "openai:stub-model"]) == 2
+
+    kind, value = fault
+    chat_server.script = [(kind, f"{elsewhere.base_url}/chat/completions" if value == "elsewhere" else value)] * 16
+    chat_server.requests.clear()
+    chat_server.max_in_flight, chat_server.delay = 0, 0.2  # each answer takes a while: the requests overlap
+    assert evaluate([*argv, "--episodes", "4"]) == 1  # other settings: both cells run again
+    chat, expert = harness.load_results(out)
+    assert chat_server.base_url in chat["error"] and re.search(message, chat["error"]), chat["error"]
+    assert expert["success_rate"] == 1.0 and expert["episodes"] == 4
+    # The first step's 4 requests went out at once and each was tried at most retries + 1 times (the server still
+    # sleeps on a hung attempt when its retry arrives).
+    assert chat_server.max_in_flight == 4 * (attempts if kind == "sleep" else 1)
+    assert len(chat_server.requests) == 4 * attempts
+    assert elsewhere.requests == []  # the key went nowhere else
+    # The failed cell's old traces are gone with its old results.
+    assert list(read_traces(tmp_path / "results.traces.jsonl")) == [(PICKUP, "expert")]
 
 
 def needs_an_extra(**kwargs):
@@ -376,3 +521,12 @@ def test_a_results_file_of_another_format_is_refused(tmp_path):
     out.write_text('{"cells": []}')
     with pytest.raises(ValueError, match="not a results file"):
         evaluate(["--env", TAXI, "--agent", "random", "--episodes", "1", "--out", str(out), "--no-progress"])
+
+
+@pytest.mark.parametrize("text", [b'{"episode": 1}\n', b"\xff\xfe not text\n"], ids=["other json", "binary"])
+def test_a_traces_file_the_harness_did_not_write_is_refused_before_any_cell_runs(tmp_path, text):
+    out, traces = tmp_path / "results.json", tmp_path / "results.traces.jsonl"
+    traces.write_bytes(text)
+    with pytest.raises(ValueError, match="results.traces.jsonl line 1 is not an episode trace of the harness"):
+        evaluate(["--env", TAXI, "--agent", "random", "--episodes", "1", "--out", str(out), "--no-progress"])
+    assert traces.read_bytes() == text and not out.exists()
