@@ -273,8 +273,7 @@ class QLearningConfig:
         epsilon: Probability of a uniformly random admissible action at the first step.
         final_epsilon: That probability once ``exploration_fraction`` of the budget has passed.
         exploration_fraction: Share of the budget over which ``epsilon`` falls to ``final_epsilon``.
-        initial_value: Action value of a (state, action) not yet updated; the greedy agent takes the lowest
-            admissible index in a state it never saw.
+        initial_value: Action value of a (state, action) not yet updated.
     """
 
     timesteps: int = 100_000
@@ -459,28 +458,33 @@ class QLearningAgent:
     """A trained :class:`QTable` acting greedily among the admissible actions of the text env of each turn.
 
     It reads ``structured_observation()`` of the sub-env each turn is for, so it plays on a sync vector env; it
-    never takes an action that ``info["action_mask"]`` masks out.
+    never takes an action that ``info["action_mask"]`` masks out. Equal values, as in every state it never saw
+    in training, are broken by its own generator, as in training: with the lowest index instead it would repeat
+    one action (turn left) wherever BabyAI shows it a view it has not seen.
 
     Args:
         table: The trained table.
         name: Shown in results.
+        seed: Seed of the tie-breaking generator; :meth:`reset` can reseed it.
     """
 
     batch_size = 1
 
-    def __init__(self, table: QTable, name: str = QLEARNING_SPEC):
+    def __init__(self, table: QTable, name: str = QLEARNING_SPEC, seed: int | None = None):
         self.table = table
         self.name = name
+        self._rng = np.random.default_rng(seed)
 
     def reset(self, seed: int | None = None) -> None:
-        pass
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
 
     def decide(self, turns: Sequence[Turn], envs: gym.vector.VectorEnv) -> Decision:
         return Decision(actions=[self.act_in(env_at(envs, t.index), t.info["action_mask"]) for t in turns])
 
     def act_in(self, env: gym.Env, mask: np.ndarray) -> int:
         """The greedy admissible action in ``env``'s current state."""
-        return self.table.greedy(state_key(env.unwrapped.structured_observation()), mask)
+        return self.table.greedy(state_key(env.unwrapped.structured_observation()), mask, self._rng)
 
 
 def make_qlearning_agent(
@@ -509,7 +513,7 @@ def make_qlearning_agent(
     if spec != QLEARNING_SPEC:
         raise ValueError(f"Unknown tabular baseline {spec!r}; use {QLEARNING_SPEC!r}.")
     config = QLearningConfig(timesteps=timesteps, seed=seed)
-    return QLearningAgent(train_qlearning(env_id, config, env_kwargs=env_kwargs, progress=progress), spec)
+    return QLearningAgent(train_qlearning(env_id, config, env_kwargs=env_kwargs, progress=progress), spec, seed)
 
 
 def make_baseline_agent(

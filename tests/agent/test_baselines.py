@@ -164,6 +164,15 @@ def test_the_greedy_action_is_the_best_admissible_one():
         table.greedy(7, np.ones(6, dtype=np.int8))
 
 
+def test_the_agent_breaks_ties_with_its_own_seeded_generator():
+    # An empty table ties every action of every state: a lowest-index agent would only ever move south.
+    agent = baselines.QLearningAgent(baselines.QTable(num_actions=6))
+    envs = make_envs(TAXI, 1)
+    first = [e.chosen for e in play(agent, envs, range(20))]
+    assert len({action for chosen in first for action in chosen}) > 1
+    assert [e.chosen for e in play(agent, envs, range(20))] == first  # play reseeds it with the first seed
+
+
 def test_the_same_seed_gives_the_same_table():
     def train(seed: int) -> dict:
         return baselines.train_qlearning(TAXI, baselines.QLearningConfig(timesteps=2_000, seed=seed)).values
