@@ -1,0 +1,1 @@
+"""Tests of reflect_gym.interop: the TRL and OpenEnv adapters."""
