@@ -10,10 +10,10 @@ TRL runs the tool calls, shows the model what they return, and trains on the epi
 rollouts of a GRPO group, so the rollouts of a group play the same episode.
 
 ``--model`` is a spec of :func:`reflect_agent.models.load_model`: ``tiny`` (a random 2-layer Llama with SmolLM2's
-tokenizer, which never calls a tool but runs every part of the trainer in seconds), ``smollm2``, or a local model
-folder. Nothing is downloaded. The chat template must render tool calls; a ChatML tokenizer without tool support
-(SmolLM2's) is given TRL's Qwen2.5 template, which is ChatML with tool calls. The trainer's state, with its logged
-metrics, is saved to ``<output-dir>/trainer_state.json``.
+tokenizer, which never calls a tool but runs every part of the trainer on a CPU in about a minute), ``smollm2``, or
+a local model folder. Nothing is downloaded. The chat template must render tool calls; a ChatML tokenizer without
+tool support (SmolLM2's) is given TRL's Qwen2.5 template, which is ChatML with tool calls. The trainer's state, with
+its logged metrics, is saved to ``<output-dir>/trainer_state.json``.
 """
 
 from __future__ import annotations
