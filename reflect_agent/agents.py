@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from reflect_agent.episodes import Decision, Episode, Turn, decide, play_episodes
-from reflect_agent.openai_api import DEFAULT_MAX_RESPONSE_BYTES, OpenAIClient, ask_concurrently
+from reflect_agent.openai_api import DEFAULT_MAX_RESPONSE_BYTES, OpenAIClient, RequestPool
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_gym.core import expert_action
@@ -233,8 +233,8 @@ class OpenAIChatAgent:
     the env steps as an invalid action.
 
     The agent plays ``concurrency`` envs at once (its ``batch_size``) and sends their turns' requests together, at
-    most ``concurrency`` in flight, through one :class:`~reflect_agent.openai_api.OpenAIClient`
-    (:func:`~reflect_agent.openai_api.ask_concurrently`): each request keeps its retries, deadline, size limit
+    most ``concurrency`` in flight, through one :class:`~reflect_agent.openai_api.OpenAIClient` (on the threads of a
+    :class:`~reflect_agent.openai_api.RequestPool`): each request keeps its retries, deadline, size limit
     and ``Retry-After``, and the replies are matched to their turns by position, never by the order they arrive
     in. Requests are stateless and every episode has its own env and seed, so at temperature 0 on a
     deterministic server a run plays the same episodes at any concurrency. A request that fails for good fails
@@ -273,8 +273,7 @@ class OpenAIChatAgent:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         concurrency: int = DEFAULT_CONCURRENCY,
     ):
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1 (1: one request at a time), got {concurrency}.")
+        self.requests = RequestPool(concurrency, name="openai-agent")
         self.client = OpenAIClient(
             base_url,
             model,
@@ -314,9 +313,7 @@ class OpenAIChatAgent:
         Raises:
             OpenAIChatError: A request failed for good (see :meth:`complete`).
         """
-        replies = ask_concurrently(
-            self.complete, [turn.observation for turn in turns], self.concurrency, name="openai-agent"
-        )
+        replies = self.requests.map(self.complete, [turn.observation for turn in turns])
         if replies:
             self.last_reply = replies[-1]
         actions = [parse_action(reply, turn.actions, reply=True) for reply, turn in zip(replies, turns, strict=True)]

@@ -17,7 +17,7 @@ both calls:
 * Connection errors, deadlines and HTTP 408/409/429/5xx are retried ``retries`` times with exponential backoff, or
   after the server's ``Retry-After`` (at most 60 s).
 * One client may serve many threads at once: each attempt opens its own connection, and nothing a request does
-  changes the client. :func:`ask_concurrently` asks a batch that way, at most ``concurrency`` requests in flight,
+  changes the client. A :class:`RequestPool` asks a batch that way, at most ``concurrency`` requests in flight,
   each with its own retries and deadline, and returns the answers in the batch's order.
 """
 
@@ -228,56 +228,76 @@ class OpenAIClient:
         raise _Retryable(f"HTTP {status}: {detail}", delay)
 
 
-def ask_concurrently(
-    ask: Callable[[_Item], _Answer], items: Sequence[_Item], concurrency: int, *, name: str = "openai-request"
-) -> list[_Answer]:
-    """``ask(item)`` for every item, at most ``concurrency`` at once on threads; the answers in the order of
-    ``items``, whatever order they come back in.
+class RequestPool:
+    """Threads that ask a batch of requests at once, at most ``concurrency`` in flight, and give the answers in the
+    batch's order, whatever order they come back in.
 
-    ``ask`` makes its requests through an :class:`OpenAIClient`, so each keeps its own retries and deadline. One
-    item, or ``concurrency`` 1, is asked on the calling thread.
+    ``ask`` makes its requests through an :class:`OpenAIClient`, so each keeps its own retries and deadline. The
+    threads are kept from batch to batch (a batch does not wait for its threads to start) and end with the pool.
 
     Args:
-        ask: Asks the server for one item (it may be called from several threads at once).
-        items: What to ask.
-        concurrency: The most requests in flight at once.
-        name: Prefix of the worker threads' names.
+        concurrency: The most requests in flight at once; 1 asks on the calling thread.
+        name: Prefix of the threads' names.
 
     Raises:
         ValueError: ``concurrency`` is below 1.
-        OpenAIChatError: A request failed for good (or whatever else ``ask`` raised): the first failed item's
-            error, in the order of ``items``. Requests not yet sent are dropped; those in flight end within
-            their retries and deadlines before it is raised, so no thread outlives the call.
     """
-    if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, got {concurrency}.")
-    if concurrency == 1 or len(items) <= 1:
-        return [ask(item) for item in items]
-    stop = threading.Event()
-    not_asked = object()
 
-    def ask_unless_stopped(item: _Item) -> _Answer | object:
-        # A worker that is free once a request has failed for good (or the call was interrupted) sends nothing more.
-        if stop.is_set():
-            return not_asked
+    def __init__(self, concurrency: int, *, name: str = "openai-request"):
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1 (1: one request at a time), got {concurrency}.")
+        self.concurrency = concurrency
+        self.name = name
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def map(self, ask: Callable[[_Item], _Answer], items: Sequence[_Item]) -> list[_Answer]:
+        """``ask(item)`` for every item, at most ``concurrency`` at once; the answers in the order of ``items``.
+
+        Args:
+            ask: Asks the server for one item (called from several threads at once).
+            items: What to ask.
+
+        Raises:
+            OpenAIChatError: A request failed for good (or whatever else ``ask`` raised): the first failed item's
+                error, in the order of ``items``. Requests not yet sent are dropped; those in flight end within
+                their retries and deadlines before it is raised, so no request outlives the call.
+        """
+        if self.concurrency == 1 or len(items) <= 1:
+            return [ask(item) for item in items]
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix=self.name)
+        stop = threading.Event()
+        not_asked = object()
+
+        def ask_unless_stopped(item: _Item) -> _Answer | object:
+            # A thread that is free once a request has failed for good (or the call was interrupted) sends nothing.
+            if stop.is_set():
+                return not_asked
+            try:
+                return ask(item)
+            except BaseException:
+                stop.set()
+                raise
+
+        futures = [self._pool.submit(ask_unless_stopped, item) for item in items]
         try:
-            return ask(item)
-        except BaseException:
+            concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
+        finally:
+            # On a failure (or Ctrl-C) the requests still queued are not sent; those in flight are waited for.
             stop.set()
-            raise
+            for future in futures:
+                future.cancel()
+            concurrent.futures.wait(futures)
+        for future in futures:
+            if not future.cancelled() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]  (checked just above)
+        return [future.result() for future in futures]  # type: ignore[misc]  (none is not_asked: none failed)
 
-    pool = concurrent.futures.ThreadPoolExecutor(min(concurrency, len(items)), thread_name_prefix=name)
-    try:
-        futures = [pool.submit(ask_unless_stopped, item) for item in items]
-        concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
-    finally:
-        # On a failure (or Ctrl-C) the requests still queued are not sent; shutdown waits for those in flight.
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-    for future in futures:
-        if not future.cancelled() and future.exception() is not None:
-            raise future.exception()  # type: ignore[misc]  (checked just above)
-    return [future.result() for future in futures]  # type: ignore[misc]  (none is not_asked: none failed)
+    def close(self) -> None:
+        """End the threads (a later :meth:`map` starts new ones)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 def api_root(url: str) -> str:

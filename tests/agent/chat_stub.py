@@ -41,6 +41,12 @@ def answer_body(path: str, content: str) -> bytes:
     return text_completion(content) if is_raw else completion(content)
 
 
+class _Server(ThreadingHTTPServer):
+    # A burst of concurrent connections waits in the listen queue, as real servers let it (the default queue of 5
+    # drops the rest, and each dropped client connects again a second later).
+    request_queue_size = 128
+
+
 class StubChatServer:
     """Answers each POST with the next scripted response, and records every request it got.
 
@@ -101,7 +107,7 @@ class StubChatServer:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.server.handle_error = lambda request, address: None  # a client that gave up closed the socket
         self.port = self.server.server_address[1]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
 from reflect_agent import openai_api
-from reflect_agent.openai_api import OpenAIChatError, OpenAIClient, ask_concurrently
+from reflect_agent.openai_api import OpenAIChatError, OpenAIClient, RequestPool
 from tests.agent.chat_stub import completion
 
 MESSAGES = [{"role": "user", "content": "0. go north\n1. go south"}]
@@ -176,24 +175,37 @@ def test_a_batch_is_asked_at_once_and_answered_in_its_order_not_the_order_answer
     chat_server.respond = respond
     client = OpenAIClient(chat_server.base_url, "stub-model", retries=0)
     prompts = [f"p{i}" for i in range(4)]
-    assert ask_concurrently(client.complete, prompts, concurrency=4) == ["P0", "P1", "P2", "P3"]
+    pool = RequestPool(4)
+    assert pool.map(client.complete, prompts) == ["P0", "P1", "P2", "P3"]
     assert chat_server.max_in_flight == 4 and answered[-1] == "p0"
+    # The threads serve the next batch too.
+    answered.clear()
+    assert pool.map(client.complete, prompts[::-1]) == ["P3", "P2", "P1", "P0"] and answered[-1] == "p0"
+    pool.close()
     # One at a time on the calling thread: the same answers, never two requests in flight.
     chat_server.max_in_flight = 0
-    assert ask_concurrently(client.complete, prompts, concurrency=1) == ["P0", "P1", "P2", "P3"]
+    assert RequestPool(1).map(client.complete, prompts) == ["P0", "P1", "P2", "P3"]
     assert chat_server.max_in_flight == 1
-    with pytest.raises(ValueError, match="concurrency must be at least 1, got 0"):
-        ask_concurrently(client.complete, prompts, concurrency=0)
+    with pytest.raises(ValueError, match="concurrency must be at least 1 .*, got 0"):
+        RequestPool(0)
 
 
 def test_a_request_that_fails_for_good_fails_the_batch_and_the_rest_is_not_sent(chat_server):
     chat_server.delay = 0.3
     chat_server.script = [("status", 401)]
     client = OpenAIClient(chat_server.base_url, "stub-model", retries=3, backoff=0)
+    asking = []
+
+    def ask(prompt: str) -> str:
+        asking.append(prompt)
+        try:
+            return client.complete(prompt)
+        finally:
+            asking.remove(prompt)
+
     with pytest.raises(OpenAIChatError, match="HTTP 401"):
-        ask_concurrently(client.complete, [f"p{i}" for i in range(8)], concurrency=2)
-    # Not the 8: the request that failed, the one in flight beside it, and at most one more that the other worker
+        RequestPool(2).map(ask, [f"p{i}" for i in range(8)])
+    # Not the 8: the request that failed, the one in flight beside it, and at most one more that the other thread
     # started as the first failed.
     assert 2 <= len(chat_server.requests) <= 3
-    # The error comes once the request in flight has ended: no worker outlives the call.
-    assert not [thread for thread in threading.enumerate() if thread.name.startswith("openai-request")]
+    assert asking == []  # the error comes once the requests in flight have ended
