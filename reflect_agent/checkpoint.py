@@ -36,10 +36,25 @@ def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
     atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def seed_everything(seed: int) -> np.random.Generator:
-    """Seed Python's and torch's generators; return the run's NumPy generator."""
-    random.seed(seed)
-    torch.manual_seed(seed)
+def process_seed(seed: int, rank: int) -> int:
+    """The seed of process ``rank`` of a data-parallel run seeded with ``seed``: ``seed`` itself for process 0, so
+    that one process is seeded as a run without a launcher, and a seed drawn from ``(seed, rank)`` for the others."""
+    if rank == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, rank]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def seed_everything(seed: int, rank: int = 0) -> np.random.Generator:
+    """Seed Python's and torch's generators; return the run's NumPy generator.
+
+    Args:
+        seed: The run's seed.
+        rank: The index of this data-parallel process. Python's and torch's generators, which sample the actions,
+            get each process's own seed (:func:`process_seed`); the NumPy generator, which draws the episodes' seeds,
+            replay and the update's shuffling, is the same in every process, so all make the same choices.
+    """
+    random.seed(process_seed(seed, rank))
+    torch.manual_seed(process_seed(seed, rank))
     return np.random.default_rng(seed)
 
 
@@ -116,9 +131,14 @@ class CheckpointManager:
         self.root = Path(root)
         self.keep = keep
 
+    def folder(self, iteration: int) -> Path:
+        """Where the checkpoint of ``iteration`` is published: ``<root>/iter_{iteration:06d}``."""
+        return self.root / f"iter_{iteration:06d}"
+
     def save(self, iteration: int, write: Callable[[Path], None]) -> Path:
-        """Call ``write(folder)`` to fill a temporary folder, then publish it as ``iter_{iteration:06d}``."""
-        final = make_folder(self.root) / f"iter_{iteration:06d}"
+        """Call ``write(folder)`` to fill a temporary folder, then publish it as :meth:`folder` of ``iteration``."""
+        make_folder(self.root)
+        final = self.folder(iteration)
         with atomic_directory(final) as folder:
             write(folder)
         atomic_write(self.root / LATEST, final.name + "\n")

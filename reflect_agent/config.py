@@ -6,7 +6,10 @@ policy's :class:`~reflect_agent.policy.PolicyConfig`, the reflector's
 :class:`~reflect_agent.curriculum.CurriculumConfig`. Entry points parse them with tyro.
 
 Presets: :func:`paper_preset` (GPT-2 XL policy and reflector, LoRA, learning rate 2e-4, horizon 15,
-as in the paper; meant for a GPU) and :func:`cpu_preset` (SmolLM2-135M, small batches, bf16 autocast).
+as in the paper; meant for a GPU), :func:`qwen_preset` (the same recipe on Qwen2.5-0.5B/1.5B-Instruct) and
+:func:`cpu_preset` (SmolLM2-135M, small batches, bf16 autocast). Under ``accelerate launch`` a preset's
+``num_envs`` is the global batch, shared by the processes (:func:`check_processes`); ``docs/scaling.md`` gives
+each GPU preset's memory per GPU.
 """
 
 from __future__ import annotations
@@ -79,6 +82,27 @@ def check_groups(num_envs: int, group_size: int, rl: RLConfig, replay_episodes: 
             f"advantage {rl.advantage!r} has no group for a replayed episode to be compared with: set "
             f"{prefix}replay_episodes 0 (got {replay_episodes}), or use advantage 'mc' or 'gae'."
         )
+
+
+def check_processes(num_envs: int, group_size: int, processes: int, prefix: str = "") -> None:
+    """Refuse a launch of ``processes`` processes whose shares of the envs would not hold whole groups.
+
+    Each process plays ``num_envs / processes`` envs, whole groups of ``group_size`` episodes from one seed, so that
+    a group is never split across processes (its episodes are compared with each other).
+
+    Raises:
+        ValueError: ``num_envs`` is not a multiple of ``group_size * processes``.
+    """
+    share = group_size * processes
+    if num_envs % share == 0:
+        return
+    counts = [count for count in range(1, num_envs // group_size + 1) if num_envs % (group_size * count) == 0]
+    raise ValueError(
+        f"{prefix}num_envs ({num_envs}) cannot be shared by {processes} processes in whole groups of "
+        f"{prefix}group_size ({group_size}): each process plays num_envs / processes envs and a group never splits "
+        f"across processes, so num_envs must be a multiple of group_size x processes ({share}). Set {prefix}num_envs "
+        f"to a multiple of {share}, or launch {' or '.join(map(str, counts))} processes."
+    )
 
 
 @dataclass
@@ -202,7 +226,8 @@ class TrainConfig:
             (``tasks None``: train on a tasks file, evaluate on the default corpus). Evaluation also uses
             seeds from :data:`EVAL_SEED_OFFSET` up.
         horizon: Override the env's horizon (``None``: the registered default, 15 in the paper's envs).
-        num_envs: Envs in the vector env; each plays one episode per iteration.
+        num_envs: Episodes per iteration, one per env. Under ``accelerate launch`` this is the global batch: each of
+            the N processes plays ``num_envs / N`` envs (see :mod:`reflect_agent.distributed`).
         group_size: Episodes played from each reset seed per iteration (a group rollout: ``num_envs / group_size``
             seeds); the group estimators of :class:`RLConfig` need at least 2.
         vectorization: ``"sync"`` or ``"async"`` (one process per env).
@@ -342,5 +367,38 @@ def cpu_preset(env_id: str = "ReflectRL/DangerousTaxi-Dropoff-v0", **overrides: 
         replay_capacity=50,
         replay_episodes=2,
         checkpoint_every=5,
+    )
+    return dataclasses.replace(config, **overrides)
+
+
+#: The Qwen2.5 instruct models of :func:`qwen_preset`, by size.
+QWEN_MODELS = {"0.5b": "Qwen/Qwen2.5-0.5B-Instruct", "1.5b": "Qwen/Qwen2.5-1.5B-Instruct"}
+
+
+def qwen_preset(size: str = "1.5b", env_id: str = "ReflectRL/FileQA-v0", **overrides: Any) -> TrainConfig:
+    """The paper's recipe with a current small instruct model: Qwen2.5-0.5B- or 1.5B-Instruct as policy and
+    reflector, LoRA (r 16) on every block, fp32 adapters under bf16 autocast, horizon 15, 16 episodes per iteration.
+
+    Needs the model's weights (Hugging Face hub) and a GPU per process. ``docs/scaling.md`` gives the estimated
+    memory per GPU (about 10 GiB for 0.5B and 24 GiB for 1.5B in one process).
+
+    Raises:
+        ValueError: ``size`` is not one of :data:`QWEN_MODELS`.
+    """
+    if size not in QWEN_MODELS:
+        raise ValueError(f"size must be one of {', '.join(QWEN_MODELS)}, got {size!r}.")
+    model = QWEN_MODELS[size]
+    config = TrainConfig(
+        name=f"qwen{size}",
+        env_id=env_id,
+        horizon=15,
+        num_envs=16,
+        iterations=200,
+        policy=PolicyConfig(model=model, labels="letters", lora_r=16, lora_alpha=32, dtype="float32", autocast=True),
+        reflector=ReflectorConfig(model=model, max_new_tokens=100),
+        rl=RLConfig(learning_rate=1e-4, minibatch_size=32, micro_batch_size=8, update_epochs=2),
+        replay_capacity=50,
+        replay_episodes=8,
+        checkpoint_every=10,
     )
     return dataclasses.replace(config, **overrides)

@@ -36,6 +36,8 @@ class MetricsLogger:
             then, and runs offline unless ``WANDB_API_KEY`` is set or ``WANDB_MODE`` says otherwise.
         run_name: The wandb run name.
         config: The run's configuration, recorded by wandb.
+        write: Write the rows, show the bar and log to wandb; ``False`` (a data-parallel process other than the
+            main one) only keeps the rows in :attr:`rows`.
     """
 
     def __init__(
@@ -48,19 +50,21 @@ class MetricsLogger:
         wandb_project: str | None = None,
         run_name: str | None = None,
         config: dict[str, Any] | None = None,
+        write: bool = True,
     ):
         self.path = Path(path)
+        self.writes = write
         self.rows: list[dict[str, Any]] = []
         if start > 0 and self.path.is_file():
             rows = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
             self.rows = [row for row in rows if row.get("iteration", 0) <= start]
         self._bar = None
-        if progress:
+        if progress and write:
             from tqdm.auto import tqdm
 
             self._bar = tqdm(total=total, initial=start, desc="train", unit="it", dynamic_ncols=True)
         self._wandb_run = None
-        if wandb_project is not None:
+        if wandb_project is not None and write:
             import wandb
 
             mode = os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
@@ -77,7 +81,8 @@ class MetricsLogger:
         """Record the metrics of ``iteration`` (1-based) everywhere this logger writes."""
         row = {"iteration": iteration, **{key: _plain(value) for key, value in metrics.items()}}
         self.rows.append(row)
-        atomic_write(self.path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.rows))
+        if self.writes:
+            atomic_write(self.path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.rows))
         if self._bar is not None:
             shown = {key.split("/")[-1]: f"{row[key]:.3g}" for key in BAR_KEYS if isinstance(row.get(key), float)}
             self._bar.set_postfix(shown, refresh=False)
@@ -86,10 +91,10 @@ class MetricsLogger:
             self._wandb_run.log({k: v for k, v in row.items() if k != "iteration"}, step=iteration)
 
     def write(self, message: str) -> None:
-        """Print ``message`` without breaking the progress bar."""
+        """Print ``message`` without breaking the progress bar (nothing when this logger does not write)."""
         if self._bar is not None:
             self._bar.write(message)
-        else:
+        elif self.writes:
             print(message, flush=True)
 
     def plot(
