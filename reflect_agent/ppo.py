@@ -28,6 +28,7 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,21 +44,34 @@ from reflect_agent.checkpoint import (
     seed_everything,
     set_rng_state,
 )
-from reflect_agent.config import EVAL_SEED_OFFSET, RLConfig, TrainConfig, cpu_preset, paper_preset
+from reflect_agent.config import (
+    EVAL_SEED_OFFSET,
+    RLConfig,
+    TrainConfig,
+    check_processes,
+    cpu_preset,
+    paper_preset,
+    qwen_preset,
+)
 from reflect_agent.curriculum import Curriculum
+from reflect_agent.distributed import Processes, check_precision, sharded_engine
 from reflect_agent.episodes import make_envs
 from reflect_agent.evaluation import EvalResult, evaluate
 from reflect_agent.groups import group_advantages, group_seeds
 from reflect_agent.metrics import MetricsLogger, peak_memory_mb
+from reflect_agent.models import resolve_device
 from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
 from reflect_agent.replay import SuccessReplay
-from reflect_agent.rollout import Rollout, collect_rollout, score_episodes
+from reflect_agent.rollout import Rollout, collect_rollout, gather_rollouts, score_episodes
+from reflect_agent.stats import wilson_interval
 from reflect_gym.files import make_folder
 
 _TRAINER_STATE = "trainer_state.json"
 _OPTIMIZER = "optimizer.pt"
 _RNG = "rng.pt"
+#: The random states of process ``rank`` >= 1 of a data-parallel run (``rng.pt`` holds the main process's).
+_PROCESS_RNG = "rng_process_{rank}.pt"
 _REFLECTION_CACHE = "reflection_cache.json"
 _POLICY = "policy"
 _START_WEIGHTS = "start_policy.pt"
@@ -129,6 +143,17 @@ def _check_bounded(name: str, value: float, config: RLConfig, where: str) -> Non
     )
 
 
+#: The loss statistics :func:`update_policy` averages over the decisions it trains on.
+_LOSS_STATISTICS = (
+    "losses/pg_loss",
+    "losses/v_loss",
+    "losses/kl_loss",
+    "losses/entropy",
+    "losses/approx_kl",
+    "losses/clipfrac",
+)
+
+
 def compute_advantages(rollout: Rollout, config: RLConfig) -> Advantages:
     """Per-decision advantages and returns (each ``(B,)``) of ``rollout`` under ``config``, normalized as configured.
 
@@ -163,17 +188,22 @@ def compute_advantages(rollout: Rollout, config: RLConfig) -> Advantages:
 
 @torch.no_grad()
 def reference_logprobs(
-    policy: LMPolicy, reference: dict[str, torch.Tensor], rollout: Rollout, *, chunk: int
+    policy: LMPolicy,
+    reference: dict[str, torch.Tensor],
+    rollout: Rollout,
+    *,
+    chunk: int,
+    rows: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``(B,)`` log-probability of each taken action under ``policy`` with the ``reference`` weights swapped in.
+    """``(R,)`` log-probability of each taken action under ``policy`` with the ``reference`` weights swapped in.
 
     ``reference`` maps parameter names to tensors (the trainable weights RL started from); the policy's own
-    weights are untouched (:func:`torch.func.functional_call`).
+    weights are untouched (:func:`torch.func.functional_call`). ``rows`` picks the decisions (default: all ``B``).
     """
-    logprobs = []
-    for rows in torch.arange(len(rollout)).split(chunk):
-        scores, _ = torch.func.functional_call(policy, reference, (rollout.batch[rows],))  # (b, A)
-        logprobs.append(scores.float().cpu().gather(1, rollout.actions[rows, None]).squeeze(1))  # (b,)
+    logprobs = [torch.zeros(0)]
+    for part in (torch.arange(len(rollout)) if rows is None else rows).split(chunk):
+        scores, _ = torch.func.functional_call(policy, reference, (rollout.batch[part],))  # (b, A)
+        logprobs.append(scores.float().cpu().gather(1, rollout.actions[part, None]).squeeze(1))  # (b,)
     return torch.cat(logprobs)
 
 
@@ -186,12 +216,18 @@ def update_policy(
     *,
     start_logprobs: torch.Tensor | None = None,
     context: str = "",
+    processes: Processes | None = None,
 ) -> dict[str, float]:
     """Run the PPO (or PG) update on ``rollout``; return the namespaced loss and group metrics.
 
     Args:
         start_logprobs: ``(B,)`` log-probabilities of the taken actions under the policy RL started from, for
             ``config.kl_coef``'s penalty (required when it is positive).
+        processes: Data-parallel processes that share the work (default: this process alone). Every process
+            passes the same global ``rollout`` and ``generator`` state, so all draw the same minibatches; each
+            computes the gradient of its contiguous share of every minibatch, the shares' gradients are summed
+            over the processes before clipping, and every replica takes the same optimizer step: the update of
+            one process on the whole batch, up to float rounding. The losses are averaged over all decisions.
 
     Raises:
         DivergenceError: A loss, the gradient norm, the approximate KL or a trainable weight is not finite
@@ -203,17 +239,23 @@ def update_policy(
     b_advantages, b_returns = estimate.advantages, estimate.returns  # (B,), (B,)
     b_logprobs, b_values, b_actions = rollout.logprobs, rollout.values, rollout.actions
     kept = estimate.keep.nonzero().squeeze(1)  # (K,) the decisions that enter the update
+    processes = processes or Processes()
     low, high = config.clip_range
     epochs = 1 if config.algorithm == "pg" else config.update_epochs
-    totals: dict[str, float] = {}
+    # This process's sums of the loss statistics (and its decisions); ``overall`` adds them up over the processes.
+    totals: dict[str, float] = dict.fromkeys(_LOSS_STATISTICS, 0.0)
     counts = 0
+    overall, overall_counts = totals, counts
+    grad_norms = 0.0
     stop_early = False
     for epoch in range(epochs if len(kept) else 0):
         order = kept[torch.randperm(len(kept), generator=generator)]
         for first in range(0, len(order), config.minibatch_size):
             minibatch = order[first : first + config.minibatch_size]
             optimizer.zero_grad()
-            for micro in minibatch.split(config.micro_batch_size):
+            for micro in processes.shard_rows(minibatch).split(config.micro_batch_size):
+                if not len(micro):  # this process's share of a short last minibatch is empty
+                    continue
                 _, new_logprob, entropy, new_value = policy.get_action_and_value(rollout.batch[micro], b_actions[micro])
                 new_logprob, entropy, new_value = new_logprob.cpu(), entropy.cpu(), new_value.cpu()
                 mb_advantages = b_advantages[micro]
@@ -259,17 +301,26 @@ def update_policy(
                         "losses/clipfrac": ((ratio < low) | (ratio > high)).float().mean().item(),
                     }
                 for key, value in stats.items():
-                    totals[key] = totals.get(key, 0.0) + value * len(micro)
+                    totals[key] += value * len(micro)
                 counts += len(micro)
+            processes.reduce_gradients(policy.trainable_parameters(), average=False)
             grad_norm = torch.nn.utils.clip_grad_norm_(policy.trainable_parameters(), config.max_grad_norm)
             _check_bounded("the gradient norm", grad_norm.item(), config, f"{context}epoch {epoch}")
             optimizer.step()
-            totals["losses/grad_norm"] = totals.get("losses/grad_norm", 0.0) + grad_norm.item() * len(minibatch)
-        _check_bounded("the approximate KL", totals["losses/approx_kl"] / counts, config, f"{context}epoch {epoch}")
-        if config.target_kl is not None and totals["losses/approx_kl"] / counts > config.target_kl:
+            grad_norms += grad_norm.item() * len(minibatch)
+        if processes.count > 1:  # every process decides on the statistics of all decisions, so all stop together
+            *sums, overall_counts = processes.sum([*totals.values(), counts])
+            overall = dict(zip(totals, sums, strict=True))
+        else:
+            overall_counts = counts
+        approx_kl = overall["losses/approx_kl"] / overall_counts
+        _check_bounded("the approximate KL", approx_kl, config, f"{context}epoch {epoch}")
+        if config.target_kl is not None and approx_kl > config.target_kl:
             stop_early = True
             break
-    metrics = {key: value / counts for key, value in totals.items()} | estimate.metrics
+    if overall_counts:
+        overall = overall | {"losses/grad_norm": grad_norms}
+    metrics = {key: value / overall_counts for key, value in overall.items() if overall_counts} | estimate.metrics
     if not config.critic_free:
         returns_variance = b_returns.var()
         metrics["losses/explained_var"] = (
@@ -284,26 +335,81 @@ def update_policy(
     return metrics
 
 
+def merge_results(results: Sequence[EvalResult]) -> EvalResult:
+    """One result of the episodes behind ``results``: the shares of one evaluation that several processes played.
+
+    Counts add up, means are weighted by episodes, and the seconds are the slowest share's (the shares ran at once).
+    """
+    episodes = sum(r.episodes for r in results)
+    successes = sum(r.successes for r in results)
+    low, high = wilson_interval(successes, episodes)
+    return EvalResult(
+        env_id=results[0].env_id,
+        episodes=episodes,
+        successes=successes,
+        success_rate=successes / episodes,
+        ci_low=low,
+        ci_high=high,
+        mean_return=sum(r.mean_return * r.episodes for r in results) / episodes,
+        mean_length=sum(r.mean_length * r.episodes for r in results) / episodes,
+        decisions=sum(r.decisions for r in results),
+        seconds=max(r.seconds for r in results),
+        invalid_steps=sum(r.invalid_steps for r in results),
+        decide_seconds=max(r.decide_seconds for r in results),
+    )
+
+
 class ReflectRLTrainer:
     """Online RL of an LM policy next to a frozen reflector, on any ReflectRL env.
+
+    Under ``accelerate launch`` the trainer is data-parallel (:mod:`reflect_agent.distributed`): every process holds
+    a replica of the policy and its own reflector, draws the same episode seeds from the run's generator, plays its
+    contiguous share of them (whole groups), and gathers the rollouts, so advantages, group statistics, success
+    rates, the curriculum and replay see the global batch, which is a one-process run's. The update sums the
+    processes' gradients (:func:`update_policy`), so the replicas stay equal. Only the main process writes
+    checkpoints, metrics and plots; the checkpoint holds every process's random states, and a resume needs as many
+    processes as the run had.
 
     Args:
         config: The run.
         policy: The policy to train (e.g. after SFT); ``None`` builds one from ``config.policy``.
         reflector: The frozen reflector; ``None`` builds one from ``config.reflector`` when
             ``config.use_reflector``.
+
+    Raises:
+        ValueError: A launch that cannot share ``config`` (see :func:`reflect_agent.config.check_processes`), a
+            DeepSpeed or FSDP launch config, or a mixed precision other than ``config.policy.autocast``.
     """
 
     def __init__(self, config: TrainConfig, policy: LMPolicy | None = None, reflector: Reflector | None = None):
         self.config = config
         if config.threads is not None:
             torch.set_num_threads(config.threads)
-        self.rng = seed_everything(config.seed)
-        self.run_dir = make_folder(Path(config.output_dir) / config.name)
+        engine = sharded_engine()
+        if engine is not None:
+            raise ValueError(
+                f"The RL trainer runs data-parallel replicas and does not shard the model: launch it with a DDP config "
+                f"(configs/accelerate/ddp_bf16.yaml or multi_node.yaml), not {engine}. {engine} configs are for "
+                "reflect-rl sft of models that do not fit one GPU; for RL, serve the reflector (ReflectorConfig."
+                "server_url) to free the GPU for the policy."
+            )
+        check_precision(config.policy.autocast, "--policy.autocast")
+        cpu = (policy.device if policy is not None else resolve_device(config.policy.device)).type == "cpu"
+        self.processes = Processes.start(cpu=cpu)
+        check_processes(config.num_envs, config.group_size, self.processes.count)
+        self.rng = seed_everything(config.seed, self.processes.rank)
+        run_dir = Path(config.output_dir) / config.name
+        if self.processes.is_main:
+            make_folder(run_dir)
+        self.processes.wait()  # the others find it made
+        self.run_dir = make_folder(run_dir)
         self.policy = policy if policy is not None else LMPolicy.from_config(config.policy)
         if reflector is None and config.use_reflector:
             reflector = Reflector.from_config(config.reflector, policy=self.policy)
         self.reflector = reflector if config.use_reflector else None
+        if self.processes.rank and isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
+            # Its reflect_prob draws, like the actions, are each process's own.
+            self.reflector.rng = np.random.default_rng([self.reflector.config.seed, self.processes.rank])
         self.optimizer = self._make_optimizer()
         # The trainable weights RL starts from, for the KL to the start policy (a resume restores them).
         self.start_weights: dict[str, torch.Tensor] | None = None
@@ -341,7 +447,7 @@ class ReflectRLTrainer:
             self.close()
             self._envs = make_envs(
                 env_id,
-                self.config.num_envs,
+                self.config.num_envs // self.processes.count,
                 vectorization=self.config.vectorization,
                 env_kwargs=self.config.make_kwargs(),
             )
@@ -353,8 +459,9 @@ class ReflectRLTrainer:
         config = self.config
         started = time.perf_counter()
         env_id = self.curriculum.env_id
+        processes = self.processes
         # 1. Rollout: one episode per env, group_size envs per seed, seeds drawn from the run's generator (restored
-        # on resume).
+        # on resume). Every process draws the same seeds, plays its share (whole groups) and gathers the others'.
         seeds = group_seeds(self.rng, config.num_envs, config.group_size, EVAL_SEED_OFFSET)
         self.policy.eval()
         cache = getattr(self.reflector, "cache", None)
@@ -364,27 +471,33 @@ class ReflectRLTrainer:
             self.envs(),
             self.policy,
             self.reflector,
-            seeds,
+            processes.shard(seeds),
             bootstrap_truncation=config.rl.bootstrap_truncation and not config.rl.critic_free,
             env_id=env_id,
         )
+        rollout = gather_rollouts(processes, rollout)
         fresh = rollout.episodes
-        rollout_seconds = time.perf_counter() - started
+        rollout_seconds = processes.max(time.perf_counter() - started)
 
-        # 2. Replay: remember successes, add a few stored ones re-scored under the current policy.
+        # 2. Replay: remember successes, add a few stored ones re-scored under the current policy (each process
+        # scores its share).
         replayed = self.replay.sample(config.replay_episodes, self.rng)
         for episode in fresh:
             self.replay.add(episode)
         if replayed:
-            rollout = Rollout.cat([rollout, score_episodes(self.policy, replayed, chunk=config.rl.micro_batch_size)])
+            share = processes.shard(replayed)
+            scored = score_episodes(self.policy, share, chunk=config.rl.micro_batch_size) if share else None
+            rollout = Rollout.cat([rollout, gather_rollouts(processes, scored)])
 
         # 3-4. Advantages and update (with the start policy's log-probabilities for the KL).
         update_started = time.perf_counter()
         start_logprobs, divergence = None, {}
         if self.start_weights is not None:
-            start_logprobs = reference_logprobs(
-                self.policy, self.start_weights, rollout, chunk=config.rl.micro_batch_size
-            )  # (B,)
+            rows = processes.shard_rows(torch.arange(len(rollout)))
+            share = reference_logprobs(
+                self.policy, self.start_weights, rollout, chunk=config.rl.micro_batch_size, rows=rows
+            )
+            start_logprobs = torch.cat(processes.gather(share))  # (B,)
             log_ratio = start_logprobs - rollout.logprobs
             divergence = {"kl/start_policy": (log_ratio.exp() - log_ratio - 1).mean().item()}
         generator = torch.Generator().manual_seed(int(self.rng.integers(2**62)))
@@ -396,6 +509,7 @@ class ReflectRLTrainer:
             generator,
             start_logprobs=start_logprobs,
             context=f"iteration {self.iteration_count + 1}, env {env_id}, ",
+            processes=processes,
         )
         update_seconds = time.perf_counter() - update_started
         self.iteration_count += 1
@@ -408,6 +522,7 @@ class ReflectRLTrainer:
         seconds = time.perf_counter() - started
         return {
             "env/success_rate": success_rate,
+            "charts/episodes": len(fresh),
             "charts/episodic_return": float(np.mean([sum(e.rewards) for e in fresh])),
             "charts/episode_length": float(np.mean([len(e) for e in fresh])),
             "charts/learning_rate": self.optimizer.param_groups[0]["lr"],
@@ -425,11 +540,13 @@ class ReflectRLTrainer:
             **{f"perf/{key}": value for key, value in rollout.timings.items()},
             **(cache.metrics(cache_before) if cache is not None else {}),
             **({"perf/reflect_empty": self.reflector.empty_count - empty_before} if self.reflector is not None else {}),
-            "perf/peak_memory_mb": peak_memory_mb(),
+            "perf/peak_memory_mb": processes.max(peak_memory_mb()),
+            "perf/processes": processes.count,
         }
 
     def train(self) -> list[dict[str, Any]]:
-        """Run the remaining iterations; log, evaluate and checkpoint as configured. Return the logged rows."""
+        """Run the remaining iterations; log, evaluate and checkpoint as configured. Return the logged rows (every
+        process logs the same; only the main process writes them)."""
         config = self.config
         logger = MetricsLogger(
             self.run_dir / "metrics.jsonl",
@@ -439,6 +556,7 @@ class ReflectRLTrainer:
             wandb_project=config.wandb_project,
             run_name=config.name,
             config=config.to_dict(),
+            write=self.processes.is_main,
         )
         try:
             while self.iteration_count < config.iterations:
@@ -452,23 +570,31 @@ class ReflectRLTrainer:
                 last = self.iteration_count == config.iterations
                 if last or (config.checkpoint_every and self.iteration_count % config.checkpoint_every == 0):
                     self.save_checkpoint()
-            logger.plot(self.run_dir / "learning_curve.png")
+            if self.processes.is_main:
+                logger.plot(self.run_dir / "learning_curve.png")
         finally:
             logger.close()
             self.close()
         return logger.rows
 
     def evaluate(self, episodes: int, *, env_id: str | None = None) -> EvalResult:
-        """Greedy success on held-out seeds (and ``eval_env_kwargs``, e.g. FileQA's test split)."""
-        return evaluate(
-            self.policy,
-            self.reflector,
-            env_id or self.curriculum.stages[-1],
-            range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + episodes),
-            num_envs=self.config.num_envs,
-            vectorization=self.config.vectorization,
-            env_kwargs=self.config.make_kwargs(evaluation=True),
-        )
+        """Greedy success on held-out seeds (and ``eval_env_kwargs``, e.g. FileQA's test split). Every process plays
+        its share of the seeds, and every process gets the merged result."""
+        seeds = self.processes.shard(range(EVAL_SEED_OFFSET, EVAL_SEED_OFFSET + episodes))
+        result = None
+        if seeds or self.processes.count == 1:
+            result = evaluate(
+                self.policy,
+                self.reflector,
+                env_id or self.curriculum.stages[-1],
+                seeds,
+                num_envs=self.config.num_envs // self.processes.count,
+                vectorization=self.config.vectorization,
+                env_kwargs=self.config.make_kwargs(evaluation=True),
+            )
+        if self.processes.count == 1:
+            return result
+        return merge_results([share for share in self.processes.gather(result) if share is not None])
 
     def close(self) -> None:
         """Close the vector env."""
@@ -481,29 +607,38 @@ class ReflectRLTrainer:
     # Checkpoints.
 
     def save_checkpoint(self) -> Path:
-        """Write adapters, value head, optimizer, random states, curriculum and replay; return the folder."""
+        """Write adapters, value head, optimizer, random states, curriculum and replay; return the folder.
+
+        Under data parallelism every process calls it; the main process writes, with every process's random states
+        (the replicas are otherwise equal).
+        """
+        states = rng_state(self.rng)
+        if isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
+            states["reflector"] = self.reflector.rng.bit_generator.state  # its reflect_prob draws
+        every_states = self.processes.gather(states)
 
         def write(folder: Path) -> None:
             self.policy.save(folder / _POLICY)
             torch.save(self.optimizer.state_dict(), folder / _OPTIMIZER)
             if self.start_weights is not None:
                 torch.save(self.start_weights, folder / _START_WEIGHTS)
-            states = rng_state(self.rng)
-            if isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
-                states["reflector"] = self.reflector.rng.bit_generator.state  # its reflect_prob draws
-            torch.save(states, folder / _RNG)
+            for rank, process_states in enumerate(every_states):
+                torch.save(process_states, folder / (_RNG if rank == 0 else _PROCESS_RNG.format(rank=rank)))
             if getattr(self.reflector, "cache", None) is not None:  # a resumed run keeps the reflections it knows
                 atomic_write_json(folder / _REFLECTION_CACHE, self.reflector.cache.state_dict())
             atomic_write_json(
                 folder / _TRAINER_STATE,
                 {
                     "iteration": self.iteration_count,
+                    "processes": self.processes.count,
                     "curriculum": self.curriculum.state_dict(),
                     "replay": self.replay.state_dict(),
                     "config": self.config.to_dict(),
                 },
             )
 
+        if not self.processes.is_main:
+            return self.checkpoints.folder(self.iteration_count)
         return self.checkpoints.save(self.iteration_count, write)
 
     def _claim_run_folder(self) -> None:
@@ -517,6 +652,8 @@ class ReflectRLTrainer:
                 f"{self.run_dir} holds an earlier run ({', '.join(earlier)}). Pass --resume to continue it, "
                 "--overwrite to delete it and start over, or another --name (or --output-dir)."
             )
+        if not self.processes.is_main:
+            return
         shutil.rmtree(self.checkpoints.root)
         for name in _RUN_FILES:
             (self.run_dir / name).unlink(missing_ok=True)
@@ -544,7 +681,11 @@ class ReflectRLTrainer:
             "iteration": int(state["iteration"]),
             "policy": read_file(folder / _POLICY, lambda path: LMPolicy.load(path, device=self.config.policy.device)),
             "optimizer": read_file(folder / _OPTIMIZER, _load_tensors),
-            "rng": read_file(folder / _RNG, _load_tensors),
+            # Every process's random states, the main process's first.
+            "rng": [
+                read_file(folder / (_RNG if rank == 0 else _PROCESS_RNG.format(rank=rank)), _load_tensors)
+                for rank in range(int(state.get("processes", 1)))
+            ],
         }
         # A state of other shapes is refused here, not half-applied.
         optimizer = torch.optim.AdamW(saved["policy"].trainable_parameters())
@@ -560,12 +701,26 @@ class ReflectRLTrainer:
         self._restore(self._read_checkpoint(Path(folder)))
 
     def _resume(self) -> None:
-        """Continue from the newest intact checkpoint (a damaged one is passed over with a warning)."""
-        found = self.checkpoints.restore(self._read_checkpoint)
-        if found is not None:
-            folder, saved = found
-            self._check_resumable(folder, saved["state"]["config"])
-            self._restore(saved)
+        """Continue from the newest intact checkpoint (a damaged one is passed over with a warning).
+
+        The main process picks the checkpoint; the others read the one it picked.
+        """
+        found = self.checkpoints.restore(self._read_checkpoint) if self.processes.is_main else None
+        name = self.processes.broadcast(found[0].name if found is not None else None)
+        if name is None:
+            return
+        folder = self.checkpoints.root / name
+        saved = found[1] if found is not None else self._read_checkpoint(folder)
+        processes = len(saved["rng"])
+        if processes != self.processes.count:
+            raise ValueError(
+                f"Cannot resume {folder}: it was trained by {processes} process(es) and this launch has "
+                f"{self.processes.count}. Each process continues its own random states, so launch {processes} "
+                f"(accelerate launch --num_processes {processes}, or python -m without a launcher for 1) to continue "
+                "it, or give the new run another name (or output_dir)."
+            )
+        self._check_resumable(folder, saved["state"]["config"])
+        self._restore(saved)
 
     def _restore(self, saved: dict[str, Any]) -> None:
         state = saved["state"]
@@ -581,9 +736,10 @@ class ReflectRLTrainer:
         self.curriculum.load_state_dict(state["curriculum"])
         self.replay.load_state_dict(state["replay"])
         self.iteration_count = saved["iteration"]
-        set_rng_state(saved["rng"], self.rng)
-        if "reflector" in saved["rng"] and isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
-            self.reflector.rng.bit_generator.state = saved["rng"]["reflector"]
+        states = saved["rng"][self.processes.rank]
+        set_rng_state(states, self.rng)
+        if "reflector" in states and isinstance(getattr(self.reflector, "rng", None), np.random.Generator):
+            self.reflector.rng.bit_generator.state = states["reflector"]
         if "cache" in saved:
             # Another reflector's cache (a retrained adapter, other limits) is refused by its identity.
             self.reflector.cache.load_state_dict(saved["cache"])
@@ -594,8 +750,9 @@ def main(config: TrainConfig) -> None:
     trainer = ReflectRLTrainer(config)
     trainer.train()
     result = trainer.evaluate(config.eval_episodes)
-    print(f"{result.env_id}: {result.row()}")
-    atomic_write_json(trainer.run_dir / "final_eval.json", dataclasses.asdict(result))
+    if trainer.processes.is_main:
+        print(f"{result.env_id}: {result.row()}")
+        atomic_write_json(trainer.run_dir / "final_eval.json", dataclasses.asdict(result))
 
 
 if __name__ == "__main__":
@@ -604,5 +761,7 @@ if __name__ == "__main__":
     presets = {
         "cpu": ("SmolLM2 on a CPU (reflect_agent.config.cpu_preset)", cpu_preset()),
         "paper": ("GPT-2 XL as in the paper (reflect_agent.config.paper_preset)", paper_preset()),
+        "qwen0.5b": ("Qwen2.5-0.5B-Instruct on a GPU (reflect_agent.config.qwen_preset)", qwen_preset("0.5b")),
+        "qwen1.5b": ("Qwen2.5-1.5B-Instruct on a GPU (reflect_agent.config.qwen_preset)", qwen_preset("1.5b")),
     }
     main(tyro.extras.overridable_config_cli(presets))

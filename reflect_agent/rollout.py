@@ -6,7 +6,8 @@ episodes. The episodes are played by :func:`reflect_agent.episodes.play_episodes
 step (:func:`reflect_agent.episodes.decide`); this module keeps what RL needs of them in two layouts: one
 row per decision (the encoded prompts and what the policy did), and ``(T, N)`` grids of rewards and episode
 ends for :mod:`reflect_agent.advantages`. The value of the state a truncated episode was cut in is estimated
-for bootstrapping.
+for bootstrapping. Under data parallelism each process collects its share and :func:`gather_rollouts` puts the
+shares side by side on every process.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import gymnasium as gym
 import torch
 
+from reflect_agent.distributed import Processes
 from reflect_agent.episodes import Episode, PolicyDecision, Turn, decide, play_episodes, reflect
 from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
@@ -103,6 +105,23 @@ class Rollout:
             episodes=[e for r in rollouts for e in r.episodes],
             timings=timings,
         )
+
+
+def gather_rollouts(processes: Processes, rollout: Rollout | None) -> Rollout:
+    """Every process's ``rollout`` side by side in rank order (:meth:`Rollout.cat`), on every process; ``None``
+    stands for a process with nothing to add. One process gets its own rollout back.
+
+    The timings are the slowest process's, key by key: the processes play at the same time.
+
+    Raises:
+        ValueError: No process has a rollout.
+    """
+    if processes.count == 1 and rollout is not None:
+        return rollout
+    parts = [part for part in processes.gather(rollout) if part is not None]
+    merged = Rollout.cat(parts)
+    merged.timings = {key: max(part.timings.get(key, 0.0) for part in parts) for key in merged.timings}
+    return merged
 
 
 def collect_rollout(
