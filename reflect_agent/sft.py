@@ -12,6 +12,13 @@ logging); :class:`CompletionOnlyTrainer` only replaces the loss: it runs the tra
 applies the LM head to the completion positions alone, instead of the default loss that computes the
 full-vocabulary logits of every prompt position and discards them.
 
+Under ``accelerate launch`` the ``Trainer`` is data-parallel: each process takes ``batch_size / N`` examples of
+every batch, so the global batch and the trained weights are a one-process run's (up to float rounding). Both
+losses call parts of the model rather than the forward of the ``Trainer``'s DDP wrapper, which therefore cannot
+average the gradients; :class:`DataParallelLossTrainer` averages them itself before clipping. With a DeepSpeed or
+FSDP launch config, the completion loss goes through the wrapped model's own forward instead (HF's causal LM loss,
+with full-vocabulary logits), and the policy objective is refused.
+
 Command line (policy or reflector from a data file)::
 
     reflect-rl sft --data data/taxi.jsonl --role reflector --out runs/sft-reflector
@@ -41,6 +48,7 @@ from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from reflect_agent.checkpoint import CheckpointWarning, atomic_write_json
+from reflect_agent.distributed import Processes
 from reflect_agent.models import apply_lora, load_model
 from reflect_agent.policy import LMPolicy, causal_lm
 from reflect_agent.prompts import PromptTemplate
@@ -64,7 +72,8 @@ class SFTConfig:
     Attributes:
         epochs: Passes over the examples (fractions allowed); ignored when ``max_steps`` > 0.
         max_steps: Optimizer steps to take; ``-1`` means ``epochs`` decides.
-        batch_size: Examples per forward pass.
+        batch_size: Examples per forward pass, over all processes: under ``accelerate launch`` each of N processes
+            takes ``batch_size / N`` of them, so a launch trains as one process does.
         gradient_accumulation_steps: Forward passes per optimizer step.
         learning_rate: Peak AdamW learning rate (the paper: 2e-4).
         lr_scheduler: ``Trainer`` schedule name (``"linear"``, ``"constant"``, ``"cosine"``...).
@@ -135,16 +144,47 @@ class SFTConfig:
 # Examples.
 
 
-class CompletionOnlyTrainer(Trainer):
+class DataParallelLossTrainer(Trainer):
+    """A ``Trainer`` whose loss calls the model's parts directly, with the gradients averaged over the processes here.
+
+    DDP averages gradients in hooks that its own forward arms, and these losses do not run through it; so on the last
+    micro-batch before each optimizer step the gradients of the trainable weights are averaged over the processes
+    (:meth:`reflect_agent.distributed.Processes.reduce_gradients`), before the ``Trainer`` clips them. One process,
+    DeepSpeed (which reduces gradients in its own hooks) and a loss that runs through the wrapper leave them alone.
+    """
+
+    #: Whether :meth:`compute_loss` runs through the wrapped model's forward (whose engine then reduces gradients).
+    through_wrapper = False
+
+    def training_step(
+        self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: torch.Tensor | int | None = None
+    ) -> torch.Tensor:
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        if (
+            self.accelerator.num_processes > 1
+            and self.accelerator.sync_gradients
+            and not self.is_deepspeed_enabled
+            and not self.through_wrapper
+        ):
+            processes = Processes(
+                self.accelerator.process_index, self.accelerator.num_processes, str(self.accelerator.device)
+            )
+            processes.reduce_gradients((p for p in self.model.parameters() if p.requires_grad), average=True)
+        return loss
+
+
+class CompletionOnlyTrainer(DataParallelLossTrainer):
     """A ``Trainer`` whose loss is the cross-entropy of the completion tokens alone.
 
     The LM head runs only where a label is set, so no full-vocabulary logits are built for the prompt.
-    Position ids count real tokens (left padding shifts nothing), as in :class:`LMPolicy`.
+    Position ids count real tokens (left padding shifts nothing), as in :class:`LMPolicy`. Under DeepSpeed or FSDP,
+    which own the model's weights, the loss is the wrapped model's own (the same value, with full logits).
     """
 
     def __init__(self, *args: Any, autocast: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.autocast = autocast
+        self.through_wrapper = self.is_deepspeed_enabled or self.is_fsdp_enabled
 
     def compute_loss(
         self,
@@ -153,10 +193,16 @@ class CompletionOnlyTrainer(Trainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | int | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
-        lm = causal_lm(model)
         attention_mask = inputs["attention_mask"]
         device = inputs["input_ids"].device
         context = torch.autocast(device.type, dtype=torch.bfloat16) if self.autocast else contextlib.nullcontext()
+        if self.through_wrapper:
+            inputs = {**inputs, "position_ids": position_ids_from(attention_mask), "use_cache": False}
+            with context:
+                loss = super().compute_loss(model, inputs, num_items_in_batch=num_items_in_batch)
+            self._check_finite(loss, int((inputs["labels"][:, 1:] != IGNORE_INDEX).sum()))
+            return (loss, None) if return_outputs else loss
+        lm = causal_lm(self.accelerator.unwrap_model(model))
         with context:
             hidden = lm.base_model(
                 input_ids=inputs["input_ids"],
@@ -170,22 +216,37 @@ class CompletionOnlyTrainer(Trainer):
         loss = nn.functional.cross_entropy(logits.float(), targets[chosen], reduction="sum")
         count = num_items_in_batch if num_items_in_batch is not None else chosen.sum()
         loss = loss / count
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"SFT loss is {loss.item()} at step {self.state.global_step} over {int(chosen.sum())} completion "
-                "tokens; lower the learning rate or turn autocast off."
-            )
+        if num_items_in_batch is not None and self.args.average_tokens_across_devices and self.args.world_size > 1:
+            # The count covers every process's tokens and the gradients are averaged: scale as the Trainer's loss does.
+            loss = loss * self.accelerator.num_processes
+        self._check_finite(loss, int(chosen.sum()))
         return (loss, None) if return_outputs else loss
 
+    def _check_finite(self, loss: torch.Tensor, tokens: int) -> None:
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"SFT loss is {loss.item()} at step {self.state.global_step} over {tokens} completion tokens; lower the "
+                "learning rate or turn autocast off."
+            )
 
-class PolicyObjectiveTrainer(Trainer):
+
+class PolicyObjectiveTrainer(DataParallelLossTrainer):
     """A ``Trainer`` whose loss is the negative log-likelihood of the expert actions under ``policy``'s own action
-    distribution (one forward pass per batch, by the policy's decider)."""
+    distribution (one forward pass per batch, by the policy's decider).
+
+    Raises:
+        ValueError: A DeepSpeed or FSDP launch, whose sharded weights the policy's forward cannot read.
+    """
 
     def __init__(
         self, *args: Any, policy: LMPolicy, autocast: bool = False, label_smoothing: float = 0.0, **kwargs: Any
     ):
         super().__init__(*args, **kwargs)
+        if self.is_deepspeed_enabled or self.is_fsdp_enabled:
+            raise ValueError(
+                "The policy objective runs the policy's own forward pass, which cannot read weights that DeepSpeed or "
+                "FSDP own: launch with a DDP config (configs/accelerate/ddp_bf16.yaml), or use objective 'completion'."
+            )
         self.policy = policy
         self.autocast = autocast
         self.label_smoothing = label_smoothing
@@ -237,18 +298,23 @@ class SFTResult:
     resumed_from: int = 0
 
 
-def checkpoint_damage(checkpoint: Path) -> str | None:
+def checkpoint_damage(checkpoint: Path, processes: int = 1) -> str | None:
     """Why the ``Trainer`` checkpoint folder ``checkpoint`` cannot be resumed from, or ``None`` when it reads whole.
 
     Cheap checks that catch a cut-off or overwritten file without loading the weights: the state file parses, each
     safetensors file's header covers the file, and each pickle archive (optimizer, schedule, random states) has its
-    zip directory, which is written last.
+    zip directory, which is written last. A checkpoint of ``processes`` > 1 processes also needs each process's random
+    states, which each process writes for itself (the main process may finish the checkpoint before another does).
     """
     state = checkpoint / TRAINER_STATE_NAME
     try:
         saved = json.loads(state.read_text())
         if not isinstance(saved, dict) or not isinstance(saved.get("global_step"), int):
             return f"{state} has no global_step"
+        if processes > 1:
+            missing = [rank for rank in range(processes) if not (checkpoint / f"rng_state_{rank}.pth").is_file()]
+            if missing:
+                return f"{checkpoint} has no random states of process {missing[0]} (it was cut off while saving)"
         for weights in checkpoint.glob("*.safetensors"):
             with safe_open(weights, framework="pt"):
                 pass
@@ -262,18 +328,19 @@ def checkpoint_damage(checkpoint: Path) -> str | None:
     return None
 
 
-def last_complete_checkpoint(folder: str | os.PathLike) -> Path | None:
+def last_complete_checkpoint(folder: str | os.PathLike, processes: int = 1) -> Path | None:
     """The newest ``checkpoint-<step>`` folder in ``folder`` that the ``Trainer`` finished writing and that reads whole.
 
     The ``Trainer`` writes its state file last, so a checkpoint cut off while saving has none and is skipped; one
-    damaged after the fact (:func:`checkpoint_damage`) is skipped with a warning, for the one before it.
+    damaged after the fact (:func:`checkpoint_damage` for ``processes`` processes) is skipped with a warning, for the
+    one before it.
     """
     folder = Path(folder)
     if not folder.is_dir():
         return None
     numbered = [path for path in folder.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if path.name.split("-")[-1].isdigit()]
     for checkpoint in sorted(numbered, key=lambda path: int(path.name.split("-")[-1]), reverse=True):
-        damage = checkpoint_damage(checkpoint)
+        damage = checkpoint_damage(checkpoint, processes)
         if damage is None:
             return checkpoint
         if (checkpoint / TRAINER_STATE_NAME).is_file():  # finished, then damaged: say so
@@ -285,20 +352,33 @@ def last_complete_checkpoint(folder: str | os.PathLike) -> Path | None:
     return None
 
 
-def check_resumable(checkpoint_dir: Path, examples: list[dict[str, list[int]]], config: SFTConfig) -> None:
+def check_resumable(
+    checkpoint_dir: Path, examples: list[dict[str, list[int]]], config: SFTConfig, processes: int = 1
+) -> None:
     """Record the run's settings in ``checkpoint_dir``, or check that they match the ones recorded there.
 
+    ``processes`` is recorded too: each process resumes its own random states, so a warm-up continues with as many
+    processes as it started with (a record without it is of one process).
+
     Raises:
-        ValueError: The folder holds checkpoints of a warm-up with other examples or settings.
+        ValueError: The folder holds checkpoints of a warm-up with other examples or settings, or of another number
+            of processes.
     """
     digest = hashlib.sha256(json.dumps([e["input_ids"] for e in examples]).encode()).hexdigest()
     ignored = {"logging_steps", "save_steps"}  # free to change between the parts of a run
     settings = {"examples": digest, **{k: v for k, v in dataclasses.asdict(config).items() if k not in ignored}}
+    settings["processes"] = processes
     path = checkpoint_dir / "settings.json"
     if not path.is_file():
         atomic_write_json(path, settings)
         return
-    recorded = json.loads(path.read_text())
+    recorded = {"processes": 1, **json.loads(path.read_text())}
+    if recorded["processes"] != processes:
+        raise ValueError(
+            f"{checkpoint_dir} holds checkpoints of a warm-up by {recorded['processes']} process(es), and this launch "
+            f"has {processes}. Each process resumes its own random states: launch {recorded['processes']} (accelerate "
+            "launch --num_processes N, or no launcher for 1) to resume it, or delete the folder to start over."
+        )
     changed = sorted(key for key in settings.keys() | recorded.keys() if settings.get(key) != recorded.get(key))
     if changed:
         raise ValueError(
@@ -382,19 +462,32 @@ def train_examples(
     if not examples:
         raise ValueError("No SFT examples; generate warm-up records first (reflect_agent.data).")
     use_cpu = next(model.parameters()).device.type == "cpu"
+    processes = Processes.start(cpu=use_cpu)
+    if config.batch_size % processes.count:
+        raise ValueError(
+            f"batch_size ({config.batch_size}) must be a multiple of the number of processes ({processes.count}): each "
+            f"process takes batch_size / processes examples of every batch. Set batch_size to a multiple of "
+            f"{processes.count}, or launch a number of processes that divides it."
+        )
     with contextlib.ExitStack() as stack:
         if checkpoint_dir is None:
+            # Each process's scratch folder of its own: nothing is saved in it.
             output_dir, resume = stack.enter_context(tempfile.TemporaryDirectory(prefix="sft-")), None
         else:
             output_dir = Path(checkpoint_dir)
-            output_dir.mkdir(parents=True, exist_ok=True)
-            check_resumable(output_dir, examples, config)
-            resume = last_complete_checkpoint(output_dir)
+            if processes.is_main:  # the others read the settings it recorded
+                output_dir.mkdir(parents=True, exist_ok=True)
+                check_resumable(output_dir, examples, config, processes.count)
+            processes.wait()
+            if not processes.is_main:
+                check_resumable(output_dir, examples, config, processes.count)
+            found = last_complete_checkpoint(output_dir, processes.count) if processes.is_main else None
+            resume = processes.broadcast(found)
         args = TrainingArguments(
             output_dir=str(output_dir),
             num_train_epochs=config.epochs,
             max_steps=config.max_steps,
-            per_device_train_batch_size=config.batch_size,
+            per_device_train_batch_size=config.batch_size // processes.count,
             gradient_accumulation_steps=config.gradient_accumulation_steps,
             learning_rate=config.learning_rate,
             lr_scheduler_type=config.lr_scheduler,
@@ -426,6 +519,7 @@ def train_examples(
         start = time.perf_counter()
         output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
         seconds = time.perf_counter() - start
+        processes.wait()  # every process has trained before any goes on to save or delete the checkpoints
     if config.gradient_checkpointing:  # the Trainer leaves it on; RL after SFT decides for itself
         disable = getattr(model, "activation_checkpointing_disable", None) or model.gradient_checkpointing_disable
         disable()
@@ -513,6 +607,9 @@ def sft_reflector(
     result = train_completions(model, tokenizer, examples, config, checkpoint_dir=checkpoint_dir, progress=progress)
     # An adapter folder saved earlier (by this function or peft) is the function's own to replace.
     owned = lambda existing: (existing / "adapter_config.json").is_file()  # noqa: E731  (an earlier adapter)
-    with atomic_directory(adapter_dir, overwrite=overwrite, owned=owned) as folder:
-        model.save_pretrained(folder)
+    processes = Processes.start(cpu=next(model.parameters()).device.type == "cpu")
+    if processes.is_main:  # the replicas are equal: one writes
+        with atomic_directory(adapter_dir, overwrite=overwrite, owned=owned) as folder:
+            model.save_pretrained(folder)
+    processes.wait()
     return Path(adapter_dir), result
