@@ -332,7 +332,8 @@ class TrainConfig:
 def paper_preset(env_id: str = "ReflectRL/FileQA-v0", **overrides: Any) -> TrainConfig:
     """The paper's setting: GPT-2 XL policy and reflector with LoRA, learning rate 2e-4, horizon 15.
 
-    Needs the ``gpt2-xl`` weights (Hugging Face hub) and, in practice, a GPU (bf16 there).
+    Needs the ``gpt2-xl`` weights (Hugging Face hub) and, in practice, a GPU (bf16 there): about 35 GiB per GPU,
+    estimated in ``docs/scaling.md`` (prompts at their 1024-token cap).
     """
     config = TrainConfig(
         name="paper",
@@ -380,7 +381,7 @@ def qwen_preset(size: str = "1.5b", env_id: str = "ReflectRL/FileQA-v0", **overr
     reflector, LoRA (r 16) on every block, fp32 adapters under bf16 autocast, horizon 15, 16 episodes per iteration.
 
     Needs the model's weights (Hugging Face hub) and a GPU per process. ``docs/scaling.md`` gives the estimated
-    memory per GPU (about 10 GiB for 0.5B and 24 GiB for 1.5B in one process).
+    memory per GPU (about 14 GiB for 0.5B and 31 GiB for 1.5B, prompts at their 1024-token cap).
 
     Raises:
         ValueError: ``size`` is not one of :data:`QWEN_MODELS`.

@@ -16,13 +16,18 @@
 * ``alfworld``: ALFWorld's household tasks (needs the ``alfworld`` extra).
 * ``paper``: the paper's setting on FileQA: GPT-2 XL policy and reflector with LoRA on every block, learning rate
   2e-4, horizon 15, 16 episodes per iteration; needs the ``gpt2-xl`` weights and, in practice, a GPU.
+* ``qwen0_5b``, ``qwen1_5b``: the paper's setting with a current small instruct model, Qwen2.5-0.5B- or
+  1.5B-Instruct (hub weights, a GPU).
+
+The memory per GPU of the GPU presets (estimated from parameter counts; ``docs/scaling.md`` shows the arithmetic):
+``paper`` about 35 GiB, ``qwen1_5b`` about 31 GiB, ``qwen0_5b`` about 14 GiB in RL (prompts at the 1024-token cap).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from reflect_agent.config import RLConfig
+from reflect_agent.config import QWEN_MODELS, RLConfig
 from reflect_agent.curriculum import CurriculumConfig
 from reflect_agent.pipeline import AgentConfig, HeldOutConfig, OnlineConfig, PipelineConfig, WarmupConfig
 from reflect_agent.sft import SFTConfig
@@ -148,6 +153,25 @@ def paper() -> PipelineConfig:
     )
 
 
+def qwen(size: str = "1.5b") -> PipelineConfig:
+    """The ``paper`` preset with Qwen2.5-``size``-Instruct (``"0.5b"`` or ``"1.5b"``) as policy and reflector."""
+    config = paper()
+    config.name = f"qwen{size.replace('.', '_')}"
+    config.agent.model = QWEN_MODELS[size]
+    config.rl.update.learning_rate = 1e-4
+    return config
+
+
+def qwen0_5b() -> PipelineConfig:
+    """The paper's setting with Qwen2.5-0.5B-Instruct as policy and reflector (about 14 GiB per GPU in RL, estimated)."""
+    return qwen("0.5b")
+
+
+def qwen1_5b() -> PipelineConfig:
+    """The paper's setting with Qwen2.5-1.5B-Instruct as policy and reflector (about 31 GiB per GPU in RL, estimated)."""
+    return qwen("1.5b")
+
+
 #: The presets by name; each call builds a fresh config.
 PRESETS: dict[str, Callable[[], PipelineConfig]] = {
     "cpu": cpu,
@@ -157,4 +181,6 @@ PRESETS: dict[str, Callable[[], PipelineConfig]] = {
     "babyai": babyai,
     "alfworld": alfworld,
     "paper": paper,
+    "qwen0_5b": qwen0_5b,
+    "qwen1_5b": qwen1_5b,
 }
