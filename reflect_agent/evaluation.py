@@ -54,6 +54,31 @@ class EvalResult:
     decide_seconds: float = 0.0
 
     @classmethod
+    def merge(cls, results: Sequence[EvalResult]) -> EvalResult:
+        """One result of the episodes behind ``results``: the shares of one evaluation that several processes played.
+
+        Counts add up, means are weighted by episodes, and the seconds are the slowest share's (the shares ran at
+        once).
+        """
+        episodes = sum(r.episodes for r in results)
+        successes = sum(r.successes for r in results)
+        low, high = wilson_interval(successes, episodes)
+        return cls(
+            env_id=results[0].env_id,
+            episodes=episodes,
+            successes=successes,
+            success_rate=successes / episodes,
+            ci_low=low,
+            ci_high=high,
+            mean_return=sum(r.mean_return * r.episodes for r in results) / episodes,
+            mean_length=sum(r.mean_length * r.episodes for r in results) / episodes,
+            decisions=sum(r.decisions for r in results),
+            seconds=max(r.seconds for r in results),
+            invalid_steps=sum(r.invalid_steps for r in results),
+            decide_seconds=max(r.decide_seconds for r in results),
+        )
+
+    @classmethod
     def of(cls, env_id: str, episodes: Sequence[Episode], seconds: float, decide_seconds: float = 0.0) -> EvalResult:
         """The summary of played ``episodes``.
 

@@ -49,6 +49,7 @@ from reflect_agent.config import (
     top_layers_lora_targets,
 )
 from reflect_agent.curriculum import CurriculumConfig
+from reflect_agent.distributed import launched_processes
 from reflect_agent.evaluation import EvalResult, evaluate, reference_successes
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import ReflectRLTrainer, changed_settings
@@ -524,7 +525,18 @@ def online_rl(
 
 
 def run(config: PipelineConfig) -> dict[str, Any]:
-    """Run the stages of ``config``; return (and write) the results."""
+    """Run the stages of ``config``; return (and write) the results.
+
+    Raises:
+        ValueError: Launched in several processes (``accelerate launch``): the job runs in one; its stages have
+            their own data-parallel commands (docs/scaling.md).
+    """
+    if launched_processes() > 1:
+        raise ValueError(
+            f"reflect-rl train runs in one process, and it was launched in {launched_processes()}. Run it with plain "
+            "python, or launch its stages data-parallel: reflect-rl sft and python -m reflect_agent.ppo under "
+            "accelerate launch (docs/scaling.md)."
+        )
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     seed_everything(config.seed)

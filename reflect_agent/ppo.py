@@ -28,7 +28,6 @@ import json
 import math
 import shutil
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +63,6 @@ from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
 from reflect_agent.replay import SuccessReplay
 from reflect_agent.rollout import Rollout, collect_rollout, gather_rollouts, score_episodes
-from reflect_agent.stats import wilson_interval
 from reflect_gym.files import make_folder
 
 _TRAINER_STATE = "trainer_state.json"
@@ -335,30 +333,6 @@ def update_policy(
     return metrics
 
 
-def merge_results(results: Sequence[EvalResult]) -> EvalResult:
-    """One result of the episodes behind ``results``: the shares of one evaluation that several processes played.
-
-    Counts add up, means are weighted by episodes, and the seconds are the slowest share's (the shares ran at once).
-    """
-    episodes = sum(r.episodes for r in results)
-    successes = sum(r.successes for r in results)
-    low, high = wilson_interval(successes, episodes)
-    return EvalResult(
-        env_id=results[0].env_id,
-        episodes=episodes,
-        successes=successes,
-        success_rate=successes / episodes,
-        ci_low=low,
-        ci_high=high,
-        mean_return=sum(r.mean_return * r.episodes for r in results) / episodes,
-        mean_length=sum(r.mean_length * r.episodes for r in results) / episodes,
-        decisions=sum(r.decisions for r in results),
-        seconds=max(r.seconds for r in results),
-        invalid_steps=sum(r.invalid_steps for r in results),
-        decide_seconds=max(r.decide_seconds for r in results),
-    )
-
-
 class ReflectRLTrainer:
     """Online RL of an LM policy next to a frozen reflector, on any ReflectRL env.
 
@@ -594,7 +568,7 @@ class ReflectRLTrainer:
             )
         if self.processes.count == 1:
             return result
-        return merge_results([share for share in self.processes.gather(result) if share is not None])
+        return EvalResult.merge([share for share in self.processes.gather(result) if share is not None])
 
     def close(self) -> None:
         """Close the vector env."""

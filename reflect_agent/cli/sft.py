@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import torch
 import tyro
 
+from reflect_agent.distributed import Processes
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.sft import SFTConfig, checkpoints_next_to, sft_policy, sft_reflector, summary
 from reflect_agent.warmup import read_jsonl
@@ -71,13 +73,18 @@ def run(args: SFTArgs) -> int:
                 PolicyConfig(model=args.model, autocast=args.sft.autocast, init_seed=args.sft.seed)
             )
         result = sft_policy(policy, records, args.sft, checkpoint_dir=checkpoints)
-        policy.save(args.out, overwrite=args.overwrite)
     else:
         _, result = sft_reflector(
             args.model, records, args.sft, args.out, checkpoint_dir=checkpoints, overwrite=args.overwrite
         )
-    shutil.rmtree(checkpoints, ignore_errors=True)
-    print(f"{args.role}: {result.examples} examples, {summary(result)}; saved to {args.out}")
+    # Under a launcher every process holds the same weights; the main process alone writes and reports.
+    processes = Processes.start(cpu=not torch.cuda.is_available())
+    if processes.is_main:
+        if args.role == "policy":
+            policy.save(args.out, overwrite=args.overwrite)
+        shutil.rmtree(checkpoints, ignore_errors=True)
+        print(f"{args.role}: {result.examples} examples, {summary(result)}; saved to {args.out}")
+    processes.wait()
     return 0 if math.isfinite(result.train_loss) else 1
 
 

@@ -289,3 +289,10 @@ def test_the_command_line_starts_from_a_preset_and_overrides_its_fields():
     assert parse([]) == presets.cpu()  # the cpu preset is the default
     with pytest.raises(SystemExit, match="--preset takes one of cpu, taxi_dropoff, taxi"):
         parse(["--preset", "gpu"])
+
+
+def test_the_main_job_refuses_a_launch_in_several_processes(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ValueError, match="runs in one process, and it was launched in 2"):
+        run(tiny(tmp_path, "launched"))
+    assert not (tmp_path / "launched").exists()
