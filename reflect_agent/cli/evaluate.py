@@ -2,8 +2,8 @@
 
 reflect-rl evaluate --env DangerousTaxi-v0 --agent random expert --episodes 20 --out results.json
 
-Every episode is also written to results.traces.jsonl beside --out (--no-traces: none); reflect-rl traces
-results.traces.jsonl --results results.json makes the page to read them.
+Every episode is also written to results.traces.jsonl beside --out, and a page to read them to
+results.traces.html (--no-traces: neither; ``reflect-rl traces`` makes the page again).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import torch
 import tyro
 
-from reflect_agent.harness import EvaluateArgs, format_table, resolve_env_ids, run_matrix
+from reflect_agent.harness import EvaluateArgs, format_table, resolve_env_ids, run_matrix, traces_path
+from reflect_agent.trace_page import write_page
 from reflect_gym.files import atomic_write
 
 __all__ = ["EvaluateArgs", "main", "run"]
@@ -39,6 +40,11 @@ def run(args: EvaluateArgs) -> int:
     if args.table is not None:
         atomic_write(args.table, table)
     print(table, end="")
+    traces = traces_path(args.out)
+    if args.traces and traces.is_file():
+        page = traces.with_suffix(".html")
+        write_page(traces, page, cells)
+        print(f"Episodes: {traces}, to read in {page}")
     wanted = {(env_id, spec) for env_id in env_ids for spec in args.agent}
     return 1 if any("error" in c for c in cells if (c["env"], c["agent"]) in wanted) else 0
 

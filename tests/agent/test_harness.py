@@ -185,6 +185,8 @@ def test_cli_writes_results_and_table(tmp_path, capsys):
     text = table.read_text()
     assert "| DangerousTaxi-v0 | `expert` | 5 | 1.00 [" in text
     assert text in capsys.readouterr().out
+    page = (tmp_path / "results.traces.html").read_text()  # the episodes, to read in a browser
+    assert page.count("<details class='episode'") == 10 and "expert" in page and "random" in page
     assert not list(tmp_path.glob(".*")), "a temporary file was left behind"
 
 
