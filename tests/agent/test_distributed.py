@@ -232,7 +232,6 @@ SFT_COMMAND = ("reflect_agent.cli.sft", "--data", "data.jsonl", "--model", "tiny
                "--sft.learning-rate", "1e-2")  # fmt: skip
 
 
-@pytest.mark.slow
 def test_a_two_process_sft_killed_mid_checkpoint_resumes_to_the_uninterrupted_weights(tmp_path):
     records = expert_records(BANDIT, range(16), perturb_prob=0.0)
     for name in ("uninterrupted", "killed"):
