@@ -337,8 +337,8 @@ def make_agent(spec: str, **options: Any) -> Agent:
         * ``"openai"`` / ``"openai:MODEL"``: :class:`OpenAIChatAgent`; options are its
           arguments.
 
-    Stable-baselines3 baselines (``"sb3:ppo"``, ``"sb3:dqn"``) are trained for an env by
-    :func:`reflect_agent.baselines.make_sb3_agent`.
+    The classical baselines (``"sb3:ppo"``, ``"sb3:dqn"``, ``"tabular:qlearning"``) are trained for an env by
+    :func:`reflect_agent.baselines.make_baseline_agent`.
 
     Raises:
         ValueError: If the spec is unknown.
@@ -352,14 +352,14 @@ def make_agent(spec: str, **options: Any) -> Agent:
         return _make_lm_agent(spec, argument, **options)
     if kind == "openai":
         return OpenAIChatAgent(model=argument or options.pop("model", None), **options)
-    if kind == "sb3":
+    if kind in ("sb3", "tabular"):
         raise ValueError(
-            f"Agent spec {spec!r}: stable-baselines3 baselines are trained for an env by "
-            "reflect_agent.baselines.make_sb3_agent (reflect-rl evaluate --agent sb3:ppo)."
+            f"Agent spec {spec!r}: classical baselines are trained for an env by "
+            "reflect_agent.baselines.make_baseline_agent (reflect-rl evaluate --agent sb3:ppo tabular:qlearning)."
         )
     raise ValueError(
         f"Unknown agent spec {spec!r}; use 'random', 'expert', 'lm:MODEL', 'lm:MODEL+reflect', 'lm:CHECKPOINT_DIR', "
-        "'openai:MODEL' or 'sb3:ALGO'."
+        "'openai:MODEL', 'sb3:ALGO' or 'tabular:qlearning'."
     )
 
 

@@ -69,7 +69,7 @@ from tqdm.auto import tqdm
 
 import reflect_gym
 from reflect_agent.agents import DEFAULT_CONCURRENCY, Agent, make_agent, play
-from reflect_agent.baselines import DEFAULT_TIMESTEPS, NoStructuredStateError, make_sb3_agent
+from reflect_agent.baselines import DEFAULT_TIMESTEPS, NoStructuredStateError, make_baseline_agent
 from reflect_agent.episodes import Episode, make_envs
 from reflect_agent.evaluation import EvalResult
 from reflect_agent.openai_api import api_root
@@ -86,7 +86,8 @@ class EvaluateArgs:
     """Evaluate agents on ReflectRL envs: one cell, or a matrix of envs x agents with a Markdown table.
 
     Attributes:
-        agent: Agent specs: random, expert, lm:MODEL[+reflect], lm:CHECKPOINT_DIR, openai:MODEL, sb3:ppo, sb3:dqn.
+        agent: Agent specs: random, expert, lm:MODEL[+reflect], lm:CHECKPOINT_DIR, openai:MODEL, sb3:ppo, sb3:dqn,
+            tabular:qlearning.
         out: The results JSON; the cells already there with the same settings are kept.
         env: Env ids (the ReflectRL/ namespace may be left out), or 'all'.
         episodes: Episodes per cell.
@@ -103,8 +104,8 @@ class EvaluateArgs:
         env_kwargs: gym.make arguments for the envs matching PATTERN, as PATTERN:KEY=VALUE, e.g.
             'BabyAI-*:horizon=64'.
         torch_threads: Torch CPU threads (None: torch's choice).
-        sb3_timesteps: Training budget of sb3:* agents.
-        sb3_seed: Training seed of sb3:* agents.
+        sb3_timesteps: Training budget (env steps) of the classical baselines, sb3:* and tabular:*.
+        sb3_seed: Training seed of the classical baselines.
         openai_base_url: Chat endpoint root (None: $OPENAI_BASE_URL).
         openai_timeout: Seconds a chat request may take in all.
         openai_retries: Retries of a failed chat request.
@@ -244,9 +245,9 @@ def build_agent(spec: str, env_id: str, args: EvaluateArgs) -> Agent:
         SkipCell: For a classical baseline on an env without a structured state.
     """
     kind = spec.partition(":")[0]
-    if kind == "sb3":
+    if kind in ("sb3", "tabular"):
         try:
-            return make_sb3_agent(
+            return make_baseline_agent(
                 spec,
                 env_id,
                 env_kwargs=args.env_kwargs_for(env_id),
@@ -275,7 +276,7 @@ def cell_settings(env_id: str, spec: str, args: EvaluateArgs) -> dict[str, Any]:
             settings.update(repeat_penalty=args.repeat_penalty)
         if spec.endswith("+reflect"):
             settings.update(max_new_tokens=args.max_new_tokens)
-    if spec.startswith("sb3:"):
+    if spec.startswith(("sb3:", "tabular:")):
         settings.update(sb3_timesteps=args.sb3_timesteps, sb3_seed=args.sb3_seed)
     if spec.startswith("openai:"):  # another server may serve another model under the same name
         url = args.openai_base_url or os.environ.get("OPENAI_BASE_URL")

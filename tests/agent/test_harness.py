@@ -532,3 +532,14 @@ def test_a_traces_file_the_harness_did_not_write_is_refused_before_any_cell_runs
     with pytest.raises(ValueError, match="results.traces.jsonl line 1 is not an episode trace of the harness"):
         evaluate(["--env", TAXI, "--agent", "random", "--episodes", "1", "--out", str(out), "--no-progress"])
     assert traces.read_bytes() == text and not out.exists()
+
+
+def test_the_tabular_baseline_is_trained_per_env_and_plays_its_cell(tmp_path):
+    out = tmp_path / "results.json"
+    argv = ["--env", "DangerousTaxi-Pickup-v0", "--agent", "tabular:qlearning", "--episodes", "20"]
+    assert evaluate([*argv, "--sb3-timesteps", "20000", "--out", str(out), "--no-progress"]) == 0
+    (cell,) = json.loads(out.read_text())["results"]
+    assert cell["agent"] == "tabular:qlearning" and cell["success_rate"] >= 0.9
+    assert cell["sb3_timesteps"] == 20000  # a setting of the cell: a rerun with another budget trains again
+    with pytest.raises(ValueError, match="classical baselines are trained for an env by"):
+        harness.make_agent("tabular:qlearning")
