@@ -296,3 +296,17 @@ def test_the_main_job_refuses_a_launch_in_several_processes(tmp_path, monkeypatc
     with pytest.raises(ValueError, match="runs in one process, and it was launched in 2"):
         run(tiny(tmp_path, "launched"))
     assert not (tmp_path / "launched").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--eval.episodes", "0"], "eval.episodes must be at least 1, got 0"),
+        (["--rl.num-envs", "0"], "rl.num_envs >= 1"),
+        (["--rl.iterations", "-1"], "rl.iterations must be >= 0"),
+    ],
+)
+def test_sizes_that_cannot_run_are_refused_when_the_command_line_is_read(capsys, argv, message):
+    with pytest.raises(SystemExit):
+        parse(argv)
+    assert message in " ".join(capsys.readouterr().err.replace("│", " ").split())
