@@ -85,7 +85,10 @@ def main() -> None:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     finally:
         if int(at) == 0:
-            print(f"writes: {count[0]}", flush=True)
+            # One write of the whole line: launched processes share this stdout, unbuffered, and print's text and
+            # newline would go out as two writes that another process's line can come between.
+            sys.stdout.write(f"writes: {count[0]}\n")
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":
