@@ -30,13 +30,12 @@ stand behind a URL, so cached text could outlive a change of the served model.
 
 from __future__ import annotations
 
-import concurrent.futures
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from transformers import PreTrainedTokenizerBase
 
-from reflect_agent.openai_api import OpenAIClient
+from reflect_agent.openai_api import OpenAIClient, RequestPool
 from reflect_agent.prompts import cut_at_stops
 
 
@@ -83,6 +82,7 @@ class ServedModel:
         self.stop_strings = list(stop_strings)
         self.max_prompt_tokens = max_prompt_tokens
         self.concurrency = concurrency
+        self.pool = RequestPool(concurrency, name="served-reflector")  # its threads live from batch to batch
         self.empty = empty
         self.empty_count = 0
 
@@ -100,17 +100,8 @@ class ServedModel:
         prompts = [self._keep_last_tokens(prompt) for prompt in prompts]
         if not prompts:
             return []
-        workers = min(self.concurrency, len(prompts))
-        with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="served-reflector") as pool:
-            futures = [pool.submit(self._ask, prompt) for prompt in prompts]
-            try:
-                texts = [future.result() for future in futures]
-            except BaseException:
-                # The first failure ends the batch: requests not yet sent are dropped, those in flight end within
-                # their deadline.
-                for future in futures:
-                    future.cancel()
-                raise
+        # The first failure ends the batch: requests not yet sent are dropped, those in flight end within their deadline.
+        texts = self.pool.map(self._ask, prompts)
         empty = [i for i, text in enumerate(texts) if not cut_at_stops(text, self.stop_strings)]
         if empty and self.empty == "error":
             raise EmptyReflectionError(
