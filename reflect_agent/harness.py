@@ -68,6 +68,7 @@ from gymnasium.error import DependencyNotInstalled
 from tqdm.auto import tqdm
 
 import reflect_gym
+from reflect_agent import trace_page
 from reflect_agent.agents import DEFAULT_CONCURRENCY, Agent, make_agent, play
 from reflect_agent.baselines import DEFAULT_TIMESTEPS, NoStructuredStateError, make_baseline_agent
 from reflect_agent.episodes import Episode, make_envs
@@ -77,8 +78,6 @@ from reflect_gym.files import atomic_write
 
 NAMESPACE = "ReflectRL/"
 RESULTS_FORMAT = 1
-#: The keys of an episode's trace (:func:`episode_trace`), in the order they are written; see the module docstring.
-TRACE_KEYS = ("env_id", "agent", "seed", "success", "return", "steps", "terminated", "truncated", "turns")
 
 
 @dataclass
@@ -426,23 +425,19 @@ def load_traces(path: Path) -> dict[tuple[str, str], list[str]]:
     """The trace lines stored in ``path`` by cell, ``(env_id, agent)``, in file order; an absent file has none.
 
     Raises:
-        ValueError: A line is not the trace of an episode.
+        ValueError: ``path`` is not a traces file (:func:`reflect_agent.trace_page.load_traces` names the line).
     """
     if not path.exists():
         return {}
+    try:
+        episodes = trace_page.load_traces(path)
+    except ValueError as error:  # not JSON, not text, or not the trace format
+        raise ValueError(
+            f"{path} is not an episode traces file of the harness ({error}); move the file away or pass another --out."
+        ) from error
     traces: dict[tuple[str, str], list[str]] = {}
-    with path.open("rb") as file:
-        for number, line in enumerate(file, 1):
-            try:
-                record = json.loads(line)
-            except ValueError:  # not JSON, or not text
-                record = None
-            if not isinstance(record, dict) or tuple(record) != TRACE_KEYS:
-                raise ValueError(
-                    f"{path} line {number} is not an episode trace of the harness (keys {', '.join(TRACE_KEYS)}); "
-                    "move the file away or pass another --out."
-                )
-            traces.setdefault((record["env_id"], record["agent"]), []).append(json.dumps(record))
+    for record in episodes:
+        traces.setdefault((record["env_id"], record["agent"]), []).append(json.dumps(record))
     return traces
 
 

@@ -529,7 +529,7 @@ def test_a_results_file_of_another_format_is_refused(tmp_path):
 def test_a_traces_file_the_harness_did_not_write_is_refused_before_any_cell_runs(tmp_path, text):
     out, traces = tmp_path / "results.json", tmp_path / "results.traces.jsonl"
     traces.write_bytes(text)
-    with pytest.raises(ValueError, match="results.traces.jsonl line 1 is not an episode trace of the harness"):
+    with pytest.raises(ValueError, match="results.traces.jsonl is not an episode traces file of the harness"):
         evaluate(["--env", TAXI, "--agent", "random", "--episodes", "1", "--out", str(out), "--no-progress"])
     assert traces.read_bytes() == text and not out.exists()
 
