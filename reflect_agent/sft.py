@@ -41,13 +41,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from safetensors import SafetensorError, safe_open
+from safetensors import safe_open
 from torch import nn
 from transformers import PreTrainedTokenizerBase, Trainer, TrainingArguments
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from reflect_agent.checkpoint import CheckpointWarning, atomic_write_json
+from reflect_agent.checkpoint import DAMAGE_ERRORS, CheckpointWarning, atomic_write_json
 from reflect_agent.distributed import Processes
 from reflect_agent.models import apply_lora, load_model
 from reflect_agent.policy import LMPolicy, causal_lm
@@ -323,7 +323,7 @@ def checkpoint_damage(checkpoint: Path, processes: int = 1) -> str | None:
                 pass
     except FileNotFoundError:
         return f"{state} is missing (the checkpoint was cut off while saving)"
-    except (OSError, ValueError, zipfile.BadZipFile, SafetensorError) as error:
+    except (*DAMAGE_ERRORS, zipfile.BadZipFile) as error:
         return f"a file cannot be read ({type(error).__name__}: {error})"
     return None
 
