@@ -36,6 +36,7 @@ import torch
 
 from reflect_agent.advantages import Advantages, gae, monte_carlo_returns, next_state_values, normalize
 from reflect_agent.checkpoint import (
+    CheckpointError,
     CheckpointManager,
     atomic_write_json,
     read_file,
@@ -63,7 +64,7 @@ from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
 from reflect_agent.replay import SuccessReplay
 from reflect_agent.rollout import Rollout, collect_rollout, gather_rollouts, score_episodes
-from reflect_gym.files import make_folder
+from reflect_gym.files import ForeignPathError, make_folder
 
 _TRAINER_STATE = "trainer_state.json"
 _OPTIMIZER = "optimizer.pt"
@@ -738,4 +739,7 @@ if __name__ == "__main__":
         "qwen0.5b": ("Qwen2.5-0.5B-Instruct on a GPU (reflect_agent.config.qwen_preset)", qwen_preset("0.5b")),
         "qwen1.5b": ("Qwen2.5-1.5B-Instruct on a GPU (reflect_agent.config.qwen_preset)", qwen_preset("1.5b")),
     }
-    main(tyro.extras.overridable_config_cli(presets))
+    try:
+        main(tyro.extras.overridable_config_cli(presets))
+    except (RunFolderInUseError, ForeignPathError, CheckpointError, DivergenceError) as error:
+        raise SystemExit(f"reflect_agent.ppo: {error}") from None  # exit status 1, the message without a traceback

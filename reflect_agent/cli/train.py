@@ -12,8 +12,11 @@ from collections.abc import Sequence
 
 import tyro
 
-from reflect_agent.pipeline import PipelineConfig, run
+from reflect_agent.checkpoint import CheckpointError
+from reflect_agent.pipeline import PipelineConfig, StaleArtifactError, run
+from reflect_agent.ppo import DivergenceError, RunFolderInUseError
 from reflect_agent.presets import PRESETS
+from reflect_gym.files import ForeignPathError
 
 
 def parse(argv: Sequence[str] | None = None) -> PipelineConfig:
@@ -41,8 +44,16 @@ def parse(argv: Sequence[str] | None = None) -> PipelineConfig:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the main job described by ``argv``."""
-    run(parse(argv))
+    """Run the main job described by ``argv``; 2 when it refuses to run (a run folder or artifacts of other settings, a
+    damaged run), 1 when training diverged."""
+    try:
+        run(parse(argv))
+    except (StaleArtifactError, RunFolderInUseError, ForeignPathError, CheckpointError) as error:
+        print(f"reflect-rl train: {error}", file=sys.stderr)
+        return 2
+    except DivergenceError as error:
+        print(f"reflect-rl train: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
