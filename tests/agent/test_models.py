@@ -136,3 +136,47 @@ def test_weights_kept_in_bf16_give_the_same_outputs_under_autocast():
     assert torch.equal(before, after)
     head, embeddings = model.get_output_embeddings(), model.get_input_embeddings()
     assert head.weight.dtype == torch.bfloat16 and embeddings.weight.dtype == torch.float32  # untied, cast copy
+
+
+packing = pytest.mark.skipif(not models._packing_supported(), reason="this CPU or torch build has no oneDNN bf16")
+
+
+@packing
+def test_packed_linear_layers_give_the_same_outputs_and_greedy_tokens():
+    from reflect_agent.decoding import greedy_decode
+    from reflect_agent.models import PackedLinear, autocast_weights, pack_linears
+
+    model, tokenizer = load_model("tiny", device="cpu")
+    autocast_weights(model.eval())
+    prompts = [tokenizer(text).input_ids for text in ("Taxi: row 2, column 3.", "Where next?", "Go north")]
+    ids = torch.tensor([prompts[0]])
+
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+
+    with torch.no_grad(), autocast():
+        before = model(input_ids=ids).logits
+    tokens, _ = greedy_decode(model, tokenizer, prompts, max_new_tokens=12, autocast=autocast)
+    layers = sum(type(m) is torch.nn.Linear for m in model.modules())
+    assert pack_linears(model) == layers > 0
+    assert all(type(m) is not torch.nn.Linear for m in model.modules() if isinstance(m, torch.nn.Linear))
+    assert isinstance(model.lm_head, PackedLinear)
+    with torch.no_grad(), autocast():
+        assert torch.equal(model(input_ids=ids).logits, before)
+    assert greedy_decode(model, tokenizer, prompts, max_new_tokens=12, autocast=autocast)[0] == tokens
+
+
+@packing
+def test_packing_leaves_fp32_layers_and_undoes_itself_when_a_probe_differs(monkeypatch):
+    from reflect_agent.models import autocast_weights, pack_linears
+
+    model, _ = load_model("tiny", device="cpu")
+    assert pack_linears(model) == 0  # fp32 weights: nothing to pack
+    autocast_weights(model)
+    monkeypatch.setattr(models, "_same_outputs", lambda module: False)
+    assert pack_linears(model) == 0
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert all(type(m) is torch.nn.Linear and not hasattr(m, "packed") for m in linears)
+    monkeypatch.undo()
+    monkeypatch.setattr(models, "_packing_supported", lambda: False)  # no oneDNN bf16 here: nothing changes
+    assert pack_linears(model) == 0 and all(type(m) is torch.nn.Linear for m in linears)

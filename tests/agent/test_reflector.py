@@ -159,3 +159,19 @@ def test_the_cache_belongs_to_the_reflectors_identity(gpt2_tokenizer, tmp_path):
     (adapter / "adapter_model.safetensors").write_bytes(b"two")  # retrained weights: another reflector
     assert Reflector(model, gpt2_tokenizer, config).identity() != before
     assert Reflector(model, gpt2_tokenizer, ReflectorConfig(greedy=False)).cache is None  # sampling is not cached
+
+
+def test_a_frozen_reflector_of_its_own_packs_its_layers_on_the_cpu_and_writes_the_same_text(monkeypatch):
+    from reflect_agent import models
+
+    if not models._packing_supported():
+        pytest.skip("this CPU or torch build has no oneDNN bf16")
+    states = ["Taxi at (2, 3), passenger at R.", "Taxi at (0, 0), passenger in the taxi."]
+    actions = [["go north", "go south"], ["drop off", "go east"]]
+    config = ReflectorConfig(model="tiny", device="cpu", autocast=True, max_new_tokens=16, cache_entries=0)
+    packed = Reflector.from_config(config)
+    assert isinstance(packed.model.get_output_embeddings(), models.PackedLinear)
+    monkeypatch.setattr("reflect_agent.reflector.pack_linears", lambda model: 0)
+    plain = Reflector.from_config(config)
+    assert type(plain.model.get_output_embeddings()) is torch.nn.Linear
+    assert packed.reflect(states, actions) == plain.reflect(states, actions)
