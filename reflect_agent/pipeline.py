@@ -8,7 +8,8 @@ Stages (all under ``<output_dir>/<name>/``):
 1. Warm-up data from the env's expert, with wrong steps and recoveries (``warmup.jsonl``).
 2. Zero-shot evaluation of the untouched model on held-out seeds (or FileQA's test split).
 3. SFT of the reflector (LoRA) on the expert's analyses, and of the policy (LoRA) on the expert's labels with
-   those analyses in its prompts.
+   those analyses in its prompts (or, with ``warmup.policy_reads="reflector"``, the warmed-up reflector's analyses
+   of the same states).
 4. Online RL (:class:`reflect_agent.ppo.ReflectRLTrainer`) with the frozen reflector.
 5. Evaluation on the same held-out episodes; a table (``results.md``), the numbers (``results.json``) and a plot
    (``results.png``: success per stage with 95% intervals, and the RL curve).
@@ -53,7 +54,7 @@ from reflect_agent.distributed import launched_processes
 from reflect_agent.evaluation import EvalResult, evaluate, reference_successes
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import ReflectRLTrainer, changed_settings
-from reflect_agent.prompts import PromptTemplate
+from reflect_agent.prompts import PromptTemplate, reflector_state
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.report import results_plot, results_table
 from reflect_agent.sft import SFTConfig, checkpoints_next_to, sft_policy, sft_reflector, summary
@@ -122,11 +123,17 @@ class WarmupConfig:
             resets, like ALFWorld).
         policy_sft: The policy's warm-up.
         reflector_sft: The reflector's warm-up.
+        policy_reads: The analyses in the policy's SFT prompts: ``"expert"``, the warm-up data's own (what the
+            reflector learns to write); ``"reflector"``, what the warmed-up reflector writes for the same states,
+            so the policy learns from the analyses it will be given, right or wrong (a reflector that names the
+            expert's action half the time teaches a policy trained on the expert's analyses to follow it blindly:
+            ``experiments/policy_reads_reflector``). Costs a reflection per warm-up state.
     """
 
     episodes: int = 40
     perturb_prob: float = 0.25
     look_ahead: bool = True
+    policy_reads: Literal["expert", "reflector"] = "expert"
     policy_sft: SFTConfig = field(
         default_factory=lambda: SFTConfig(
             epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=True, reflection_prob=0.8, logging_steps=20
@@ -398,12 +405,20 @@ def policy_settings(config: PipelineConfig) -> dict[str, Any]:
     sft = config.warmup.policy_sft
     policy = as_settings(policy_config(config.agent))
     del policy["repeat_penalty"], policy["temperature"]
-    return as_settings(
-        {
-            "warmup": warmup_settings(config),
-            "policy": policy,
-            "sft": sft if config.reflects else dataclasses.replace(sft, reflection_prob=0.0),
-        }
+    settings = {
+        "warmup": warmup_settings(config),
+        "policy": policy,
+        "sft": sft if config.reflects else dataclasses.replace(sft, reflection_prob=0.0),
+    }
+    if reads_reflector(config):
+        settings["reads"] = reflector_settings(config)
+    return as_settings(settings)
+
+
+def reads_reflector(config: PipelineConfig) -> bool:
+    """Whether the policy's SFT prompts hold the warmed-up reflector's analyses (``warmup.policy_reads``)."""
+    return (
+        config.reflects and config.warmup.policy_reads == "reflector" and config.warmup.policy_sft.reflection_prob > 0
     )
 
 
@@ -442,9 +457,14 @@ def trained_reflector(
 
 
 def warmed_up_policy(
-    config: PipelineConfig, records: list[StepRecord], artifacts: Path, timings: dict[str, float]
+    config: PipelineConfig,
+    records: list[StepRecord],
+    artifacts: Path,
+    timings: dict[str, float],
+    reflector: Reflector | None = None,
 ) -> LMPolicy:
-    """The policy after SFT (with reflections in its prompts for ``reflect-rl``), reused once trained.
+    """The policy after SFT (with reflections in its prompts for ``reflect-rl``: the expert's, or ``reflector``'s
+    for the same states with ``warmup.policy_reads="reflector"``), reused once trained.
 
     Its folder is named after what sets it apart: ``sft_policy``, then ``_reflect``, the decider when it is not
     ``labels`` and the SFT objective when it is not ``completion`` (``sft_policy_scoring_policy-objective``).
@@ -460,6 +480,12 @@ def warmed_up_policy(
         return LMPolicy.load(folder, trainable=True)
     policy = LMPolicy.from_config(policy_config(config.agent))
     sft = sft if config.reflects else dataclasses.replace(sft, reflection_prob=0.0)
+    if reads_reflector(config):
+        if reflector is None:
+            raise ValueError('warmup.policy_reads="reflector" needs the warmed-up reflector; pass reflector=...')
+        start = time.perf_counter()
+        records = reflector_written(records, reflector)
+        timings["reflect_warmup_s"] = time.perf_counter() - start
     start = time.perf_counter()
     result = sft_policy(policy, records, sft, checkpoint_dir=checkpoints_next_to(folder), progress=config.progress)
     timings["sft_policy_s"] = time.perf_counter() - start
@@ -467,6 +493,18 @@ def warmed_up_policy(
     policy.save(folder)
     shutil.rmtree(checkpoints_next_to(folder), ignore_errors=True)
     return policy
+
+
+def reflector_written(records: list[StepRecord], reflector: Reflector) -> list[StepRecord]:
+    """``records`` with the analyses ``reflector`` writes for their states in place of the expert's."""
+    written = reflector.reflect(
+        [reflector_state(r.state, r.previous_action) for r in records], [r.actions for r in records]
+    )
+    version = f"lm:{reflector.config.model}"
+    return [
+        dataclasses.replace(r, reflection=text, template_version=version)
+        for r, text in zip(records, written, strict=True)
+    ]
 
 
 def held_out(config: PipelineConfig, policy: LMPolicy, reflector: Reflector | None) -> EvalResult:
@@ -568,7 +606,7 @@ def run(config: PipelineConfig) -> dict[str, Any]:
     elif config.variant == "rl":
         policy = LMPolicy.from_config(policy_config(config.agent))
     else:
-        policy = warmed_up_policy(config, records, artifacts, timings)
+        policy = warmed_up_policy(config, records, artifacts, timings, reflector)
     policy.config = dataclasses.replace(policy.config, repeat_penalty=config.agent.repeat_penalty)
     trains_online = config.variant != "sft" and config.rl.iterations > 0
     if config.eval.after_sft or not trains_online:

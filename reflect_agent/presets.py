@@ -41,6 +41,7 @@ def cpu(env_id: str = "ReflectRL/BabyAI-GoToRedBall-v0", horizon: int | None = 2
         agent=AgentConfig(decider="scoring", temperature=3.0),
         warmup=WarmupConfig(
             episodes=40,
+            policy_reads="reflector",
             policy_sft=SFTConfig(
                 epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=True, reflection_prob=0.8, objective="policy"
             ),

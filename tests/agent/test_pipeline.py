@@ -103,8 +103,9 @@ def finished(tmp_path_factory):
         (dict(agent=dict(reflector_prompt_tokens=128)), "reflector_adapter", "max_prompt_tokens: 192 -> 128", False),
         (dict(agent=dict(lora_layers=1)), "reflector_adapter", "lora_layers: 10 -> 1", False),
         (dict(warmup=dict(policy_sft=SFTConfig(epochs=3.0))), "sft_policy_reflect", "sft.epochs: 2.0 -> 3.0", True),
+        (dict(warmup=dict(policy_reads="reflector")), "sft_policy_reflect", "reads", True),
     ],
-    ids=["env", "episodes", "seed", "reflector-prompt", "lora", "policy-sft"],
+    ids=["env", "episodes", "seed", "reflector-prompt", "lora", "policy-sft", "policy-reads"],
 )
 def test_a_rerun_with_other_settings_is_refused_naming_them_and_overwrite_rebuilds(
     tmp_path, finished, change, stale, named, rebuild
@@ -125,6 +126,39 @@ def test_a_rerun_with_other_settings_is_refused_naming_them_and_overwrite_rebuil
         record = folder / f"{artifact}.settings.json"
         assert record.read_bytes() != before[record], artifact
     run(other)  # the rebuilt artifacts are now this run's, and reused
+
+
+def test_the_policy_can_learn_from_the_warmed_up_reflectors_own_analyses(tmp_path, monkeypatch):
+    trained_on = []
+    sft_policy = pipeline.sft_policy
+    monkeypatch.setattr(
+        pipeline,
+        "sft_policy",
+        lambda p, records, *a, **k: trained_on.append(records) or sft_policy(p, records, *a, **k),
+    )
+    args = tiny(tmp_path, "reads", iterations=0, tokens=6, warmup=dict(policy_reads="reflector"))
+    results = run(args)
+    (records,) = trained_on
+    expert = pipeline.read_jsonl(tmp_path / "reads" / "warmup.jsonl")
+    reflector = pipeline.Reflector.from_config(
+        pipeline.ReflectorConfig(
+            model="tiny",
+            adapter=str(tmp_path / "reads" / "reflector_adapter"),
+            max_new_tokens=6,
+            max_prompt_tokens=args.agent.reflector_tokens,
+            autocast=True,
+        )
+    )
+    written = reflector.reflect(
+        [pipeline.reflector_state(r.state, r.previous_action) for r in expert], [r.actions for r in expert]
+    )
+    assert [r.reflection for r in records] == written != [r.reflection for r in expert]
+    assert [(r.state, r.expert_action) for r in records] == [(r.state, r.expert_action) for r in expert]
+    assert results["timings"]["reflect_warmup_s"] > 0
+    # Without a reflector (the sft-rl arm) the policy reads nothing, and nothing is written for it.
+    trained_on.clear()
+    run(tiny(tmp_path, "none", iterations=0, variant="sft-rl", warmup=dict(policy_reads="reflector")))
+    assert trained_on[0] == pipeline.read_jsonl(tmp_path / "none" / "warmup.jsonl")
 
 
 def test_an_artifact_without_a_record_of_its_settings_is_not_trusted(tmp_path):
