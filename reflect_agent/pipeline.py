@@ -186,16 +186,22 @@ class HeldOutConfig:
             FileQA); ``None`` drops an argument (``tasks None``: evaluate on FileQA's default corpus).
         zero_shot: Evaluate the untouched model first.
         after_sft: Also evaluate between warm-up and RL.
+        num_envs: Episodes played at once (the batch of the policy's and the reflector's forward passes);
+            ``None``: ``rl.num_envs``. Larger batches cost less per episode; greedy results can differ only where
+            two actions nearly tie, through the batch's rounding.
     """
 
     episodes: int = 32
     env_kwargs: dict[str, int | float | str | None] = field(default_factory=dict)
     zero_shot: bool = True
     after_sft: bool = False
+    num_envs: int | None = None
 
     def __post_init__(self) -> None:
         if self.episodes < 1:
             raise ValueError(f"eval.episodes must be at least 1, got {self.episodes}.")
+        if self.num_envs is not None and self.num_envs < 1:
+            raise ValueError(f"eval.num_envs must be at least 1 (or None: rl.num_envs), got {self.num_envs}.")
 
 
 @dataclass
@@ -514,7 +520,7 @@ def held_out(config: PipelineConfig, policy: LMPolicy, reflector: Reflector | No
         reflector,
         config.env_id,
         config.held_out_seeds,
-        num_envs=config.rl.num_envs,
+        num_envs=config.eval.num_envs or config.rl.num_envs,
         env_kwargs=config.eval_kwargs,
     )
 

@@ -161,6 +161,17 @@ def test_the_policy_can_learn_from_the_warmed_up_reflectors_own_analyses(tmp_pat
     assert trained_on[0] == pipeline.read_jsonl(tmp_path / "none" / "warmup.jsonl")
 
 
+def test_the_held_out_evaluation_plays_its_own_batch(tmp_path, monkeypatch):
+    batches = []
+    evaluate = pipeline.evaluate
+    monkeypatch.setattr(pipeline, "evaluate", lambda *a, **k: batches.append(k["num_envs"]) or evaluate(*a, **k))
+    run(tiny(tmp_path, "batch", iterations=0, episodes=3, eval=dict(num_envs=3)))
+    run(tiny(tmp_path, "default", iterations=0, episodes=3))
+    assert batches == [3, 2]  # eval.num_envs, else rl.num_envs
+    with pytest.raises(ValueError, match="eval.num_envs must be at least 1"):
+        HeldOutConfig(num_envs=0)
+
+
 def test_an_artifact_without_a_record_of_its_settings_is_not_trusted(tmp_path):
     args = tiny(tmp_path, "older", variant="sft", iterations=0)
     run(args)
