@@ -65,8 +65,10 @@ class ReflectorConfig:
         dtype: Parameter dtype of its own model; ``None`` means bf16 on CUDA, fp32 on CPU.
         autocast: Generate under bf16 autocast. A reflector with a model of its own then keeps its linear layers'
             weights in bf16 (:func:`reflect_agent.models.autocast_weights`): the same outputs, half the bytes read
-            per decoding step. On a CPU with bf16 its bf16 linear layers are then packed for oneDNN
-            (:func:`reflect_agent.models.pack_linears`): the same outputs again, a faster decoding step.
+            per decoding step.
+        pack_weights: On a CPU with bf16, lay out the bf16 linear layers of a reflector with a model of its own
+            once for oneDNN (:func:`reflect_agent.models.pack_linears`): the same outputs, a faster decoding step,
+            twice the memory of those weights.
         fast_decode: Decode greedy reflections with :func:`reflect_agent.decoding.greedy_decode` (the same tokens
             as ``model.generate``, without carrying finished rows); sampling always uses ``model.generate``.
         cache_entries: Reflections kept by the :class:`~reflect_agent.reflection_cache.ReflectionCache` of a
@@ -105,6 +107,7 @@ class ReflectorConfig:
     device: str | None = None
     dtype: str | None = None
     autocast: bool = False
+    pack_weights: bool = True
     fast_decode: bool = True
     cache_entries: int = 100_000
     cache_bytes: int = 64 * 2**20
@@ -269,7 +272,8 @@ class Reflector:
         model.eval()
         if config.autocast and next(model.parameters()).dtype == torch.float32:
             autocast_weights(model)  # the same outputs under autocast, half the bytes read per decoding step
-        pack_linears(model)  # bf16 weights on a CPU: laid out once for oneDNN, the same outputs, faster steps
+        if config.pack_weights:
+            pack_linears(model)  # bf16 weights on a CPU: laid out once for oneDNN, the same outputs, faster steps
         return cls(model, tokenizer, config)
 
     @contextlib.contextmanager

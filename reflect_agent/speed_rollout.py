@@ -1,22 +1,27 @@
 """RL rollouts with and without the frozen reflector, and with each of its speed-ups, in one run.
 
     reflect-rl speed rollout [--envs DangerousTaxi-Dropoff-v0 FileQA-Depth1-v0] [--num-envs 8] [--rollouts 3]
-        [--model smollm2] [--max-new-tokens 100] [--max-prompt-tokens N] [--threads 2] [--no-autocast]
-        [--out speed_rollout.json] [--table speed_rollout.md]
+        [--model smollm2] [--policy FOLDER] [--reflector-adapter FOLDER] [--max-new-tokens 100]
+        [--max-prompt-tokens N] [--threads 2] [--no-autocast] [--out speed_rollout.json] [--table speed_rollout.md]
 
 For every env, each variant plays the same ``--rollouts`` rollouts of ``--num-envs`` episodes (the same seeds, the
 policy sampling from the same torch seed), as online RL plays them:
 
 * ``policy only``: no reflector;
-* ``reflector (generate)``: the frozen reflector through ``model.generate``, no cache (the plain path);
-* ``+ fast decode``: :func:`reflect_agent.decoding.greedy_decode`, no cache;
-* ``+ cache``: ``model.generate`` with the :class:`~reflect_agent.reflection_cache.ReflectionCache`;
-* ``all``: fast decode and the cache.
+* ``reflector (generate)``: the frozen reflector through ``model.generate``, no cache, weights as loaded (the plain
+  path);
+* ``+ fast decode``: :func:`reflect_agent.decoding.greedy_decode`;
+* ``+ packed weights``: the linear layers laid out once for oneDNN (:func:`reflect_agent.models.pack_linears`; on a
+  CPU with bf16, else the same as the plain path);
+* ``+ cache``: the :class:`~reflect_agent.reflection_cache.ReflectionCache`;
+* ``all``: the three together.
 
 Each row reports decisions per second (decisions over the rollouts' reflect, policy and env seconds), the time
 split, the cache's hit rate, and whether the reflections' text equals the plain path's. The reflector is a frozen
 copy of the policy's base model, as the main job loads it (its own weights, the same prompt limit and bf16
-autocast, so its linear layers' weights are kept in bf16: :func:`reflect_agent.models.autocast_weights`).
+autocast, so its linear layers' weights are kept in bf16: :func:`reflect_agent.models.autocast_weights`), with
+``--reflector-adapter`` on it (a warmed-up reflector writes the analyses it learned, usually far shorter than the
+base model's); ``--policy`` plays a saved policy (its decider and prompt limit) instead of the base model.
 
 Decode speed: ms per decoding step of the reflector at batch ``--num-envs``, through ``model.generate`` and
 through the fast path, next to the floor of reading the weights once per step (the bytes of the weights over
@@ -45,13 +50,15 @@ from reflect_agent.rollout import collect_rollout
 from reflect_agent.tensors import left_pad
 from reflect_gym.files import atomic_write
 
-#: Variant -> (fast decode, cache entries); ``None``: no reflector.
-VARIANTS: dict[str, tuple[bool, int] | None] = {
+_PLAIN = {"fast_decode": False, "pack_weights": False, "cache_entries": 0}
+#: Variant -> the :class:`ReflectorConfig` fields it sets; ``None``: no reflector.
+VARIANTS: dict[str, dict[str, Any] | None] = {
     "policy only": None,
-    "reflector (generate)": (False, 0),
-    "+ fast decode": (True, 0),
-    "+ cache": (False, 100_000),
-    "all": (True, 100_000),
+    "reflector (generate)": _PLAIN,
+    "+ fast decode": _PLAIN | {"fast_decode": True},
+    "+ packed weights": _PLAIN | {"pack_weights": True},
+    "+ cache": _PLAIN | {"cache_entries": 100_000},
+    "all": {"fast_decode": True, "pack_weights": True, "cache_entries": 100_000},
 }
 
 
@@ -121,17 +128,7 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
     for name, variant in VARIANTS.items():
         reflector = None
         if variant is not None:
-            fast, entries = variant
-            config = ReflectorConfig(
-                model=args.model,
-                device=args.device,
-                max_new_tokens=args.max_new_tokens,
-                max_prompt_tokens=args.max_prompt_tokens,
-                autocast=args.autocast,
-                fast_decode=fast,
-                cache_entries=entries,
-            )
-            reflector = Reflector.from_config(config)
+            reflector = Reflector.from_config(reflector_config(args, **variant))
         envs = make_envs(env_id, args.num_envs)
         torch.manual_seed(args.seed)
         timings = {"reflect_s": 0.0, "policy_s": 0.0, "env_s": 0.0}
@@ -166,13 +163,23 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
     return rows
 
 
-def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict[str, Any]:
-    """The decode-speed measurement on ``--num-envs`` of ``env_id``'s first states."""
-    reflector = Reflector.from_config(
-        ReflectorConfig(
-            model=args.model, device=args.device, max_prompt_tokens=args.max_prompt_tokens, autocast=args.autocast
-        )
+def reflector_config(args: argparse.Namespace, **fields: Any) -> ReflectorConfig:
+    """The benchmark's frozen reflector, with ``fields`` set."""
+    return ReflectorConfig(
+        model=args.model,
+        adapter=args.reflector_adapter,
+        device=args.device,
+        max_new_tokens=args.max_new_tokens,
+        max_prompt_tokens=args.max_prompt_tokens,
+        autocast=args.autocast,
+        **fields,
     )
+
+
+def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict[str, Any]:
+    """The decode-speed measurement on ``--num-envs`` of ``env_id``'s first states (packed weights where they
+    apply: the reflector as the main job runs it)."""
+    reflector = Reflector.from_config(reflector_config(args))
     envs = make_envs(env_id, args.num_envs)
     _, infos = envs.reset(seed=list(range(args.num_envs)))
     envs.close()
@@ -238,7 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--envs", nargs="+", default=["DangerousTaxi-Dropoff-v0", "FileQA-Depth1-v0"])
     parser.add_argument("--num-envs", type=int, default=8, help="episodes per rollout (the batch)")
     parser.add_argument("--rollouts", type=int, default=3, help="rollouts per variant")
-    parser.add_argument("--model", default="smollm2")
+    parser.add_argument("--model", default="smollm2", help="base model of policy and reflector")
+    parser.add_argument("--policy", default=None, help="a saved policy's folder to play (default: the base model)")
+    parser.add_argument("--reflector-adapter", default=None, help="a warmed-up reflector's LoRA adapter folder")
     parser.add_argument("--max-new-tokens", type=int, default=100)
     parser.add_argument(
         "--max-prompt-tokens",
@@ -263,9 +272,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         env_id = name if "/" in name else f"ReflectRL/{name}"
         limit = args.max_prompt_tokens or (1024 if "FileQA" in env_id else 192)
         env_args = argparse.Namespace(**{**vars(args), "max_prompt_tokens": limit})
-        policy = LMPolicy.from_config(
-            PolicyConfig(model=args.model, autocast=args.autocast, max_prompt_tokens=limit, device=args.device)
-        )
+        if args.policy is not None:
+            policy = LMPolicy.load(args.policy, device=args.device)
+        else:
+            policy = LMPolicy.from_config(
+                PolicyConfig(model=args.model, autocast=args.autocast, max_prompt_tokens=limit, device=args.device)
+            )
         bandwidth = bandwidth or memory_bandwidth(policy.device)
         rows += measure_env(env_id, policy, env_args)
         decode.append(decode_rows(env_id, env_args, bandwidth))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
@@ -161,7 +163,7 @@ def test_the_cache_belongs_to_the_reflectors_identity(gpt2_tokenizer, tmp_path):
     assert Reflector(model, gpt2_tokenizer, ReflectorConfig(greedy=False)).cache is None  # sampling is not cached
 
 
-def test_a_frozen_reflector_of_its_own_packs_its_layers_on_the_cpu_and_writes_the_same_text(monkeypatch):
+def test_a_frozen_reflector_of_its_own_packs_its_layers_on_the_cpu_and_writes_the_same_text():
     from reflect_agent import models
 
     if not models._packing_supported():
@@ -171,7 +173,6 @@ def test_a_frozen_reflector_of_its_own_packs_its_layers_on_the_cpu_and_writes_th
     config = ReflectorConfig(model="tiny", device="cpu", autocast=True, max_new_tokens=16, cache_entries=0)
     packed = Reflector.from_config(config)
     assert isinstance(packed.model.get_output_embeddings(), models.PackedLinear)
-    monkeypatch.setattr("reflect_agent.reflector.pack_linears", lambda model: 0)
-    plain = Reflector.from_config(config)
+    plain = Reflector.from_config(dataclasses.replace(config, pack_weights=False))
     assert type(plain.model.get_output_embeddings()) is torch.nn.Linear
     assert packed.reflect(states, actions) == plain.reflect(states, actions)

@@ -19,7 +19,25 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
     assert list(rows) == list(VARIANTS)
     assert rows["policy only"]["vs_policy_only"] == 1.0 and rows["all"]["cache_hit_rate"] is not None
     # fp32 tiny model: the fast path and the cache write exactly the plain path's reflections
-    assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ cache", "all"))
+    assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ packed weights", "+ cache", "all"))
     (decode,) = result["decode"]
     assert decode["floor_ms_per_step"] > 0 and decode["fast_ms_per_step"] > 0
     assert "| all |" in table.read_text() and "weights-read floor" in table.read_text()
+
+
+def test_the_rollout_benchmark_plays_a_saved_policy_and_a_warmed_up_reflector(tmp_path, monkeypatch):
+    from reflect_agent import speed_rollout
+    from reflect_agent.policy import LMPolicy, PolicyConfig
+
+    LMPolicy.from_config(PolicyConfig(model="tiny", decider="scoring")).save(tmp_path / "policy")
+    built, loaded = [], []
+    from_config, load = speed_rollout.Reflector.from_config, speed_rollout.LMPolicy.load
+    monkeypatch.setattr(speed_rollout.Reflector, "from_config", lambda c, **k: built.append(c) or from_config(c, **k))
+    monkeypatch.setattr(speed_rollout.LMPolicy, "load", lambda path, **k: loaded.append(load(path, **k)) or loaded[-1])
+    argv = ["speed", "rollout", "--model", "tiny", "--envs", "DangerousTaxi-Dropoff-v0", "--num-envs", "2"]
+    argv += ["--rollouts", "1", "--max-new-tokens", "4", "--threads", "1", "--no-autocast"]
+    argv += ["--policy", str(tmp_path / "policy"), "--reflector-adapter", str(tmp_path / "policy" / "adapter")]
+    assert main(argv) == 0
+    assert loaded[0].config.decider == "scoring"
+    assert {c.adapter for c in built} == {str(tmp_path / "policy" / "adapter")}
+    assert len(built) == len(VARIANTS)  # every reflector variant, and the decode measurement
