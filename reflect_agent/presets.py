@@ -4,9 +4,10 @@
 
 * ``cpu`` (the default, what ``make main`` runs): SmolLM2-135M on BabyAI GoToRedBall in words (horizon 24), sized to
   run the whole recipe on a 2-core CPU in under 20 minutes: 40 expert episodes of warm-up data, LoRA on the last 10
-  blocks, two SFT passes per player, the scoring decider trained on the policy objective, then two iterations of
-  group RL (GiGPO, 4 seeds x 4 episodes, temperature 3) with the frozen reflector; zero-shot, after SFT and after RL
-  on 32 held-out episodes.
+  blocks, two SFT passes per player, the scoring decider trained on the policy objective with the warmed-up
+  reflector's own analyses in its prompts (``warmup.policy_reads="reflector"``), then two iterations of group RL
+  (GiGPO, 4 seeds x 4 episodes, temperature 1) with the frozen reflector; zero-shot, after SFT and after RL on 32
+  held-out episodes, played 32 at a time.
 * ``taxi_dropoff``: the same recipe on DangerousTaxi dropoff (the main job until issue 34: its warm-up does not
   succeed at this budget; see ``experiments/group_rl``).
 * ``taxi``: DangerousTaxi with the paper's curriculum (pick up, drop off, the full task).
@@ -38,7 +39,7 @@ def cpu(env_id: str = "ReflectRL/BabyAI-GoToRedBall-v0", horizon: int | None = 2
     return PipelineConfig(
         env_id=env_id,
         horizon=horizon,
-        agent=AgentConfig(decider="scoring", temperature=3.0),
+        agent=AgentConfig(decider="scoring", temperature=1.0),
         warmup=WarmupConfig(
             episodes=40,
             policy_reads="reflector",
@@ -61,7 +62,7 @@ def cpu(env_id: str = "ReflectRL/BabyAI-GoToRedBall-v0", horizon: int | None = 2
                 track_kl=False,
             ),
         ),
-        eval=HeldOutConfig(episodes=32, after_sft=True),
+        eval=HeldOutConfig(episodes=32, after_sft=True, num_envs=32),
     )
 
 
