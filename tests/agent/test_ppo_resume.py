@@ -41,6 +41,17 @@ def test_a_rerun_without_resume_is_refused_and_overwrite_starts_over(tmp_path):
         dataclasses.replace(config, resume=True, overwrite=True)
 
 
+def test_the_reflectors_speed_settings_do_not_block_a_resume(tmp_path):
+    config = tiny_config(tmp_path, iterations=1, num_envs=2)
+    ReflectRLTrainer(config).train()
+    faster = dataclasses.replace(config.reflector, fast_decode=False, pack_weights=False, cache_entries=0)
+    ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True, reflector=faster)).train()
+    assert [row["iteration"] for row in metrics_rows(tmp_path / "run")] == [1, 2]
+    other = dataclasses.replace(config.reflector, max_new_tokens=7)  # other text: refused
+    with pytest.raises(ValueError, match=r"Cannot resume .*reflector.max_new_tokens"):
+        ReflectRLTrainer(dataclasses.replace(config, iterations=3, resume=True, reflector=other))
+
+
 def damage_truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
