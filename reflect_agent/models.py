@@ -366,18 +366,26 @@ def autocast_weights(model: nn.Module, dtype: torch.dtype = torch.bfloat16) -> n
     return model
 
 
-class PackedLinear(nn.Linear):
-    """A frozen bf16 linear layer that multiplies with a copy of its weight in oneDNN's blocked layout.
+#: Inputs of at most this many rows (a decoding step's batch) use a packed layer's copy; larger ones (a prompt's
+#: prefill) go through ``F.linear``, whose oneDNN kernel for them can round differently from the packed one.
+PACKED_ROWS = 64
 
-    CPU only; made by :func:`pack_linears`. The product is oneDNN's bf16 matmul, the kernel ``F.linear`` runs for
-    bf16 on such CPUs, without re-laying out the weight at every call: the same outputs, about half the time of a
-    small-batch decoding step's matmul. Under autocast the input is cast to bf16, as autocast casts it for a linear
-    layer; outside it the input must already be bf16.
+
+class PackedLinear(nn.Linear):
+    """A frozen bf16 linear layer that multiplies small inputs with a copy of its weight in oneDNN's blocked layout.
+
+    CPU only; made by :func:`pack_linears`. For inputs of up to :data:`PACKED_ROWS` rows the product is oneDNN's
+    bf16 matmul, the kernel ``F.linear`` runs for bf16 on such CPUs, without re-laying out the weight at every call:
+    the same outputs (checked by :func:`pack_linears` for every row count), about half the time of a decoding step's
+    matmul. Larger inputs go through ``F.linear``. Under autocast the input is cast to bf16, as autocast casts it
+    for a linear layer; outside it the input must already be bf16.
     """
 
     packed: torch.Tensor
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.numel() > PACKED_ROWS * self.in_features:
+            return super().forward(x)
         if x.dtype != torch.bfloat16 and torch.is_autocast_enabled("cpu"):
             x = x.to(torch.bfloat16)
         return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
@@ -392,10 +400,11 @@ def _packing_supported() -> bool:
 
 
 @torch.inference_mode()
-def _same_outputs(module: nn.Linear, rows: tuple[int, ...] = (1, 3, 8, 37)) -> bool:
-    """Whether ``module`` gives what ``F.linear`` gives, bit for bit, on random inputs of ``rows`` rows."""
+def _same_outputs(module: nn.Linear) -> bool:
+    """Whether ``module`` gives what ``F.linear`` gives, bit for bit, on random inputs of every row count it packs
+    (1 to :data:`PACKED_ROWS`)."""
     generator = torch.Generator().manual_seed(0)
-    for n in rows:
+    for n in range(1, PACKED_ROWS + 1):
         x = torch.randn(n, module.in_features, generator=generator).to(torch.bfloat16)
         if not torch.equal(module(x), nn.functional.linear(x, module.weight, module.bias)):
             return False
@@ -411,7 +420,10 @@ def pack_linears(model: nn.Module, rows: int = 8) -> int:
     its ``weight`` too (it is still an ``nn.Linear``: adapters, digests and ``parameters()`` see it as before), so
     the linear weights take twice their memory. Layers are packed only where this build of torch has the oneDNN
     kernels and the CPU runs bf16, and only if a packed layer of each shape gives the very same outputs as
-    ``F.linear`` on a probe; otherwise nothing changes and 0 is returned. Train nothing of the model afterwards.
+    ``F.linear`` on a probe of every row count it packs; otherwise nothing changes and 0 is returned. Inputs of more
+    rows than :data:`PACKED_ROWS` (prefill) are not packed: there oneDNN's kernel for the packed layout can round
+    differently (measured on SmolLM2's 576x576 and 1536x576 layers from 300 rows on 2 threads). The probe runs at
+    the thread count of the call. Train nothing of the model afterwards.
     """
     if not _packing_supported():
         return 0

@@ -180,3 +180,25 @@ def test_packing_leaves_fp32_layers_and_undoes_itself_when_a_probe_differs(monke
     monkeypatch.undo()
     monkeypatch.setattr(models, "_packing_supported", lambda: False)  # no oneDNN bf16 here: nothing changes
     assert pack_linears(model) == 0 and all(type(m) is torch.nn.Linear for m in linears)
+
+
+@packing
+def test_packed_layers_give_f_linears_outputs_for_prefill_sized_inputs_too():
+    from reflect_agent.models import PACKED_ROWS, pack_linears
+
+    generator = torch.Generator().manual_seed(0)
+    layer = torch.nn.Linear(576, 576, bias=False, dtype=torch.bfloat16)
+    layer.weight.data = (0.05 * torch.randn(576, 576, generator=generator)).to(torch.bfloat16)
+    weight = layer.weight.detach().clone()
+    model = torch.nn.Sequential(layer)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # oneDNN's kernels for the two layouts round apart from a few hundred rows on 2 threads
+    try:
+        assert pack_linears(model) == 1
+        for rows in (1, 8, PACKED_ROWS, 300, 1024):
+            for _ in range(3):
+                x = torch.randn(rows, 576, generator=generator).to(torch.bfloat16)
+                with torch.no_grad():
+                    assert torch.equal(model(x), torch.nn.functional.linear(x, weight)), rows
+    finally:
+        torch.set_num_threads(before)
