@@ -416,7 +416,7 @@ def pack_linears(model: nn.Module, rows: int = 8) -> int:
 
     The weights are laid out once for oneDNN's bf16 matmul (``rows``: the batch rows the layout is tuned for), so a
     decoding step stops paying for the layout at every call: on a 2-core AMX CPU a SmolLM2 step at batch 8 goes
-    from about 55 to 45 ms with the same greedy tokens (``experiments/reflector_speed``). Each packed layer keeps
+    from about 52-55 to 45-46 ms with the same greedy tokens (``experiments/reflector_speed``). Each packed layer keeps
     its ``weight`` too (it is still an ``nn.Linear``: adapters, digests and ``parameters()`` see it as before), so
     the linear weights take twice their memory. Layers are packed only where this build of torch has the oneDNN
     kernels and the CPU runs bf16, and only if a packed layer of each shape gives the very same outputs as
