@@ -12,7 +12,6 @@ often the reflector's analysis names the expert's action, and held-out success.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import re
 import time
@@ -22,7 +21,7 @@ import numpy as np
 
 from reflect_agent.config import EVAL_SEED_OFFSET
 from reflect_agent.evaluation import evaluate
-from reflect_agent.pipeline import policy_config
+from reflect_agent.pipeline import policy_config, reflector_written
 from reflect_agent.policy import LMPolicy
 from reflect_agent.presets import PRESETS
 from reflect_agent.prompts import reflector_state
@@ -63,17 +62,13 @@ def main() -> None:
     # 1. The reflector's analyses of the warm-up states, in place of the expert's.
     records = read_jsonl(args.run_dir / "warmup.jsonl")
     start = time.perf_counter()
-    written = reflector.reflect(
-        [reflector_state(r.state, r.previous_action) for r in records], [r.actions for r in records]
-    )
+    own = reflector_written(records, reflector)  # what the main job's warmup.policy_reads="reflector" trains on
     report["reflect_warmup_s"] = time.perf_counter() - start
     report["warmup_records"] = len(records)
-    right = [named_action(w, r.actions) == r.actions[r.expert_action] for w, r in zip(written, records, strict=True)]
-    report["reflector_names_the_label_on_warmup_states"] = float(np.mean(right))
-    own = [
-        dataclasses.replace(r, reflection=w, template_version="lm:reflector")
-        for r, w in zip(records, written, strict=True)
+    right = [
+        named_action(o.reflection, r.actions) == r.actions[r.expert_action] for o, r in zip(own, records, strict=True)
     ]
+    report["reflector_names_the_label_on_warmup_states"] = float(np.mean(right))
     write_jsonl(own, args.out_dir / "warmup_reflector_written.jsonl")
 
     # 2. A policy trained on them, with the preset's policy SFT.
