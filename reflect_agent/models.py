@@ -415,15 +415,14 @@ def pack_linears(model: nn.Module, rows: int = 8) -> int:
     """Turn the bf16 linear layers of a frozen CPU model into :class:`PackedLinear` layers; return how many.
 
     The weights are laid out once for oneDNN's bf16 matmul (``rows``: the batch rows the layout is tuned for), so a
-    decoding step stops paying for the layout at every call: on a 2-core AMX CPU a SmolLM2 step at batch 8 goes
-    from about 52-55 to 45-46 ms with the same greedy tokens (``experiments/reflector_speed``). Each packed layer keeps
+    decoding step stops paying for the layout at every call (what it saves on a small CPU:
+    ``experiments/reflector_speed``). Each packed layer keeps
     its ``weight`` too (it is still an ``nn.Linear``: adapters, digests and ``parameters()`` see it as before), so
     the linear weights take twice their memory. Layers are packed only where this build of torch has the oneDNN
     kernels and the CPU runs bf16, and only if a packed layer of each shape gives the very same outputs as
     ``F.linear`` on a probe of every row count it packs; otherwise nothing changes and 0 is returned. Inputs of more
     rows than :data:`PACKED_ROWS` (prefill) are not packed: there oneDNN's kernel for the packed layout can round
-    differently (measured on SmolLM2's 576x576 and 1536x576 layers from 300 rows on 2 threads). The probe runs at
-    the thread count of the call. Train nothing of the model afterwards.
+    differently. The probe runs at the thread count of the call. Train nothing of the model afterwards.
     """
     if not _packing_supported():
         return 0
