@@ -130,6 +130,11 @@ class RLConfig:
             sampled actions); 0: none.
         track_kl: Measure that divergence each iteration (``kl/start_policy``) even without a penalty; costs one
             forward pass per decision.
+        keep_frozen_activations: Keep, from the rollout, the hidden states that the policy's frozen leading blocks
+            (those before the first LoRA adapter) compute for each decision, so that the update and the KL to the
+            start policy run only the blocks after them: the same result up to float rounding, for less compute
+            (:mod:`reflect_agent.frozen_blocks`). Costs one float per token and hidden unit of CPU memory per
+            decision of the iteration. Single-process runs only (processes do not exchange them).
         bootstrap_truncation: Add the value of the last observation to the return of an episode cut
             by the horizon (never to one that terminated).
         update_epochs: Passes over the batch per iteration (``"pg"`` uses one).
@@ -161,6 +166,7 @@ class RLConfig:
     drop_uniform_groups: bool = True
     kl_coef: float = 0.0
     track_kl: bool = True
+    keep_frozen_activations: bool = True
     update_epochs: int = 2
     minibatch_size: int = 16
     micro_batch_size: int = 8

@@ -22,6 +22,7 @@ truncation). An env with no seed left to play is still stepped with the others, 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -198,6 +199,7 @@ def decide(
     *,
     greedy: bool = False,
     timings: dict[str, float] | None = None,
+    keep_frozen: bool = False,
 ) -> PolicyDecision:
     """The decision step of an LM agent: reflect, encode, one forward pass, choose (no gradients).
 
@@ -207,13 +209,16 @@ def decide(
         turns: The envs' turns, decided as one batch.
         greedy: Take the policy's most likely action instead of sampling.
         timings: Seconds spent reflecting (``reflect_s``) and in the policy (``policy_s``) are added here.
+        keep_frozen: Keep the hidden states of the policy's frozen leading blocks in the decision's batch
+            (:meth:`LMPolicy.keeping_frozen_states`), for an update that runs only the blocks after them.
     """
     start = time.perf_counter()
     reflections = reflect(reflector, turns)
     reflected = time.perf_counter()
     batch = policy.encode([t.state for t in turns], [t.actions for t in turns], reflections, [t.taken for t in turns])
-    with torch.no_grad():
+    with torch.no_grad(), policy.keeping_frozen_states(batch) if keep_frozen else contextlib.nullcontext([]) as kept:
         action, logprob, _, value = policy.get_action_and_value(batch, greedy=greedy)
+    batch = kept[0] if kept else batch
     action, logprob, value = action.cpu(), logprob.float().cpu(), value.float().cpu()
     if timings is not None:
         timings["reflect_s"] = timings.get("reflect_s", 0.0) + reflected - start

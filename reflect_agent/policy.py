@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -33,6 +34,7 @@ from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from reflect_agent.checkpoint import read_file
+from reflect_agent.frozen_blocks import frozen_block_count, recording, resuming
 from reflect_agent.models import apply_lora, load_lora, load_model
 from reflect_agent.prompts import LABEL_PRESETS, PromptTemplate, fit_state
 from reflect_agent.scoring import candidate_scores, label_logits, with_candidates
@@ -327,19 +329,46 @@ class LMPolicy(nn.Module):
         """The final hidden state ``(B, H)`` at the last position of left-padded prompts."""
         return self.hidden_states(input_ids, attention_mask)[:, -1]  # (B, H)
 
+    @contextlib.contextmanager
+    def keeping_frozen_states(self, batch: PolicyBatch) -> Iterator[list[PolicyBatch]]:
+        """Within this context, a forward pass of ``batch`` appends to the yielded list ``batch`` with the hidden
+        states its frozen leading blocks computed (:attr:`PolicyBatch.frozen_hidden`, on the CPU), for later passes
+        over it to start after those blocks (:mod:`reflect_agent.frozen_blocks`). Nothing is kept when no leading
+        block is frozen (the list stays empty)."""
+        count = frozen_block_count(causal_lm(self.model))
+        kept: list[PolicyBatch] = []
+        if not count:
+            yield kept
+            return
+        with recording(causal_lm(self.model), count) as hidden:
+            yield kept
+        if len(hidden) != 1 or hidden[0].shape[:2] != (len(batch), batch.width):
+            raise RuntimeError(
+                f"keeping_frozen_states expects one forward pass of its batch ({len(batch)} rows of {batch.width} "
+                f"tokens); it saw {[tuple(h.shape[:2]) for h in hidden]}."
+            )
+        kept.append(dataclasses.replace(batch, frozen_hidden=hidden[0].cpu(), frozen_blocks=count))
+
     def forward(self, batch: PolicyBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``, from one forward pass.
 
         A batch with candidates (a ``"scoring"`` policy's) is scored by :func:`reflect_agent.scoring.candidate_scores`;
-        any other by the labels' logits (:func:`reflect_agent.scoring.label_logits`).
+        any other by the labels' logits (:func:`reflect_agent.scoring.label_logits`). A batch holding its frozen
+        blocks' hidden states runs only the blocks after them.
         """
         batch = batch.to(self.device)
         lm = causal_lm(self.model)
-        if batch.has_candidates:
-            scores, hidden = candidate_scores(lm, batch, self.autocast)  # (B, A), (B, H)
-        else:
-            hidden = self.last_hidden_state(batch.input_ids, batch.attention_mask)  # (B, H)
-            scores = label_logits(lm, hidden, batch.label_ids, self.autocast)  # (B, A)
+        skip_frozen = (
+            contextlib.nullcontext()
+            if batch.frozen_hidden is None
+            else resuming(lm, batch.frozen_blocks, batch.frozen_hidden)
+        )
+        with skip_frozen:
+            if batch.has_candidates:
+                scores, hidden = candidate_scores(lm, batch, self.autocast)  # (B, A), (B, H)
+            else:
+                hidden = self.last_hidden_state(batch.input_ids, batch.attention_mask)  # (B, H)
+                scores = label_logits(lm, hidden, batch.label_ids, self.autocast)  # (B, A)
         logprobs = masked_log_softmax(self.tempered(scores, batch), batch.action_mask)  # (B, A)
         value = self.value_head(hidden.float()).squeeze(-1)  # (B,)
         return logprobs, value

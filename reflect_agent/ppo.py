@@ -106,6 +106,7 @@ RESUMABLE_CHANGES = frozenset(
         "reflector.pack_weights",
         "reflector.cache_entries",
         "reflector.cache_bytes",
+        "rl.keep_frozen_activations",
     }
 )
 
@@ -439,6 +440,7 @@ class ReflectRLTrainer:
         # 1. Rollout: one episode per env, group_size envs per seed, seeds drawn from the run's generator (restored
         # on resume). Every process draws the same seeds, plays its share (whole groups) and gathers the others'.
         seeds = group_seeds(self.rng, config.num_envs, config.group_size, EVAL_SEED_OFFSET)
+        keep_frozen = config.rl.keep_frozen_activations and processes.count == 1
         self.policy.eval()
         cache = getattr(self.reflector, "cache", None)
         cache_before = cache.snapshot() if cache is not None else None
@@ -450,6 +452,7 @@ class ReflectRLTrainer:
             processes.shard(seeds),
             bootstrap_truncation=config.rl.bootstrap_truncation and not config.rl.critic_free,
             env_id=env_id,
+            keep_frozen=keep_frozen,
         )
         rollout = gather_rollouts(processes, rollout)
         fresh = rollout.episodes
@@ -462,7 +465,11 @@ class ReflectRLTrainer:
             self.replay.add(episode)
         if replayed:
             share = processes.shard(replayed)
-            scored = score_episodes(self.policy, share, chunk=config.rl.micro_batch_size) if share else None
+            scored = (
+                score_episodes(self.policy, share, chunk=config.rl.micro_batch_size, keep_frozen=keep_frozen)
+                if share
+                else None
+            )
             rollout = Rollout.cat([rollout, gather_rollouts(processes, scored)])
 
         # 3-4. Advantages and update (with the start policy's log-probabilities for the KL).

@@ -12,6 +12,7 @@ shares side by side on every process.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -133,6 +134,7 @@ def collect_rollout(
     env_id: str,
     greedy: bool = False,
     bootstrap_truncation: bool = True,
+    keep_frozen: bool = False,
 ) -> Rollout:
     """Play one episode in each env of ``envs`` (reset with ``seeds``), batched; see the module docstring.
 
@@ -144,6 +146,8 @@ def collect_rollout(
         env_id: Recorded in the episodes.
         greedy: Take the policy's most likely action instead of sampling (evaluation).
         bootstrap_truncation: Estimate the value of the last observation of truncated episodes.
+        keep_frozen: Keep the hidden states of the policy's frozen leading blocks in the rollout's batch, for an
+            update that runs only the blocks after them (:meth:`LMPolicy.keeping_frozen_states`).
 
     Returns:
         The rollout (on CPU).
@@ -157,7 +161,7 @@ def collect_rollout(
     columns: list[int] = []
 
     def act(turns: list[Turn]) -> PolicyDecision:
-        decision = decide(policy, reflector, turns, greedy=greedy, timings=timings)
+        decision = decide(policy, reflector, turns, greedy=greedy, timings=timings, keep_frozen=keep_frozen)
         decisions.append(decision)
         steps.extend(t.step for t in turns)
         columns.extend(t.index for t in turns)
@@ -207,13 +211,13 @@ def collect_rollout(
     )
 
 
-def score_episodes(policy: LMPolicy, episodes: Sequence[Episode], *, chunk: int) -> Rollout:
+def score_episodes(policy: LMPolicy, episodes: Sequence[Episode], *, chunk: int, keep_frozen: bool = False) -> Rollout:
     """Re-encode stored episodes and score their actions under the current policy (no gradients).
 
     Replayed episodes then enter the update like fresh ones: their PPO ratios start at one, and their
     advantages come from their own rewards and the current value estimates. Episodes are assumed
     complete; one that was truncated is not bootstrapped (its last observation is not stored). ``chunk``
-    decisions are encoded and scored at once.
+    decisions are encoded and scored at once; ``keep_frozen`` as in :func:`collect_rollout`.
     """
     if not episodes:
         raise ValueError("score_episodes needs at least one episode.")
@@ -230,9 +234,12 @@ def score_episodes(policy: LMPolicy, episodes: Sequence[Episode], *, chunk: int)
     for first in range(0, len(states), chunk):
         part = slice(first, first + chunk)
         batch = policy.encode(states[part], admissible[part], reflections[part], taken[part])
-        with torch.no_grad():
+        with (
+            torch.no_grad(),
+            policy.keeping_frozen_states(batch) if keep_frozen else contextlib.nullcontext([]) as kept,
+        ):
             _, logprob, _, value = policy.get_action_and_value(batch, actions[part])
-        batches.append(batch)
+        batches.append(kept[0] if kept else batch)
         logprobs.append(logprob.float().cpu())
         values.append(value.float().cpu())
     rewards = torch.zeros((height, len(episodes)))

@@ -29,6 +29,11 @@ class PolicyBatch:
         candidate_actions: ``(B, L)`` long or ``None``: the action each candidate token belongs to, -1 on padding.
         repeats: ``(B, A)`` long or ``None``: how many times the episode had already taken each action, for
             :attr:`PolicyConfig.repeat_penalty` (``None``: encoded without the episode's past actions).
+        frozen_hidden: ``(B, T + L, H)`` or ``None``: the hidden states entering block ``frozen_blocks`` of the LM,
+            one per prompt token and then one per candidate token (``L`` is 0 without candidates), kept from the
+            forward pass that acted (:mod:`reflect_agent.frozen_blocks`); a forward pass then runs only the blocks
+            from there. ``None``: the forward pass runs every block.
+        frozen_blocks: The number of leading blocks whose output ``frozen_hidden`` is (0 without it).
     """
 
     input_ids: torch.Tensor
@@ -38,13 +43,27 @@ class PolicyBatch:
     candidate_ids: torch.Tensor | None = None
     candidate_actions: torch.Tensor | None = None
     repeats: torch.Tensor | None = None
+    frozen_hidden: torch.Tensor | None = None
+    frozen_blocks: int = 0
 
     def __post_init__(self) -> None:
         if (self.candidate_ids is None) != (self.candidate_actions is None):
             raise ValueError("PolicyBatch needs both candidate_ids and candidate_actions, or neither.")
+        if (self.frozen_hidden is None) != (self.frozen_blocks == 0):
+            raise ValueError("PolicyBatch needs both frozen_hidden and a positive frozen_blocks, or neither.")
+        if self.frozen_hidden is not None and self.frozen_hidden.shape[:2] != (len(self), self.width):
+            raise ValueError(
+                f"frozen_hidden has shape {tuple(self.frozen_hidden.shape)}; it needs one row per prompt and one "
+                f"column per prompt and candidate token: ({len(self)}, {self.width}, H)."
+            )
 
     def __len__(self) -> int:
         return self.input_ids.shape[0]
+
+    @property
+    def width(self) -> int:
+        """Tokens per row that the LM reads: the prompt's, then the candidates'."""
+        return self.input_ids.shape[1] + (0 if self.candidate_ids is None else self.candidate_ids.shape[1])
 
     @property
     def has_candidates(self) -> bool:
@@ -54,7 +73,10 @@ class PolicyBatch:
     def _map(self, function: Callable[[torch.Tensor], torch.Tensor]) -> PolicyBatch:
         """A batch of ``function(tensor)`` for every tensor field, keeping absent fields ``None``."""
         return PolicyBatch(
-            **{f.name: None if (t := getattr(self, f.name)) is None else function(t) for f in dataclasses.fields(self)}
+            **{
+                f.name: t if not isinstance(t := getattr(self, f.name), torch.Tensor) else function(t)
+                for f in dataclasses.fields(self)
+            }
         )
 
     def to(self, device: str | torch.device) -> PolicyBatch:
@@ -70,6 +92,9 @@ class PolicyBatch:
         keep_a = int(rows.action_mask.sum(-1).max()) if len(rows) else 0
         keep_l = int((rows.candidate_actions >= 0).sum(-1).max()) if rows.has_candidates and len(rows) else 0
         width = rows.input_ids.shape[1]
+        frozen = rows.frozen_hidden
+        if frozen is not None:  # the prompt's columns keep their last keep_t, the candidates' their first keep_l
+            frozen = torch.cat([frozen[:, width - keep_t : width], frozen[:, width : width + keep_l]], dim=1)
         return PolicyBatch(
             rows.input_ids[:, width - keep_t :],
             rows.attention_mask[:, width - keep_t :],
@@ -78,11 +103,17 @@ class PolicyBatch:
             None if rows.candidate_ids is None else rows.candidate_ids[:, :keep_l],
             None if rows.candidate_actions is None else rows.candidate_actions[:, :keep_l],
             None if rows.repeats is None else rows.repeats[:, :keep_a],
+            frozen,
+            rows.frozen_blocks,
         )
 
     @staticmethod
     def cat(batches: list[PolicyBatch]) -> PolicyBatch:
-        """Concatenate batches along rows, left-padding tokens and right-padding actions and candidates."""
+        """Concatenate batches along rows, left-padding tokens and right-padding actions and candidates.
+
+        The frozen blocks' hidden states are kept when every batch has them from the same blocks, else dropped (a
+        forward pass of the result then runs every block).
+        """
         if not batches:
             raise ValueError("PolicyBatch.cat needs at least one batch.")
         if len({b.has_candidates for b in batches}) > 1:
@@ -93,22 +124,34 @@ class PolicyBatch:
                 "the episodes' past actions (LMPolicy.encode's taken)."
             )
 
-        def joined(field: str, *, left: bool, value: int = 0) -> torch.Tensor | None:
-            parts = [getattr(b, field) for b in batches]
+        def joined(parts: list[torch.Tensor | None], *, left: bool, value: int = 0) -> torch.Tensor | None:
             if parts[0] is None:
                 return None
             width = max(t.shape[1] for t in parts)
-            padding = [(width - t.shape[1], 0) if left else (0, width - t.shape[1]) for t in parts]
+            # (left, right) padding of dimension 1, after (0, 0) for each dimension behind it
+            padding = [
+                (0, 0) * (t.dim() - 2) + ((width - t.shape[1], 0) if left else (0, width - t.shape[1])) for t in parts
+            ]
             return torch.cat([nn.functional.pad(t, pad, value=value) for t, pad in zip(parts, padding, strict=True)])
 
+        def field(name: str) -> list[torch.Tensor | None]:
+            return [getattr(b, name) for b in batches]
+
+        frozen_blocks = {b.frozen_blocks for b in batches}
+        frozen_prompts = frozen_candidates = None
+        if len(frozen_blocks) == 1 and 0 not in frozen_blocks:
+            frozen_prompts = joined([b.frozen_hidden[:, : b.input_ids.shape[1]] for b in batches], left=True)
+            frozen_candidates = joined([b.frozen_hidden[:, b.input_ids.shape[1] :] for b in batches], left=False)
         return PolicyBatch(
-            joined("input_ids", left=True),
-            joined("attention_mask", left=True),
-            joined("label_ids", left=False),
-            joined("action_mask", left=False),
-            joined("candidate_ids", left=False),
-            joined("candidate_actions", left=False, value=-1),
-            joined("repeats", left=False),
+            joined(field("input_ids"), left=True),
+            joined(field("attention_mask"), left=True),
+            joined(field("label_ids"), left=False),
+            joined(field("action_mask"), left=False),
+            joined(field("candidate_ids"), left=False),
+            joined(field("candidate_actions"), left=False, value=-1),
+            joined(field("repeats"), left=False),
+            None if frozen_prompts is None else torch.cat([frozen_prompts, frozen_candidates], dim=1),
+            frozen_blocks.pop() if frozen_prompts is not None else 0,
         )
 
 
