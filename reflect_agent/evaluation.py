@@ -38,6 +38,8 @@ class EvalResult:
         seconds: Wall-clock seconds of the evaluation.
         invalid_steps: Steps the env counted as invalid actions.
         decide_seconds: Seconds the agent spent deciding (``0``: not measured).
+        solved_seeds: The seeds of the episodes that succeeded, ascending, for paired comparisons of evaluations
+            on the same seeds (``None`` in results saved before they were recorded).
     """
 
     env_id: str
@@ -52,6 +54,7 @@ class EvalResult:
     seconds: float
     invalid_steps: int = 0
     decide_seconds: float = 0.0
+    solved_seeds: tuple[int, ...] | None = None
 
     @classmethod
     def merge(cls, results: Sequence[EvalResult]) -> EvalResult:
@@ -76,6 +79,9 @@ class EvalResult:
             seconds=max(r.seconds for r in results),
             invalid_steps=sum(r.invalid_steps for r in results),
             decide_seconds=max(r.decide_seconds for r in results),
+            solved_seeds=None
+            if any(r.solved_seeds is None for r in results)
+            else tuple(sorted(seed for r in results for seed in r.solved_seeds)),
         )
 
     @classmethod
@@ -102,6 +108,7 @@ class EvalResult:
             seconds=seconds,
             invalid_steps=sum(e.invalid_steps for e in episodes),
             decide_seconds=decide_seconds,
+            solved_seeds=tuple(sorted(e.seed for e in episodes if e.success)),
         )
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from reflect_agent.evaluation import EvalResult
+from reflect_agent.stats import mcnemar_exact
 
 
 def results_table(
@@ -31,7 +33,25 @@ def results_table(
             f"| {stage} | {100 * r.success_rate:.1f}% ({r.successes}/{r.episodes}) | "
             f"[{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}] | {r.mean_return:+.3f} | {r.mean_length:.1f} |"
         )
+    stages = list(evaluations.items())
+    comparisons = [paired_line(*earlier, *later) for earlier, later in itertools.pairwise(stages)]
+    if any(comparisons):
+        lines += ["", "Each stage against the one before, on the same episodes:", ""]
+        lines += [f"- {line}" for line in comparisons if line]
     return "\n".join(lines) + "\n"
+
+
+def paired_line(earlier: str, before: EvalResult, later: str, after: EvalResult) -> str | None:
+    """``later`` against ``earlier`` episode by episode (which each solved alone, McNemar's exact p-value), or
+    ``None`` when the two did not record their solved seeds."""
+    if before.solved_seeds is None or after.solved_seeds is None or before.episodes != after.episodes:
+        return None
+    gained = len(set(after.solved_seeds) - set(before.solved_seeds))
+    lost = len(set(before.solved_seeds) - set(after.solved_seeds))
+    return (
+        f"{later} against {earlier}: {after.successes - before.successes:+d} episodes ({gained} solved only {later}, "
+        f"{lost} only {earlier}; exact McNemar test p = {mcnemar_exact(gained, lost):.3g})"
+    )
 
 
 def results_plot(title: str, evaluations: Mapping[str, EvalResult], curve: list[dict[str, Any]]) -> bytes:

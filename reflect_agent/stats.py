@@ -1,4 +1,5 @@
-"""Statistics of reported results: the one Wilson interval of every success rate the project reports."""
+"""Statistics of reported results: the one Wilson interval of every success rate the project reports, and the exact
+McNemar test of two evaluations on the same episodes."""
 
 from __future__ import annotations
 
@@ -35,3 +36,22 @@ def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float
     half = z / (1 + z2 / trials) * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
     # Clamp the rounding error at the ends (e.g. 1.0000000000000002).
     return max(0.0, center - half), min(1.0, center + half)
+
+
+def mcnemar_exact(only_first: int, only_second: int) -> float:
+    """The two-sided p-value of McNemar's exact test for two evaluations of the same episodes.
+
+    Only the discordant episodes count: ``only_first`` solved by the first evaluation alone, ``only_second`` by the
+    second alone. Under the hypothesis that both solve episodes at the same rate, each discordant episode is equally
+    likely to be either kind, so the p-value is twice the binomial(n, 1/2) tail at the smaller count (at most 1).
+    Paired this way, two evaluations on 32 shared episodes can differ significantly where their separate Wilson
+    intervals overlap.
+
+    Raises:
+        ValueError: A count is negative.
+    """
+    if min(only_first, only_second) < 0:
+        raise ValueError(f"The counts must be >= 0, got {only_first} and {only_second}.")
+    discordant = only_first + only_second
+    tail = sum(math.comb(discordant, k) for k in range(min(only_first, only_second) + 1)) / 2**discordant
+    return min(1.0, 2 * tail)
