@@ -1,12 +1,14 @@
 """The paper's ablation with one budget: SFT only, RL only, SFT + RL without reflection, Reflect-RL.
 
-    python -m experiments.ablation_fileqa_depth1.ablation                    # FileQA depth 1, SmolLM2: 69 minutes on 2 cores
+    python -m experiments.ablation_fileqa_depth1.ablation --name ablation-d1      # FileQA depth 1, the cpu preset's budget
 
-Every arm runs :func:`examples.main.run` with the same settings: the same warm-up data and SFT steps
-(shared through one artifacts folder, so the policy without reflections is warmed up once for both arms
-that use it), the same RL iterations, and the same held-out episodes. The zero-shot model is evaluated
-once. Results: ``runs/<name>/ablation.md`` (table with 95% Wilson intervals), ``ablation.json`` and
-``ablation.png``, next to each arm's own run folder. Measured: ``experiments/ablation_fileqa_depth1/``.
+Every arm is a run of the main job (:func:`reflect_agent.pipeline.run`, variant ``sft``, ``rl``, ``sft-rl`` or
+``reflect-rl``) with the same settings: the same warm-up data and SFT steps (shared through one artifacts folder, so
+the policy without reflections is warmed up once for both arms that use it), the same RL iterations and episodes,
+and the same held-out episodes. The untouched model is evaluated once, in the first arm. Results:
+``<output_dir>/<name>/ablation.md`` (95% Wilson intervals, and each arm against Reflect-RL on the same episodes),
+``ablation.json`` and ``ablation.png``, next to each arm's own run folder ``<name>-<arm>``. Run it again to continue:
+finished arms are read back, an unfinished one resumes as the main job does.
 """
 
 from __future__ import annotations
@@ -16,27 +18,33 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from examples.main import MainArgs, run
+from reflect_agent import presets
 from reflect_agent.checkpoint import atomic_write_json
+from reflect_agent.evaluation import EvalResult
+from reflect_agent.pipeline import PipelineConfig, run
+from reflect_agent.report import paired_line
 from reflect_gym.files import atomic_write
 
 ARMS = ("sft", "rl", "sft-rl", "reflect-rl")
-LABELS = {"sft": "SFT only", "rl": "RL only", "sft-rl": "SFT + RL (no reflection)", "reflect-rl": "Reflect-RL"}
+LABELS = {
+    "zero-shot": "zero-shot",
+    "sft": "SFT only",
+    "rl": "RL only",
+    "sft-rl": "SFT + RL (no reflection)",
+    "reflect-rl": "Reflect-RL",
+}
 
 
-def default_main() -> MainArgs:
-    """FileQA depth 1: train split with the paper's leave-out, held-out test split."""
-    return MainArgs(
-        env_id="ReflectRL/FileQA-Depth1-v0",
-        env_kwargs={"leaveout_prob": 0.5},
-        eval_env_kwargs={"split": "test", "leaveout_prob": 0.0},
-        data_episodes=40,
-        eval_episodes=32,
-        max_prompt_tokens=1024,
-        # FileQA's 40 expert episodes give about 130 records: four passes cost what two do on DangerousTaxi.
-        policy_sft=dataclasses.replace(MainArgs().policy_sft, epochs=4.0),
-    )
+def fileqa_depth1() -> PipelineConfig:
+    """The ``cpu`` preset's budget on FileQA depth 1: the train split with the paper's leave-out, evaluated on the test
+    split (repositories never seen in training), prompts up to 1024 tokens."""
+    config = presets.cpu("ReflectRL/FileQA-Depth1-v0", horizon=None)
+    config.env_kwargs = {"leaveout_prob": 0.5}
+    config.eval = dataclasses.replace(config.eval, env_kwargs={"split": "test", "leaveout_prob": 0.0})
+    config.agent.max_prompt_tokens = 1024
+    return config
 
 
 @dataclass
@@ -44,45 +52,53 @@ class AblationArgs:
     """The ablation.
 
     Attributes:
-        name: Folder under ``main.output_dir``; arms run in ``<name>-<arm>``.
+        name: Folder under ``main.output_dir`` for the combined results; the arms run in ``<name>-<arm>``.
         arms: Arms to run, in order (``sft``, ``rl``, ``sft-rl``, ``reflect-rl``).
-        main: The settings every arm shares (its ``name``, ``variant`` and ``artifacts_dir`` are set here).
+        main: The settings every arm shares; its ``name``, ``variant``, ``artifacts_dir`` and which evaluations run
+            are set per arm.
     """
 
     name: str = "ablation"
     arms: tuple[str, ...] = ARMS
-    main: MainArgs = field(default_factory=default_main)
+    main: PipelineConfig = field(default_factory=fileqa_depth1)
 
 
-def ablate(args: AblationArgs) -> dict:
-    """Run the arms (reusing finished ones), then write the combined table, JSON and plot."""
+def arm_config(args: AblationArgs, arm: str, first: bool) -> PipelineConfig:
+    """The main job of one arm: its variant, the shared artifacts folder, the zero-shot evaluation in the first arm
+    only, and one evaluation at its end (after SFT for ``sft``, after RL for the others)."""
+    return dataclasses.replace(
+        args.main,
+        name=f"{args.name}-{arm}",
+        variant=arm,
+        artifacts_dir=str(Path(args.main.output_dir) / args.name / "shared"),
+        eval=dataclasses.replace(args.main.eval, zero_shot=first, after_sft=False),
+    )
+
+
+def ablate(args: AblationArgs) -> dict[str, Any]:
+    """Run the arms (reading back finished ones), then write the combined table, JSON and plot."""
     unknown = set(args.arms) - set(ARMS)
-    if unknown:
-        raise ValueError(f"Unknown arms {sorted(unknown)}; choose among {ARMS}.")
+    if unknown or not args.arms:
+        raise ValueError(f"Unknown or no arms {sorted(unknown)}; choose among {ARMS}.")
     root = Path(args.main.output_dir)
-    shared = root / args.name / "shared"
-    results: dict[str, dict] = {}
+    results: dict[str, dict[str, Any]] = {}
     for index, arm in enumerate(args.arms):
-        name = f"{args.name}-{arm}"
-        done = root / name / "results.json"
-        if done.is_file():
-            results[arm] = json.loads(done.read_text())
-            continue
-        arm_args = dataclasses.replace(
-            args.main, name=name, variant=arm, artifacts_dir=str(shared), eval_zero_shot=index == 0
-        )
-        results[arm] = run(arm_args)
-    zero_shot = next((r["evaluations"]["zero-shot"] for r in results.values() if "zero-shot" in r["evaluations"]), None)
-    rows = [("zero-shot", zero_shot)] if zero_shot else []
+        done = root / f"{args.name}-{arm}" / "results.json"
+        results[arm] = json.loads(done.read_text()) if done.is_file() else run(arm_config(args, arm, index == 0))
+    rows: dict[str, EvalResult] = {}
+    for arm in args.arms:
+        if "zero-shot" in results[arm]["evaluations"]:
+            rows["zero-shot"] = read_result(results[arm]["evaluations"]["zero-shot"])
     for arm in args.arms:
         evaluations = results[arm]["evaluations"]
-        rows.append((arm, evaluations.get("after RL") or evaluations.get("after SFT")))
+        rows[arm] = read_result(evaluations.get("after RL") or evaluations["after SFT"])
     summary = {
         "settings": dataclasses.asdict(args),
-        "rows": [{"arm": arm, **evaluation} for arm, evaluation in rows],
+        "rows": [{"arm": arm, **dataclasses.asdict(result)} for arm, result in rows.items()],
         "timings": {arm: results[arm]["timings"] for arm in args.arms},
     }
     folder = root / args.name
+    folder.mkdir(parents=True, exist_ok=True)
     atomic_write_json(folder / "ablation.json", summary)
     atomic_write(folder / "ablation.md", table(args, rows))
     atomic_write(folder / "ablation.png", plot(args, rows))
@@ -90,30 +106,44 @@ def ablate(args: AblationArgs) -> dict:
     return summary
 
 
-def table(args: AblationArgs, rows: list[tuple[str, dict]]) -> str:
-    """Markdown table of held-out success with 95% Wilson intervals."""
+def read_result(evaluation: dict[str, Any]) -> EvalResult:
+    """An evaluation of a ``results.json`` as an :class:`EvalResult`."""
+    seeds = evaluation.get("solved_seeds")
+    return EvalResult(**{**evaluation, "solved_seeds": None if seeds is None else tuple(seeds)})
+
+
+def table(args: AblationArgs, rows: dict[str, EvalResult]) -> str:
+    """Markdown table of held-out success with 95% Wilson intervals, and each arm against Reflect-RL."""
     main = args.main
     lines = [
-        f"## Ablation on {main.env_id} ({main.model})",
+        f"## Ablation on {main.env_id} ({main.agent.model})",
         "",
-        f"Same budget for every arm: {main.data_episodes} expert episodes of warm-up data, SFT "
-        f"{main.policy_sft.max_steps if main.policy_sft.max_steps > 0 else main.policy_sft.epochs} "
-        f"{'steps' if main.policy_sft.max_steps > 0 else 'epochs'} of batch {main.policy_sft.batch_size}, "
-        f"{main.iterations} RL iterations of {main.num_envs} episodes. Held-out: {main.eval_episodes} episodes, "
-        f"env kwargs {dict(main.eval_env_kwargs)}, greedy.",
+        f"Same budget for every arm: {main.warmup.episodes} expert episodes of warm-up data; SFT "
+        f"{main.warmup.policy_sft.epochs:g} passes per player; {main.rl.iterations} RL iterations of "
+        f"{main.rl.num_envs} episodes ({main.rl.update.advantage}, groups of {main.rl.group_size}). Held-out: "
+        f"{main.eval.episodes} episodes, env kwargs {dict(main.eval.env_kwargs)}, greedy.",
         "",
-        "| arm | success | 95% interval | mean return |",
-        "|---|---|---|---|",
+        "| arm | success | 95% interval | mean return | mean length |",
+        "|---|---|---|---|---|",
     ]
-    for arm, r in rows:
+    for arm, r in rows.items():
         lines.append(
-            f"| {LABELS.get(arm, arm)} | {100 * r['success_rate']:.1f}% ({r['successes']}/{r['episodes']}) | "
-            f"[{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}] | {r['mean_return']:+.3f} |"
+            f"| {LABELS[arm]} | {100 * r.success_rate:.1f}% ({r.successes}/{r.episodes}) | "
+            f"[{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}] | {r.mean_return:+.3f} | {r.mean_length:.1f} |"
         )
+    if "reflect-rl" in rows:
+        paired = [
+            paired_line(LABELS[arm], result, LABELS["reflect-rl"], rows["reflect-rl"])
+            for arm, result in rows.items()
+            if arm != "reflect-rl"
+        ]
+        if any(paired):
+            lines += ["", "Reflect-RL against each other arm, on the same episodes:", ""]
+            lines += [f"- {line}" for line in paired if line]
     return "\n".join(lines) + "\n"
 
 
-def plot(args: AblationArgs, rows: list[tuple[str, dict]]) -> bytes:
+def plot(args: AblationArgs, rows: dict[str, EvalResult]) -> bytes:
     """PNG bar chart of held-out success with 95% intervals."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -121,10 +151,10 @@ def plot(args: AblationArgs, rows: list[tuple[str, dict]]) -> bytes:
     figure = Figure(figsize=(7, 3.8), layout="constrained")
     FigureCanvasAgg(figure)
     axis = figure.subplots()
-    names = [LABELS.get(arm, arm) for arm, _ in rows]
-    rates = [100 * r["success_rate"] for _, r in rows]
-    low = [rate - 100 * r["ci_low"] for rate, (_, r) in zip(rates, rows, strict=True)]
-    high = [100 * r["ci_high"] - rate for rate, (_, r) in zip(rates, rows, strict=True)]
+    names = [LABELS[arm] for arm in rows]
+    rates = [100 * r.success_rate for r in rows.values()]
+    low = [rate - 100 * r.ci_low for rate, r in zip(rates, rows.values(), strict=True)]
+    high = [100 * r.ci_high - rate for rate, r in zip(rates, rows.values(), strict=True)]
     axis.bar(names, rates, yerr=[low, high], capsize=6, color="#2b6cb0")
     axis.set_ylim(0, 100)
     axis.set_ylabel("held-out success (%)")
