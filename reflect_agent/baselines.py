@@ -171,11 +171,15 @@ def train_or_load(
     path = model_path(env_id, algo, timesteps, seed, env_kwargs, directory)
     if path.exists():
         return algorithm.load(path, device="cpu")
+    from stable_baselines3.common.logger import Logger
+
     env = StructuredObservation(gym.make(env_id, **(env_kwargs or {})))
     hyperparameters = _hyperparameters(algo, timesteps)
     policy = "MultiInputPolicy" if isinstance(env.observation_space, gym.spaces.Dict) else "MlpPolicy"
     with _one_torch_thread():
         model = algorithm(policy, env, seed=seed, device="cpu", verbose=0, **hyperparameters)
+        # A logger without outputs: left to itself, learn() makes an empty SB3-<time> folder in the temp dir.
+        model.set_logger(Logger(folder=None, output_formats=[]))
         model.learn(total_timesteps=timesteps, progress_bar=progress)
     env.close()
     buffer = io.BytesIO()

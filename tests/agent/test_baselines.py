@@ -53,12 +53,14 @@ def test_a_trained_model_is_cached_and_reloaded(algo, tmp_path, monkeypatch):
     import stable_baselines3
 
     monkeypatch.setenv("REFLECT_RL_CACHE", str(tmp_path))
+    monkeypatch.setenv("SB3_LOGDIR", str(tmp_path / "sb3_log"))  # where stable-baselines3's default logger writes
     # Short PPO rollouts keep the test fast; the cache key includes them.
     monkeypatch.setitem(baselines.HYPERPARAMETERS, "ppo", {**baselines.HYPERPARAMETERS["ppo"], "n_steps": 128})
     agent = baselines.make_sb3_agent(f"sb3:{algo}", TAXI, timesteps=300, seed=1)
     path = baselines.model_path(TAXI, algo, 300, 1, dict(gym.spec(TAXI).kwargs))
     assert path.parent == tmp_path / "sb3" and path.is_file()
     assert [p.name for p in path.parent.iterdir()] == [path.name], "a temporary file was left behind"
+    assert not (tmp_path / "sb3_log").exists(), "training left a log folder behind"
     envs = make_envs(TAXI, 1)
     episodes = play(agent, envs, range(5))
     assert all(0 <= action < envs.single_action_space.n for e in episodes for action in e.chosen)
