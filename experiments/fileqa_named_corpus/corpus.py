@@ -1,9 +1,9 @@
 """A FileQA training corpus whose questions name the answer's folder, from installed Python packages.
 
     python -m experiments.fileqa_named_corpus.corpus --out runs/fileqa-named       # about 10 seconds
-    python -m examples.main --env-id ReflectRL/FileQA-Depth1-v0 \\
+    reflect-rl train --env-id ReflectRL/FileQA-Depth1-v0 \\
         --env-kwargs tasks runs/fileqa-named/tasks.jsonl leaveout_prob 0.5 \\
-        --eval-env-kwargs tasks None split test leaveout_prob 0.0 ...
+        --eval.env-kwargs tasks None split test leaveout_prob 0.0 ...
 
 In the test split of FileQA's default corpus (:mod:`reflect_gym.envs.fileqa.corpus`) the folders are named after
 what their files hold (``email/``, ``json/``, ``http/``): for 42% of its depth-1 tasks the answer's folder is the one

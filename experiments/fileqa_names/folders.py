@@ -6,7 +6,7 @@
     python -m experiments.fileqa_names.folders --agent names+reads                 # the same, reading before naming
     python -m experiments.fileqa_names.folders --agent lm:smollm2 --trace          # and each episode's commands
 
-On each held-out seed of :mod:`examples.main` (FileQA depth 1, test split by default) it asks the agent for
+On each held-out seed of the main job (``reflect-rl train``) (FileQA depth 1, test split by default) it asks the agent for
 its first command and checks it against the expert's (the folder that holds the answer). Then it takes the
 expert's command instead and lets the agent finish the episode from the right folder. Episode success
 needs both; the two counts tell which one a policy lacks.
@@ -37,7 +37,7 @@ class Args:
     split: str = "test"
     """The env's ``split``."""
     episodes: int = 32
-    """Held-out seeds, from ``reflect_agent.config.EVAL_SEED_OFFSET`` on (``examples.main``'s)."""
+    """Held-out seeds, from ``reflect_agent.config.EVAL_SEED_OFFSET`` on (the main job's)."""
     trace: bool = False
     """Print each episode's answer and the agent's commands from the right folder."""
 

@@ -13,7 +13,7 @@ policy sees: the question, the command history and the last command's result in 
 admissible commands.
 
 The script plays it on each split asked for (train and test by default), then on the test split's
-held-out seeds of :mod:`examples.main`. Its success measures how far a split's questions give their answer
+held-out seeds of the main job (``reflect-rl train``). Its success measures how far a split's questions give their answer
 away by name. An agent can learn to exploit that only from a training split where names do the same.
 """
 
@@ -152,7 +152,7 @@ class Args:
     splits: list[str] = field(default_factory=lambda: ["train", "test"])
     """The env's ``split`` values to play."""
     held_out: int = 32
-    """Also play the test split on the held-out seeds of ``examples.main`` (its ``--eval-episodes``; 0: skip)."""
+    """Also play the test split on the held-out seeds of the main job (its ``--eval.episodes``; 0: skip)."""
     reads: bool = False
     """Read files before naming one (``NameMatchAgent(reads=True)``)."""
 

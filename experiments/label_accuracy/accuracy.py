@@ -32,7 +32,7 @@ class Args:
     """Score a policy on held-out warm-up records, before and after SFT on the rest."""
 
     data: Path
-    """Warm-up records (``warmup.jsonl`` of an ``examples.main`` run, or ``python -m reflect_agent.data``)."""
+    """Warm-up records (``warmup.jsonl`` of a ``reflect-rl train`` run, or ``reflect-rl data``)."""
     model: str = "smollm2"
     """Base model (``reflect_agent.models.load_model`` spec)."""
     template: PromptTemplate = field(default_factory=PromptTemplate)
@@ -46,7 +46,7 @@ class Args:
     sft: SFTConfig = field(
         default_factory=lambda: SFTConfig(epochs=2.0, learning_rate=3e-3, autocast=True, reflection_prob=0.0)
     )
-    """The warm-up (``examples.main``'s policy SFT, without reflections)."""
+    """The warm-up (the main job's policy SFT, without reflections)."""
     held_out_every: int = 4
     """Hold out the records of every this-many-th seed (in sorted order)."""
     out: Path | None = None
