@@ -126,6 +126,10 @@ class RLConfig:
         step_coef: ``gigpo``: weight of the step term (the GiGPO paper's omega, 1).
         drop_uniform_groups: Group estimators: leave out of the update the groups whose decisions all have zero
             advantage (every episode got the same return), which teach nothing but cost forward passes.
+        drop_groups_without_success: Group estimators: also leave out the groups in which no episode succeeded.
+            Where every step costs (FileQA, DangerousTaxi), the returns of failed episodes still differ, a quick
+            failure earning more than a long one, so without this option groups that failed throughout teach the
+            policy to fail fast.
         kl_coef: Weight of a penalty on the KL divergence from the policy RL started from (k3 estimate on the
             sampled actions); 0: none.
         track_kl: Measure that divergence each iteration (``kl/start_policy``) even without a penalty; costs one
@@ -164,6 +168,7 @@ class RLConfig:
     scale_by_std: bool = True
     step_coef: float = 1.0
     drop_uniform_groups: bool = True
+    drop_groups_without_success: bool = False
     kl_coef: float = 0.0
     track_kl: bool = True
     keep_frozen_activations: bool = True

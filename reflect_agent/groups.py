@@ -73,7 +73,12 @@ def group_advantages(rollout: Rollout, config: RLConfig) -> Advantages:
     decision_groups = groups[rollout.columns]  # (B,)
     count = int(groups.max()) + 1
     signal = torch.zeros(count).index_add(0, decision_groups, advantages.abs()) > 1e-6  # (G,)
-    keep = signal[decision_groups] | (not config.drop_uniform_groups)  # (B,)
+    successes = torch.tensor([float(e.success) for e in rollout.episodes])  # (N,)
+    solved = torch.zeros(count).index_add(0, groups, successes) > 0  # (G,)
+    used = signal | (not config.drop_uniform_groups)  # (G,)
+    if config.drop_groups_without_success:
+        used = used & solved
+    keep = used[decision_groups]  # (B,)
 
     spreads = [episode_returns[groups == g].std(unbiased=False).item() for g in range(count)]
     anchor_sizes = torch.bincount(anchors)[anchors].float()  # (B,) size of each decision's anchor group
@@ -81,7 +86,8 @@ def group_advantages(rollout: Rollout, config: RLConfig) -> Advantages:
         "groups/count": float(count),
         "groups/return_std": float(np.mean(spreads)),
         "groups/no_signal_share": 1.0 - signal.float().mean().item(),
-        "groups/dropped_share": 1.0 - signal.float().mean().item() if config.drop_uniform_groups else 0.0,
+        "groups/dropped_share": 1.0 - used.float().mean().item(),
+        "groups/solved_share": solved.float().mean().item(),
         "groups/anchor_size": anchor_sizes.mean().item(),
         "groups/anchored_share": (anchor_sizes > 1).float().mean().item(),
     }

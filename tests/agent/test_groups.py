@@ -191,6 +191,23 @@ def test_groups_without_spread_are_dropped_and_counted(scorer):
     assert gigpo.metrics["groups/return_std"] == pytest.approx(0.25)  # group 1: 0.5; group 2: 0
 
 
+def test_groups_in_which_every_episode_failed_can_be_left_out(scorer):
+    episodes = [
+        episode(1, ["A"], [-1.0]),  # failed at once
+        episode(1, ["A", "B", "C"], [-0.1, -0.1, -1.0]),  # failed after a search: a lower return
+        episode(2, ["A", "B"], [-0.1, 1.0]),  # succeeded
+        episode(2, ["A"], [-1.0]),
+    ]
+    rollout = score_episodes(scorer, episodes, chunk=8)
+    every = group_advantages(rollout, RLConfig(advantage="grpo"))
+    assert every.keep.all() and every.advantages[rollout.columns == 0][0] > 0  # the quick failure is credited
+    assert every.metrics["groups/solved_share"] == 0.5 and every.metrics["groups/dropped_share"] == 0.0
+    solved = group_advantages(rollout, RLConfig(advantage="gigpo", drop_groups_without_success=True))
+    assert set(rollout.columns[solved.keep].tolist()) == {2, 3}
+    assert solved.metrics["groups/dropped_share"] == 0.5
+    torch.testing.assert_close(solved.advantages, group_advantages(rollout, RLConfig(advantage="gigpo")).advantages)
+
+
 def test_group_seeds_repeat_each_seed_group_size_times():
     seeds = group_seeds(np.random.default_rng(0), 6, 3, 1000)
     assert seeds[:3] == [seeds[0]] * 3 and seeds[3:] == [seeds[3]] * 3 and seeds[0] != seeds[3]
@@ -219,6 +236,7 @@ def test_group_metrics_describe_the_groups(scorer):
         "groups/dropped_share": pytest.approx(1 / 3),
         "groups/anchor_size": pytest.approx((3 * 3 + 2 * 2 + 2 * 2 + 1 + 1) / 9),  # per decision
         "groups/anchored_share": pytest.approx(7 / 9),  # all but "B" and "C"
+        "groups/solved_share": 1.0,
     }
 
 
