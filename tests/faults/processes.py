@@ -91,10 +91,18 @@ def kill(pid: int, timeout: float = 10.0) -> None:
 def kill_worker_mid_step(envs: AsyncVectorEnv, worker: int) -> None:
     """Kill worker ``worker`` of ``envs`` while every worker has a step (action 0) to do; the step fails.
 
+    The worker is stopped before the step is sent, so it dies without answering however fast the env steps.
     Gymnasium reads the workers' pipes in order, so the step raises ``EOFError`` or ``ConnectionResetError``
     at the dead worker's, after the results of the workers before it were read (and are gone).
     """
+    pid = envs.processes[worker].pid
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10.0
+    while state(pid) != "T":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"worker {pid} did not stop (state {state(pid)!r})")
+        time.sleep(0.01)
     envs.step_async(np.zeros(envs.num_envs, dtype=np.int64))
-    kill(envs.processes[worker].pid)
+    kill(pid)
     with pytest.raises((EOFError, ConnectionResetError)):
         envs.step_wait()
