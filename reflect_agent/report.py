@@ -28,17 +28,21 @@ def results_table(
         "| stage | success | 95% interval | mean return | mean length |",
         "|---|---|---|---|---|",
     ]
-    for stage, r in evaluations.items():
-        lines.append(
-            f"| {stage} | {100 * r.success_rate:.1f}% ({r.successes}/{r.episodes}) | "
-            f"[{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}] | {r.mean_return:+.3f} | {r.mean_length:.1f} |"
-        )
+    lines += [table_row(stage, result) for stage, result in evaluations.items()]
     stages = list(evaluations.items())
     comparisons = [paired_line(*earlier, *later) for earlier, later in itertools.pairwise(stages)]
     if any(comparisons):
         lines += ["", "Each stage against the one before, on the same episodes:", ""]
         lines += [f"- {line}" for line in comparisons if line]
     return "\n".join(lines) + "\n"
+
+
+def table_row(name: str, r: EvalResult) -> str:
+    """One Markdown row: ``name``, success with its count and 95% interval, mean return and mean length."""
+    return (
+        f"| {name} | {100 * r.success_rate:.1f}% ({r.successes}/{r.episodes}) | "
+        f"[{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}] | {r.mean_return:+.3f} | {r.mean_length:.1f} |"
+    )
 
 
 def paired_line(earlier: str, before: EvalResult, later: str, after: EvalResult) -> str | None:

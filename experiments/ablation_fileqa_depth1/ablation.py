@@ -24,7 +24,7 @@ from reflect_agent import presets
 from reflect_agent.checkpoint import atomic_write_json
 from reflect_agent.evaluation import EvalResult
 from reflect_agent.pipeline import PipelineConfig, run
-from reflect_agent.report import paired_line
+from reflect_agent.report import paired_line, table_row
 from reflect_gym.files import atomic_write
 
 ARMS = ("sft", "rl", "sft-rl", "reflect-rl")
@@ -126,11 +126,7 @@ def table(args: AblationArgs, rows: dict[str, EvalResult]) -> str:
         "| arm | success | 95% interval | mean return | mean length |",
         "|---|---|---|---|---|",
     ]
-    for arm, r in rows.items():
-        lines.append(
-            f"| {LABELS[arm]} | {100 * r.success_rate:.1f}% ({r.successes}/{r.episodes}) | "
-            f"[{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}] | {r.mean_return:+.3f} | {r.mean_length:.1f} |"
-        )
+    lines += [table_row(LABELS[arm], result) for arm, result in rows.items()]
     if "reflect-rl" in rows:
         paired = [
             paired_line(LABELS[arm], result, LABELS["reflect-rl"], rows["reflect-rl"])

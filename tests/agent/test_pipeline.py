@@ -12,27 +12,13 @@ import torch
 from reflect_agent import pipeline, presets
 from reflect_agent.cli.train import parse
 from reflect_agent.config import RLConfig
-from reflect_agent.pipeline import AgentConfig, HeldOutConfig, OnlineConfig, PipelineConfig, WarmupConfig, run
+from reflect_agent.pipeline import HeldOutConfig, OnlineConfig, run
 from reflect_agent.sft import SFTConfig
-
-
-def tiny(tmp_path, name: str, *, iterations=1, envs=2, episodes=2, zero_shot=False, tokens=4, **changes):
-    """A run of the tiny model with a few episodes; ``changes`` set fields of the config and its parts
-    (``agent=dict(decider="scoring")``)."""
-    parts = {
-        "agent": AgentConfig(model="tiny", max_new_tokens=tokens),
-        "warmup": WarmupConfig(episodes=episodes),
-        "rl": OnlineConfig(iterations=iterations, num_envs=envs),
-        "eval": HeldOutConfig(episodes=episodes, zero_shot=zero_shot),
-    }
-    for part, value in list(changes.items()):
-        if part in parts and isinstance(value, dict):
-            parts[part] = dataclasses.replace(parts[part], **changes.pop(part))
-    return PipelineConfig(name=name, output_dir=str(tmp_path), progress=False, threads=1, **parts, **changes)
+from tests.agent.toy_envs import tiny_pipeline
 
 
 def test_main_job_runs_end_to_end_and_writes_its_results(tmp_path):
-    results = run(tiny(tmp_path, "smoke", envs=4, episodes=4, zero_shot=True, tokens=8))
+    results = run(tiny_pipeline(tmp_path, "smoke", envs=4, episodes=4, zero_shot=True, tokens=8))
     run_dir = tmp_path / "smoke"
     for name in ("results.json", "results.md", "results.png", "warmup.jsonl"):
         assert (run_dir / name).is_file(), name
@@ -54,7 +40,7 @@ def test_each_evaluation_scores_the_policy_of_its_stage(tmp_path, monkeypatch):
         "held_out",
         lambda config, policy, r: evaluated.append(trainable_state(policy)) or held_out(config, policy, r),
     )
-    args = tiny(tmp_path, "stages", variant="sft-rl", zero_shot=True, eval=dict(after_sft=True))
+    args = tiny_pipeline(tmp_path, "stages", variant="sft-rl", zero_shot=True, eval=dict(after_sft=True))
     results = run(args)
     assert list(results["evaluations"]) == ["zero-shot", "after SFT", "after RL"]
     untrained, after_sft, after_rl = evaluated
@@ -71,7 +57,7 @@ def test_each_evaluation_scores_the_policy_of_its_stage(tmp_path, monkeypatch):
 
 
 def test_a_rerun_reuses_the_warm_up_data_and_sft_and_continues_rl(tmp_path, monkeypatch):
-    args = tiny(tmp_path, "again", variant="reflect-rl", eval=dict(after_sft=True))
+    args = tiny_pipeline(tmp_path, "again", variant="reflect-rl", eval=dict(after_sft=True))
     first = run(args)
 
     def rebuilt(*args, **kwargs):
@@ -90,7 +76,7 @@ def test_a_rerun_reuses_the_warm_up_data_and_sft_and_continues_rl(tmp_path, monk
 def finished(tmp_path_factory):
     """A finished reflect-rl run of the tiny model (copied by each test that changes its settings)."""
     folder = tmp_path_factory.mktemp("finished")
-    run(tiny(folder, "settings", variant="reflect-rl"))
+    run(tiny_pipeline(folder, "settings", variant="reflect-rl"))
     return folder / "settings"
 
 
@@ -113,7 +99,7 @@ def test_a_rerun_with_other_settings_is_refused_naming_them_and_overwrite_rebuil
     folder = tmp_path / "settings"
     shutil.copytree(finished, folder)
     before = {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
-    other = tiny(tmp_path, "settings", variant="reflect-rl", **change)
+    other = tiny_pipeline(tmp_path, "settings", variant="reflect-rl", **change)
     with pytest.raises(pipeline.StaleArtifactError, match=f"{stale} was made with other settings") as refused:
         run(other)
     assert named in str(refused.value) and "--overwrite" in str(refused.value)
@@ -136,7 +122,7 @@ def test_the_policy_can_learn_from_the_warmed_up_reflectors_own_analyses(tmp_pat
         "sft_policy",
         lambda p, records, *a, **k: trained_on.append(records) or sft_policy(p, records, *a, **k),
     )
-    args = tiny(tmp_path, "reads", iterations=0, tokens=6, warmup=dict(policy_reads="reflector"))
+    args = tiny_pipeline(tmp_path, "reads", iterations=0, tokens=6, warmup=dict(policy_reads="reflector"))
     results = run(args)
     (records,) = trained_on
     expert = pipeline.read_jsonl(tmp_path / "reads" / "warmup.jsonl")
@@ -157,7 +143,7 @@ def test_the_policy_can_learn_from_the_warmed_up_reflectors_own_analyses(tmp_pat
     assert results["timings"]["reflect_warmup_s"] > 0
     # Without a reflector (the sft-rl arm) the policy reads nothing, and nothing is written for it.
     trained_on.clear()
-    run(tiny(tmp_path, "none", iterations=0, variant="sft-rl", warmup=dict(policy_reads="reflector")))
+    run(tiny_pipeline(tmp_path, "none", iterations=0, variant="sft-rl", warmup=dict(policy_reads="reflector")))
     assert trained_on[0] == pipeline.read_jsonl(tmp_path / "none" / "warmup.jsonl")
 
 
@@ -165,15 +151,15 @@ def test_the_held_out_evaluation_plays_its_own_batch(tmp_path, monkeypatch):
     batches = []
     evaluate = pipeline.evaluate
     monkeypatch.setattr(pipeline, "evaluate", lambda *a, **k: batches.append(k["num_envs"]) or evaluate(*a, **k))
-    run(tiny(tmp_path, "batch", iterations=0, episodes=3, eval=dict(num_envs=3)))
-    run(tiny(tmp_path, "default", iterations=0, episodes=3))
+    run(tiny_pipeline(tmp_path, "batch", iterations=0, episodes=3, eval=dict(num_envs=3)))
+    run(tiny_pipeline(tmp_path, "default", iterations=0, episodes=3))
     assert batches == [3, 2]  # eval.num_envs, else rl.num_envs
     with pytest.raises(ValueError, match="eval.num_envs must be at least 1"):
         HeldOutConfig(num_envs=0)
 
 
 def test_an_artifact_without_a_record_of_its_settings_is_not_trusted(tmp_path):
-    args = tiny(tmp_path, "older", variant="sft", iterations=0)
+    args = tiny_pipeline(tmp_path, "older", variant="sft", iterations=0)
     run(args)
     (tmp_path / "older" / "warmup.jsonl.settings.json").unlink()  # as an older reflect-rl left it
     with pytest.raises(pipeline.StaleArtifactError, match="no record of the settings that made it"):
@@ -188,14 +174,14 @@ def test_a_warm_up_without_episodes_is_refused_when_the_command_line_is_read(cap
 
 
 def test_main_job_can_fine_tune_every_weight_of_the_policy(tmp_path):
-    results = run(tiny(tmp_path, "full", variant="sft-rl", agent=dict(policy_lora=False)))
+    results = run(tiny_pipeline(tmp_path, "full", variant="sft-rl", agent=dict(policy_lora=False)))
     saved = tmp_path / "full" / "sft_policy"
     assert (saved / "model").is_dir() and not (saved / "adapter").exists()
     assert results["evaluations"]["after RL"]["episodes"] == 2
 
 
 def test_zero_iterations_stop_after_the_warm_up(tmp_path):
-    args = tiny(tmp_path, "warm", variant="reflect-rl", iterations=0)
+    args = tiny_pipeline(tmp_path, "warm", variant="reflect-rl", iterations=0)
     results = run(args)
     assert set(results["evaluations"]) == {"after SFT"}
     assert "rl_s" not in results["timings"]
@@ -204,7 +190,7 @@ def test_zero_iterations_stop_after_the_warm_up(tmp_path):
 
 
 def test_the_main_job_runs_reflect_rl_with_a_scoring_policy(tmp_path):
-    args = tiny(tmp_path, "scoring", variant="reflect-rl", agent=dict(decider="scoring"))
+    args = tiny_pipeline(tmp_path, "scoring", variant="reflect-rl", agent=dict(decider="scoring"))
     args.warmup.policy_sft.objective = "policy"
     results = run(args)
     assert (tmp_path / "scoring" / "sft_policy_reflect_scoring_policy-objective").is_dir()
@@ -220,7 +206,7 @@ def test_the_main_job_runs_group_rl_with_a_shorter_reflector_prompt(tmp_path, mo
         pipeline.Reflector, "from_config", lambda config, **kw: built.append(config) or original(config, **kw)
     )
     update = RLConfig(advantage="gigpo", minibatch_size=8, micro_batch_size=4)
-    args = tiny(
+    args = tiny_pipeline(
         tmp_path,
         "group",
         envs=4,
@@ -242,19 +228,19 @@ def test_group_settings_are_checked_before_anything_runs():
 
 
 def test_running_the_command_again_continues_rl(tmp_path):
-    run(tiny(tmp_path, "again", variant="sft-rl"))
+    run(tiny_pipeline(tmp_path, "again", variant="sft-rl"))
     first = (tmp_path / "again" / "metrics.jsonl").read_text().splitlines()
-    run(tiny(tmp_path, "again", variant="sft-rl", iterations=2))
+    run(tiny_pipeline(tmp_path, "again", variant="sft-rl", iterations=2))
     rows = (tmp_path / "again" / "metrics.jsonl").read_text().splitlines()
     assert rows[:1] == first and [json.loads(row)["iteration"] for row in rows] == [1, 2]
     with pytest.raises(ValueError, match=r"Cannot resume .*num_envs: 2 -> 3"):
-        run(tiny(tmp_path, "again", variant="sft-rl", iterations=3, envs=3))
+        run(tiny_pipeline(tmp_path, "again", variant="sft-rl", iterations=3, envs=3))
 
 
 def test_rl_can_start_from_a_policy_another_run_saved(tmp_path):
-    run(tiny(tmp_path, "source", variant="sft-rl", agent=dict(decider="scoring")))
+    run(tiny_pipeline(tmp_path, "source", variant="sft-rl", agent=dict(decider="scoring")))
     saved = tmp_path / "source" / "checkpoints" / "iter_000001" / "policy"
-    args = tiny(tmp_path, "next", variant="rl", agent=dict(init_policy=str(saved)))
+    args = tiny_pipeline(tmp_path, "next", variant="rl", agent=dict(init_policy=str(saved)))
     results = run(args)
     assert results["evaluations"]["after RL"]["episodes"] == 2
     assert not (tmp_path / "next" / "warmup.jsonl").exists()  # nothing warmed up
@@ -275,9 +261,9 @@ def test_rl_samples_at_the_temperature_and_repeat_penalty_asked_for(tmp_path, mo
             super().__init__(config, policy=policy, reflector=reflector)
 
     monkeypatch.setattr(pipeline, "ReflectRLTrainer", Recording)
-    run(tiny(tmp_path, "warm", variant="sft"))  # saves the warm-up policy, at temperature 1, no penalty
+    run(tiny_pipeline(tmp_path, "warm", variant="sft"))  # saves the warm-up policy, at temperature 1, no penalty
     agent = dict(temperature=0.25, repeat_penalty=1.5)
-    args = tiny(tmp_path, "cool", variant="sft-rl", artifacts_dir=str(tmp_path / "warm"), agent=agent)
+    args = tiny_pipeline(tmp_path, "cool", variant="sft-rl", artifacts_dir=str(tmp_path / "warm"), agent=agent)
     run(args)
     assert settings == [(0.25, 0.25, 1.5)]
     assert pipeline.policy_config(args.agent).repeat_penalty == 1.5  # the zero-shot policy decides the same way
@@ -290,7 +276,7 @@ def test_the_prompt_template_reaches_the_saved_policy(tmp_path):
     from reflect_agent.prompts import PromptTemplate
 
     template = PromptTemplate(version="label-after", action_line="{action} -> {label}")
-    run(tiny(tmp_path, "after", variant="sft", iterations=0, agent=dict(template=template)))
+    run(tiny_pipeline(tmp_path, "after", variant="sft", iterations=0, agent=dict(template=template)))
     policy = LMPolicy.load(tmp_path / "after" / "sft_policy")
     assert policy.config.template == template
     assert policy.prompts(["A taxi."], [["move north", "move south"]])[0].endswith("move south -> B\n\nAction:")
@@ -300,7 +286,7 @@ def test_an_interrupted_warm_up_resumes_from_its_checkpoint(tmp_path, monkeypatc
     from reflect_agent.sft import CompletionOnlyTrainer
 
     sft = SFTConfig(max_steps=3, batch_size=2, save_steps=1, reflection_prob=0.0)
-    args = tiny(tmp_path, "cut", variant="sft", iterations=0, warmup=dict(policy_sft=sft))
+    args = tiny_pipeline(tmp_path, "cut", variant="sft", iterations=0, warmup=dict(policy_sft=sft))
     training_step = CompletionOnlyTrainer.training_step
 
     def interrupted_at_step_2(self, *step_args, **kwargs):
@@ -339,7 +325,7 @@ def test_the_command_line_starts_from_a_preset_and_overrides_its_fields():
 def test_the_main_job_refuses_a_launch_in_several_processes(tmp_path, monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(ValueError, match="runs in one process, and it was launched in 2"):
-        run(tiny(tmp_path, "launched"))
+        run(tiny_pipeline(tmp_path, "launched"))
     assert not (tmp_path / "launched").exists()
 
 

@@ -9,6 +9,7 @@ import torch
 
 from reflect_agent.config import RLConfig, TrainConfig
 from reflect_agent.episodes import Episode
+from reflect_agent.pipeline import AgentConfig, HeldOutConfig, OnlineConfig, PipelineConfig, WarmupConfig
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_gym.core import TextEnv
 
@@ -92,6 +93,21 @@ def tiny_config(tmp_path, **overrides) -> TrainConfig:
         progress=False,
     )
     return dataclasses.replace(config, **overrides)
+
+
+def tiny_pipeline(tmp_path, name: str, *, iterations=1, envs=2, episodes=2, zero_shot=False, tokens=4, **changes):
+    """A main job (:class:`PipelineConfig`) of the tiny model with a few episodes; ``changes`` set fields of the config and its parts
+    (``agent=dict(decider="scoring")``)."""
+    parts = {
+        "agent": AgentConfig(model="tiny", max_new_tokens=tokens),
+        "warmup": WarmupConfig(episodes=episodes),
+        "rl": OnlineConfig(iterations=iterations, num_envs=envs),
+        "eval": HeldOutConfig(episodes=episodes, zero_shot=zero_shot),
+    }
+    for part, value in list(changes.items()):
+        if part in parts and isinstance(value, dict):
+            parts[part] = dataclasses.replace(parts[part], **changes.pop(part))
+    return PipelineConfig(name=name, output_dir=str(tmp_path), progress=False, threads=1, **parts, **changes)
 
 
 def trainable_state(policy: LMPolicy) -> dict[str, torch.Tensor]:

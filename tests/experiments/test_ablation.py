@@ -6,14 +6,14 @@ import json
 
 from experiments.ablation_fileqa_depth1.ablation import AblationArgs, ablate
 from reflect_agent import pipeline
-from tests.agent.test_pipeline import tiny
+from tests.agent.toy_envs import tiny_pipeline
 
 
 def test_the_ablation_runs_each_arm_once_on_shared_warm_ups_and_compares_them(tmp_path, monkeypatch):
     runs: list[pipeline.PipelineConfig] = []
     run = pipeline.run
     monkeypatch.setattr("experiments.ablation_fileqa_depth1.ablation.run", lambda c: runs.append(c) or run(c))
-    args = AblationArgs(name="abl", main=tiny(tmp_path, "unused", zero_shot=True, eval=dict(after_sft=True)))
+    args = AblationArgs(name="abl", main=tiny_pipeline(tmp_path, "unused", zero_shot=True, eval=dict(after_sft=True)))
     summary = ablate(args)
     assert [c.variant for c in runs] == ["sft", "rl", "sft-rl", "reflect-rl"]
     assert [c.eval.zero_shot for c in runs] == [True, False, False, False]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -75,8 +76,17 @@ def wait_dead(pid: int, timeout: float = 10.0) -> None:
     Raises:
         TimeoutError: It still runs after ``timeout`` seconds; the message gives its state.
     """
+    wait_for(pid, lambda: dead(pid), timeout)
+
+
+def wait_for(pid: int, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Return once ``condition()`` holds; poll every 10 ms.
+
+    Raises:
+        TimeoutError: It does not hold after ``timeout`` seconds; the message gives process ``pid``'s state.
+    """
     deadline = time.monotonic() + timeout
-    while not dead(pid):
+    while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"process {pid} is still in state {state(pid)!r} after {timeout} s")
         time.sleep(0.01)
@@ -97,11 +107,7 @@ def kill_worker_mid_step(envs: AsyncVectorEnv, worker: int) -> None:
     """
     pid = envs.processes[worker].pid
     os.kill(pid, signal.SIGSTOP)
-    deadline = time.monotonic() + 10.0
-    while state(pid) != "T":
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"worker {pid} did not stop (state {state(pid)!r})")
-        time.sleep(0.01)
+    wait_for(pid, lambda: state(pid) == "T")
     envs.step_async(np.zeros(envs.num_envs, dtype=np.int64))
     kill(pid)
     with pytest.raises((EOFError, ConnectionResetError)):
