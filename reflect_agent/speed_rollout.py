@@ -3,6 +3,7 @@
     reflect-rl speed rollout [--envs DangerousTaxi-Dropoff-v0 FileQA-Depth1-v0] [--num-envs 8] [--rollouts 3]
         [--model smollm2] [--policy FOLDER] [--reflector-adapter FOLDER] [--max-new-tokens 100]
         [--max-prompt-tokens N] [--threads 2] [--no-autocast] [--out speed_rollout.json] [--table speed_rollout.md]
+        [--server-url http://127.0.0.1:8080/v1 [--server-model NAME] [--server-concurrency 8]]
 
 For every env, each variant plays the same ``--rollouts`` rollouts of ``--num-envs`` episodes (the same seeds, the
 policy sampling from the same torch seed), as online RL plays them:
@@ -14,10 +15,15 @@ policy sampling from the same torch seed), as online RL plays them:
 * ``+ packed weights``: the linear layers laid out once for oneDNN (:func:`reflect_agent.models.pack_linears`; on a
   CPU with bf16, else the same as the plain path);
 * ``+ cache``: the :class:`~reflect_agent.reflection_cache.ReflectionCache`;
-* ``all``: the three together.
+* ``all``: the three together;
+* ``served``, with ``--server-url``: the reflector behind an OpenAI-compatible server's ``/completions``
+  (:class:`reflect_agent.served.ServedModel`; llama.cpp's server, vLLM, ``transformers serve``), the same prompts
+  and token limit, ``--server-concurrency`` requests at a time. Its text equals the plain path's only where the
+  server runs the same weights with the same arithmetic; serve a warmed-up reflector's ``reflect-rl export``.
 
 Each row reports decisions per second (decisions over the rollouts' reflect, policy and env seconds), the time
-split, the cache's hit rate, and whether the reflections' text equals the plain path's. The reflector is a frozen
+split, the cache's hit rate, the reflections' mean length in tokens (what a decision pays for: a warmed-up
+reflector writes far fewer than the base model), and whether their text equals the plain path's. The reflector is a frozen
 copy of the policy's base model, as the main job loads it (its own weights, the same prompt limit and bf16
 autocast, so its linear layers' weights are kept in bf16: :func:`reflect_agent.models.autocast_weights`), with
 ``--reflector-adapter`` on it (a warmed-up reflector writes the analyses it learned, usually far shorter than the
@@ -122,10 +128,18 @@ def decode_ms_per_step(reflector: Reflector, prompts: list[list[int]], steps: in
     return result
 
 
+def variants(args: argparse.Namespace) -> dict[str, dict[str, Any] | None]:
+    """:data:`VARIANTS`, and the served reflector where ``--server-url`` names a server."""
+    if args.server_url is None:
+        return VARIANTS
+    served = {"server_url": args.server_url, "server_model": args.server_model, "adapter": None}
+    return VARIANTS | {"served": served | {"server_concurrency": args.server_concurrency}}
+
+
 def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list[dict[str, Any]]:
-    """One row per variant of :data:`VARIANTS` on ``env_id``."""
+    """One row per variant of :func:`variants` on ``env_id``."""
     rows, reference = [], None
-    for name, variant in VARIANTS.items():
+    for name, variant in variants(args).items():
         reflector = None
         if variant is not None:
             reflector = Reflector.from_config(reflector_config(args, **variant))
@@ -153,6 +167,7 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
                 "decisions_per_s": decisions / seconds,
                 **timings,
                 "cache_hit_rate": cache.stats.hit_rate if cache is not None else None,
+                "reflection_tokens": mean_tokens(policy.tokenizer, reflections) if variant is not None else None,
                 "same_text": None if variant is None else reflections == reference,
             }
         )
@@ -163,17 +178,24 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
     return rows
 
 
+def mean_tokens(tokenizer: Any, texts: list[str]) -> float | None:
+    """The texts' mean length in tokens; ``None`` for none."""
+    if not texts:
+        return None
+    return sum(len(tokenizer(text, add_special_tokens=False).input_ids) for text in texts) / len(texts)
+
+
 def reflector_config(args: argparse.Namespace, **fields: Any) -> ReflectorConfig:
     """The benchmark's frozen reflector, with ``fields`` set."""
-    return ReflectorConfig(
-        model=args.model,
-        adapter=args.reflector_adapter,
-        device=args.device,
-        max_new_tokens=args.max_new_tokens,
-        max_prompt_tokens=args.max_prompt_tokens,
-        autocast=args.autocast,
-        **fields,
-    )
+    settings = {
+        "model": args.model,
+        "adapter": args.reflector_adapter,
+        "device": args.device,
+        "max_new_tokens": args.max_new_tokens,
+        "max_prompt_tokens": args.max_prompt_tokens,
+        "autocast": args.autocast,
+    }
+    return ReflectorConfig(**settings | fields)
 
 
 def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict[str, Any]:
@@ -214,15 +236,17 @@ def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict
 def table(rows: list[dict[str, Any]], decode: list[dict[str, Any]]) -> str:
     """The results as Markdown."""
     lines = [
-        "| env | variant | decisions/s | x policy-only | reflect s | policy s | env s | cache hit rate | same text |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| env | variant | decisions/s | x policy-only | reflect s | policy s | env s | cache hit rate | "
+        "tokens per reflection | same text |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         hit = "" if r["cache_hit_rate"] is None else f"{100 * r['cache_hit_rate']:.0f}%"
+        tokens = "" if r["reflection_tokens"] is None else f"{r['reflection_tokens']:.1f}"
         same = "" if r["same_text"] is None else ("yes" if r["same_text"] else "no")
         lines.append(
             f"| {r['env']} | {r['variant']} | {r['decisions_per_s']:.2f} | {r['vs_policy_only']:.2f} | "
-            f"{r['reflect_s']:.1f} | {r['policy_s']:.1f} | {r['env_s']:.2f} | {hit} | {same} |"
+            f"{r['reflect_s']:.1f} | {r['policy_s']:.1f} | {r['env_s']:.2f} | {hit} | {tokens} | {same} |"
         )
     lines += [
         "",
@@ -260,6 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default=None, help="torch device (default: cuda if available)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--server-url", default=None, help="also measure a served reflector: an OpenAI-compatible server's API root"
+    )
+    parser.add_argument("--server-model", default=None, help="the model name sent to the server (default: --model)")
+    parser.add_argument("--server-concurrency", type=int, default=8, help="requests in flight at once")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
     parser.add_argument("--table", type=Path, default=None, help="write the Markdown table here")
     args = parser.parse_args(argv)

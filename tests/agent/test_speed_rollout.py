@@ -41,3 +41,21 @@ def test_the_rollout_benchmark_plays_a_saved_policy_and_a_warmed_up_reflector(tm
     assert loaded[0].config.decider == "scoring"
     assert {c.adapter for c in built} == {str(tmp_path / "policy" / "adapter")}
     assert len(built) == len(VARIANTS)  # every reflector variant, and the decode measurement
+
+
+def test_a_served_reflector_is_measured_beside_the_local_ones_with_its_reflections_length(tmp_path, chat_server):
+    chat_server.respond = lambda body: " Drive south twice, then drop off."
+    out = tmp_path / "speed.json"
+    argv = ["speed", "rollout", "--model", "tiny", "--envs", "DangerousTaxi-Dropoff-v0", "--num-envs", "2"]
+    argv += ["--rollouts", "1", "--max-new-tokens", "4", "--threads", "1", "--no-autocast", "--out", str(out)]
+    argv += ["--server-url", chat_server.base_url, "--server-model", "stub-model", "--server-concurrency", "2"]
+    assert main(argv) == 0
+    rows = {row["variant"]: row for row in json.loads(out.read_text())["rows"]}
+    assert list(rows) == [*VARIANTS, "served"]
+    served = rows["served"]
+    assert served["decisions"] == len(chat_server.requests) and served["same_text"] is False
+    assert {request["path"] for request in chat_server.requests} == {"/v1/completions"}
+    assert {(r["body"]["model"], r["body"]["max_tokens"]) for r in chat_server.requests} == {("stub-model", 4)}
+    # every reflection is the server's sentence (8 of SmolLM2's tokens); the local reflectors' lengths are their own
+    assert served["reflection_tokens"] == 8.0 and rows["policy only"]["reflection_tokens"] is None
+    assert 0 < rows["reflector (generate)"]["reflection_tokens"] <= 4
