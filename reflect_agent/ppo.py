@@ -248,6 +248,9 @@ def update_policy(
     counts = 0
     overall, overall_counts = totals, counts
     grad_norms = 0.0
+    # The first minibatch's approximate KL, before any step: how far the update's log-probabilities of the taken
+    # actions are from the rollout's (batch composition under bf16, a mismatch between the two passes).
+    first_kl, first_count = 0.0, 0
     stop_early = False
     for epoch in range(epochs if len(kept) else 0):
         order = kept[torch.randperm(len(kept), generator=generator)]
@@ -304,6 +307,9 @@ def update_policy(
                 for key, value in stats.items():
                     totals[key] += value * len(micro)
                 counts += len(micro)
+                if epoch == 0 and first == 0:
+                    first_kl += stats["losses/approx_kl"] * len(micro)
+                    first_count += len(micro)
             processes.reduce_gradients(policy.trainable_parameters(), average=False)
             grad_norm = torch.nn.utils.clip_grad_norm_(policy.trainable_parameters(), config.max_grad_norm)
             _check_bounded("the gradient norm", grad_norm.item(), config, f"{context}epoch {epoch}")
@@ -319,9 +325,12 @@ def update_policy(
         if config.target_kl is not None and approx_kl > config.target_kl:
             stop_early = True
             break
+    first_kl, first_count = processes.sum([first_kl, first_count])
     if overall_counts:
         overall = overall | {"losses/grad_norm": grad_norms}
     metrics = {key: value / overall_counts for key, value in overall.items() if overall_counts} | estimate.metrics
+    if first_count:
+        metrics["losses/approx_kl_first_minibatch"] = first_kl / first_count
     if not config.critic_free:
         returns_variance = b_returns.var()
         metrics["losses/explained_var"] = (

@@ -394,3 +394,18 @@ def test_the_value_clip_holds_the_new_value_within_clip_coef_above_the_old_one(a
     optimizer = torch.optim.SGD(policy.trainable_parameters(), lr=LR)
     metrics = update_policy(policy, optimizer, dataclasses.replace(small, values=old), config, torch.Generator())
     assert metrics["losses/v_loss"] == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_the_first_minibatchs_approx_kl_is_measured_before_any_step(acted):
+    """``losses/approx_kl_first_minibatch``: the rollout's against the update's log-probabilities of the first
+    minibatch, before the policy moves (the mean ``losses/approx_kl`` mixes in every later step)."""
+    policy, rollout, start_logprobs = acted
+    config = RLConfig(update_epochs=2, minibatch_size=4, micro_batch_size=2)
+    kept = compute_advantages(rollout, config).keep.nonzero().squeeze(1)
+    first = kept[torch.randperm(len(kept), generator=torch.Generator().manual_seed(0))][: config.minibatch_size]
+    _, parts, _ = hand_written_loss(policy, rollout, config, start_logprobs, minibatch=first.tolist())
+
+    optimizer = torch.optim.SGD(policy.trainable_parameters(), lr=LR * 100)
+    metrics = update_policy(policy, optimizer, rollout, config, torch.Generator().manual_seed(0))
+    assert metrics["losses/approx_kl_first_minibatch"] == pytest.approx(parts["approx_kl"], rel=1e-4, abs=1e-6)
+    assert metrics["losses/approx_kl"] != pytest.approx(parts["approx_kl"], rel=1e-2)
