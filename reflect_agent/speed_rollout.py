@@ -22,12 +22,12 @@ policy sampling from the same torch seed), as online RL plays them:
   server runs the same weights with the same arithmetic; serve a warmed-up reflector's ``reflect-rl export``.
 
 Each row reports decisions per second (decisions over the rollouts' reflect, policy and env seconds), the time
-split, the cache's hit rate, the reflections' mean length in tokens (what a decision pays for: a warmed-up
-reflector writes far fewer than the base model), and whether their text equals the plain path's. The reflector is a frozen
-copy of the policy's base model, as the main job loads it (its own weights, the same prompt limit and bf16
-autocast, so its linear layers' weights are kept in bf16: :func:`reflect_agent.models.autocast_weights`), with
-``--reflector-adapter`` on it (a warmed-up reflector writes the analyses it learned, usually far shorter than the
-base model's); ``--policy`` plays a saved policy (its decider and prompt limit) instead of the base model.
+split, the cache's hit rate, the reflections' mean length in tokens (what a decision pays for), and whether their
+text equals the plain path's. The reflector is a frozen copy of the policy's base model, as the main job loads it
+(its own weights, the same prompt limit and bf16 autocast, so its linear layers' weights are kept in bf16:
+:func:`reflect_agent.models.autocast_weights`), with ``--reflector-adapter`` on it (a warmed-up reflector writes
+the analyses it learned, usually far shorter than the base model's); ``--policy`` plays a saved policy (its decider
+and prompt limit) instead of the base model.
 
 Decode speed: ms per decoding step of the reflector at batch ``--num-envs``, through ``model.generate`` and
 through the fast path, next to the floor of reading the weights once per step (the bytes of the weights over
