@@ -405,7 +405,8 @@ def test_the_first_minibatchs_approx_kl_is_measured_before_any_step(acted):
     first = kept[torch.randperm(len(kept), generator=torch.Generator().manual_seed(0))][: config.minibatch_size]
     _, parts, _ = hand_written_loss(policy, rollout, config, start_logprobs, minibatch=first.tolist())
 
-    optimizer = torch.optim.SGD(policy.trainable_parameters(), lr=LR * 100)
-    metrics = update_policy(policy, optimizer, rollout, config, torch.Generator().manual_seed(0))
+    trained = copy.deepcopy(policy)  # the fixture is shared by the module's tests
+    optimizer = torch.optim.SGD(trained.trainable_parameters(), lr=LR * 100)
+    metrics = update_policy(trained, optimizer, rollout, config, torch.Generator().manual_seed(0))
     assert metrics["losses/approx_kl_first_minibatch"] == pytest.approx(parts["approx_kl"], rel=1e-4, abs=1e-6)
     assert metrics["losses/approx_kl"] != pytest.approx(parts["approx_kl"], rel=1e-2)
