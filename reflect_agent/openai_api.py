@@ -212,7 +212,9 @@ class OpenAIClient:
             if expired.is_set():
                 raise TimeoutError("the deadline passed")
         except (OSError, http.client.HTTPException) as error:
-            if expired.is_set():
+            # A socket timeout is the deadline too: one wait of ``timeout`` seconds outlasts the whole attempt's
+            # (the timer and the socket race when both expire together).
+            if expired.is_set() or isinstance(error, TimeoutError):
                 raise _Retryable(f"no complete answer within the {self.timeout:g} s deadline") from None
             raise _Retryable(f"{type(error).__name__}: {error}") from None
         finally:
