@@ -70,7 +70,8 @@ class ReflectorConfig:
             once for oneDNN (:func:`reflect_agent.models.pack_linears`): the same outputs, a faster decoding step,
             twice the memory of those weights.
         fast_decode: Decode greedy reflections with :func:`reflect_agent.decoding.greedy_decode` (the same tokens
-            as ``model.generate``, without carrying finished rows); sampling always uses ``model.generate``.
+            as ``model.generate`` in fp32, without carrying finished rows; under bf16 the smaller batches can round
+            otherwise); sampling always uses ``model.generate``.
         cache_entries: Reflections kept by the :class:`~reflect_agent.reflection_cache.ReflectionCache` of a
             greedy reflector (0: no cache).
         cache_bytes: Bytes of reflection text the cache keeps at most.
