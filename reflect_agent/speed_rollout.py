@@ -167,7 +167,7 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
                 "decisions_per_s": decisions / seconds,
                 **timings,
                 "cache_hit_rate": cache.stats.hit_rate if cache is not None else None,
-                "reflection_tokens": mean_tokens(policy.tokenizer, reflections) if variant is not None else None,
+                "reflection_tokens": mean_tokens(reflector.tokenizer, reflections) if reflector is not None else None,
                 "same_text": None if variant is None else reflections == reference,
             }
         )

@@ -68,17 +68,6 @@ def test_a_trickling_server_fails_within_the_deadline(chat_server, kind, call):
     assert sent < whole / 2, f"the client hung up after {sent} of {whole} bytes"
 
 
-@pytest.mark.parametrize("call", ["chat", "complete"])
-def test_a_silent_server_fails_with_the_deadline_when_the_socket_times_out_first(chat_server, monkeypatch, call):
-    # The socket's timeout and the attempt's timer expire together; whichever ends the wait, the error names the
-    # deadline (under load the socket won the race and the error said only "timed out").
-    monkeypatch.setattr(openai_api.threading, "Timer", _NeverFires)
-    chat_server.script = [("sleep", 1.0)]
-    client = OpenAIClient(chat_server.base_url, "stub-model", timeout=0.3, retries=0)
-    with pytest.raises(OpenAIChatError, match="no complete answer within the 0.3 s deadline"):
-        client.chat(MESSAGES) if call == "chat" else client.complete("prompt")
-
-
 class _NeverFires:
     """A ``threading.Timer`` that never calls its function."""
 
@@ -90,6 +79,17 @@ class _NeverFires:
 
     def cancel(self):
         pass
+
+
+@pytest.mark.parametrize("call", ["chat", "complete"])
+def test_a_silent_server_fails_with_the_deadline_when_the_socket_times_out_first(chat_server, monkeypatch, call):
+    # The socket's timeout and the attempt's timer expire together; whichever ends the wait, the error names the
+    # deadline (under load the socket won the race and the error said only "timed out").
+    monkeypatch.setattr(openai_api.threading, "Timer", _NeverFires)
+    chat_server.script = [("sleep", 1.0)]
+    client = OpenAIClient(chat_server.base_url, "stub-model", timeout=0.3, retries=0)
+    with pytest.raises(OpenAIChatError, match="no complete answer within the 0.3 s deadline"):
+        client.chat(MESSAGES) if call == "chat" else client.complete("prompt")
 
 
 def test_a_deadline_is_retried_like_any_timeout(chat_server):

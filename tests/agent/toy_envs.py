@@ -96,8 +96,8 @@ def tiny_config(tmp_path, **overrides) -> TrainConfig:
 
 
 def tiny_pipeline(tmp_path, name: str, *, iterations=1, envs=2, episodes=2, zero_shot=False, tokens=4, **changes):
-    """A main job (:class:`PipelineConfig`) of the tiny model with a few episodes; ``changes`` set fields of the config and its parts
-    (``agent=dict(decider="scoring")``)."""
+    """A main job (:class:`PipelineConfig`) of the tiny model with a few episodes; ``changes`` set fields of the
+    config and its parts (``agent=dict(decider="scoring")``)."""
     parts = {
         "agent": AgentConfig(model="tiny", max_new_tokens=tokens),
         "warmup": WarmupConfig(episodes=episodes),
