@@ -52,6 +52,10 @@ class ReflectorConfig:
         model: Model spec for :func:`reflect_agent.models.load_model`; ``None`` shares the policy's base model
             with its LoRA adapters switched off (so the reflector stays frozen while the policy trains).
         adapter: Folder of a LoRA adapter (e.g. from SFT) to put on the reflector's own model; needs ``model``.
+        merge_adapter: Fold ``adapter`` into the weights once at load (peft's ``merge_and_unload``), in the loaded
+            dtype: a frozen reflector then decodes as fast as its base model, without the adapter's extra layers at
+            every step. Its text is that of the merged weights, the model ``reflect-rl export`` writes for a
+            server; rounding can make it differ from the unmerged adapter's, most often under bf16.
         max_new_tokens: Token limit of one reflection (100 in the paper).
         reflect_prob: Probability that a state gets a reflection; the others get ``""``.
         greedy: Greedy decoding; ``False`` samples with ``temperature``.
@@ -98,6 +102,7 @@ class ReflectorConfig:
 
     model: str | None = None
     adapter: str | None = None
+    merge_adapter: bool = True
     max_new_tokens: int = 100
     reflect_prob: float = 1.0
     greedy: bool = True
@@ -269,6 +274,8 @@ class Reflector:
         model, tokenizer = load_model(config.model, device=config.device, dtype=config.dtype)
         if config.adapter is not None:
             model = load_lora(model, config.adapter)
+            if config.merge_adapter:
+                model = model.merge_and_unload()
         model.requires_grad_(False)
         model.eval()
         if config.autocast and next(model.parameters()).dtype == torch.float32:
@@ -314,6 +321,7 @@ class Reflector:
             parts |= {
                 "model": self.config.model or f"shared:{lm.config.name_or_path}",
                 "adapter": _folder_digest(Path(adapter)) if adapter is not None else None,
+                "merged": self.config.merge_adapter if adapter is not None else None,
                 "dtype": str(next(lm.parameters()).dtype),
                 "autocast": self.config.autocast,
             }

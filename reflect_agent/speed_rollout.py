@@ -15,7 +15,9 @@ policy sampling from the same torch seed), as online RL plays them:
 * ``+ packed weights``: the linear layers laid out once for oneDNN (:func:`reflect_agent.models.pack_linears`; on a
   CPU with bf16, else the same as the plain path);
 * ``+ cache``: the :class:`~reflect_agent.reflection_cache.ReflectionCache`;
-* ``all``: the three together;
+* ``+ merged adapter``, with ``--reflector-adapter``: the adapter folded into the weights at load
+  (``ReflectorConfig.merge_adapter``; the plain path keeps its LoRA layers);
+* ``all``: all of them together;
 * ``served``, with ``--server-url``: the reflector behind an OpenAI-compatible server's ``/completions``
   (:class:`reflect_agent.served.ServedModel`; llama.cpp's server, vLLM, ``transformers serve``), the same prompts
   and token limit, ``--server-concurrency`` requests at a time. Its text equals the plain path's only where the
@@ -56,7 +58,7 @@ from reflect_agent.rollout import collect_rollout
 from reflect_agent.tensors import left_pad
 from reflect_gym.files import atomic_write
 
-_PLAIN = {"fast_decode": False, "pack_weights": False, "cache_entries": 0}
+_PLAIN = {"fast_decode": False, "pack_weights": False, "cache_entries": 0, "merge_adapter": False}
 #: Variant -> the :class:`ReflectorConfig` fields it sets; ``None``: no reflector.
 VARIANTS: dict[str, dict[str, Any] | None] = {
     "policy only": None,
@@ -64,7 +66,8 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     "+ fast decode": _PLAIN | {"fast_decode": True},
     "+ packed weights": _PLAIN | {"pack_weights": True},
     "+ cache": _PLAIN | {"cache_entries": 100_000},
-    "all": {"fast_decode": True, "pack_weights": True, "cache_entries": 100_000},
+    "+ merged adapter": _PLAIN | {"merge_adapter": True},
+    "all": {"fast_decode": True, "pack_weights": True, "cache_entries": 100_000, "merge_adapter": True},
 }
 
 
@@ -129,11 +132,13 @@ def decode_ms_per_step(reflector: Reflector, prompts: list[list[int]], steps: in
 
 
 def variants(args: argparse.Namespace) -> dict[str, dict[str, Any] | None]:
-    """:data:`VARIANTS`, and the served reflector where ``--server-url`` names a server."""
+    """:data:`VARIANTS` (``+ merged adapter`` only with ``--reflector-adapter``), and the served reflector where
+    ``--server-url`` names a server."""
+    chosen = {name: v for name, v in VARIANTS.items() if name != "+ merged adapter" or args.reflector_adapter}
     if args.server_url is None:
-        return VARIANTS
+        return chosen
     served = {"server_url": args.server_url, "server_model": args.server_model, "adapter": None}
-    return VARIANTS | {"served": served | {"server_concurrency": args.server_concurrency}}
+    return chosen | {"served": served | {"server_concurrency": args.server_concurrency}}
 
 
 def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -176,3 +176,22 @@ def test_a_frozen_reflector_of_its_own_packs_its_layers_on_the_cpu_and_writes_th
     plain = Reflector.from_config(dataclasses.replace(config, pack_weights=False))
     assert type(plain.model.get_output_embeddings()) is torch.nn.Linear
     assert packed.reflect(states, actions) == plain.reflect(states, actions)
+
+
+def test_a_merged_adapter_writes_what_the_exported_model_writes_and_is_another_reflector(tiny_policy, tmp_path):
+    from peft import PeftModel
+
+    from reflect_agent.models import export_merged
+
+    tiny_policy.save(tmp_path / "policy")
+    adapter = tmp_path / "policy" / "adapter"
+    export_merged("tiny", adapter, tmp_path / "merged")
+    config = ReflectorConfig(model="tiny", adapter=str(adapter), device="cpu", max_new_tokens=12, cache_entries=0)
+    merged = Reflector.from_config(config)
+    assert not isinstance(merged.model, PeftModel) and not any("lora_" in n for n, _ in merged.model.named_parameters())
+    exported = Reflector.from_config(dataclasses.replace(config, model=str(tmp_path / "merged"), adapter=None))
+    base = Reflector.from_config(dataclasses.replace(config, adapter=None))
+    text = merged.reflect(STATES, ACTIONS)
+    assert text == exported.reflect(STATES, ACTIONS) and text != base.reflect(STATES, ACTIONS)
+    unmerged = Reflector.from_config(dataclasses.replace(config, merge_adapter=False))
+    assert isinstance(unmerged.model, PeftModel) and unmerged.identity() != merged.identity()

@@ -16,7 +16,7 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
     assert main(argv) == 0
     result = json.loads(out.read_text())
     rows = {row["variant"]: row for row in result["rows"]}
-    assert list(rows) == list(VARIANTS)
+    assert list(rows) == [name for name in VARIANTS if name != "+ merged adapter"]  # no adapter to merge
     assert rows["policy only"]["vs_policy_only"] == 1.0 and rows["all"]["cache_hit_rate"] is not None
     # fp32 tiny model: the fast path and the cache write exactly the plain path's reflections
     assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ packed weights", "+ cache", "all"))
@@ -40,6 +40,7 @@ def test_the_rollout_benchmark_plays_a_saved_policy_and_a_warmed_up_reflector(tm
     assert main(argv) == 0
     assert loaded[0].config.decider == "scoring"
     assert {c.adapter for c in built} == {str(tmp_path / "policy" / "adapter")}
+    assert {c.merge_adapter for c in built} == {False, True}  # the plain path keeps the LoRA layers
     assert len(built) == len(VARIANTS)  # every reflector variant, and the decode measurement
 
 
@@ -51,7 +52,7 @@ def test_a_served_reflector_is_measured_beside_the_local_ones_with_its_reflectio
     argv += ["--server-url", chat_server.base_url, "--server-model", "stub-model", "--server-concurrency", "2"]
     assert main(argv) == 0
     rows = {row["variant"]: row for row in json.loads(out.read_text())["rows"]}
-    assert list(rows) == [*VARIANTS, "served"]
+    assert list(rows) == [*(name for name in VARIANTS if name != "+ merged adapter"), "served"]
     served = rows["served"]
     assert served["decisions"] == len(chat_server.requests) and served["same_text"] is False
     assert {request["path"] for request in chat_server.requests} == {"/v1/completions"}
