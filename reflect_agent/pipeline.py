@@ -52,6 +52,7 @@ from reflect_agent.config import (
 from reflect_agent.curriculum import CurriculumConfig
 from reflect_agent.distributed import launched_processes
 from reflect_agent.evaluation import EvalResult, evaluate, reference_successes
+from reflect_agent.models import resolve_autocast, resolve_device
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import ReflectRLTrainer, changed_settings
 from reflect_agent.prompts import PromptTemplate, reflector_state
@@ -86,7 +87,9 @@ class AgentConfig:
             reflector keeps its adapter).
         temperature: Softmax temperature of the policy's actions in RL (evaluations are greedy).
         repeat_penalty: ``PolicyConfig.repeat_penalty`` of every policy of the run, the zero-shot one included.
-        autocast: bf16 autocast for the forward passes (policy, reflector, SFT).
+        autocast: bf16 autocast for the forward passes of policy and reflector; ``None``: where the device runs bf16
+            in hardware (a CUDA GPU with bf16, a CPU with AVX-512 or AMX), fp32 elsewhere, where emulated bf16 is
+            several times slower (:func:`reflect_agent.models.resolve_autocast`).
     """
 
     model: str = "smollm2"
@@ -100,11 +103,16 @@ class AgentConfig:
     policy_lora: bool = True
     temperature: float = 1.0
     repeat_penalty: float = 0.0
-    autocast: bool = True
+    autocast: bool | None = None
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}; evaluations are greedy already.")
+
+    @property
+    def bf16(self) -> bool:
+        """``autocast`` resolved for the device the run's models load on (CUDA when available, else the CPU)."""
+        return resolve_autocast(self.autocast, resolve_device(None))
 
     @property
     def reflector_tokens(self) -> int:
@@ -136,11 +144,11 @@ class WarmupConfig:
     policy_reads: Literal["expert", "reflector"] = "expert"
     policy_sft: SFTConfig = field(
         default_factory=lambda: SFTConfig(
-            epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=True, reflection_prob=0.8, logging_steps=20
+            epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=None, reflection_prob=0.8, logging_steps=20
         )
     )
     reflector_sft: SFTConfig = field(
-        default_factory=lambda: SFTConfig(epochs=1.0, batch_size=8, learning_rate=1e-3, autocast=True)
+        default_factory=lambda: SFTConfig(epochs=1.0, batch_size=8, learning_rate=1e-3, autocast=None)
     )
 
 
@@ -381,7 +389,7 @@ def policy_config(agent: AgentConfig) -> PolicyConfig:
     """The policy's configuration."""
     return PolicyConfig(
         model=agent.model,
-        autocast=agent.autocast,
+        autocast=agent.bf16,
         max_prompt_tokens=agent.max_prompt_tokens,
         template=agent.template,
         decider=agent.decider,
@@ -457,7 +465,7 @@ def trained_reflector(
             max_new_tokens=agent.max_new_tokens,
             max_prompt_tokens=agent.reflector_tokens,
             template=agent.template,
-            autocast=agent.autocast,
+            autocast=agent.bf16,
         )
     )
 

@@ -132,7 +132,7 @@ def test_the_policy_can_learn_from_the_warmed_up_reflectors_own_analyses(tmp_pat
             adapter=str(tmp_path / "reads" / "reflector_adapter"),
             max_new_tokens=6,
             max_prompt_tokens=args.agent.reflector_tokens,
-            autocast=True,
+            autocast=args.agent.bf16,
         )
     )
     written = reflector.reflect(
@@ -341,3 +341,15 @@ def test_sizes_that_cannot_run_are_refused_when_the_command_line_is_read(capsys,
     with pytest.raises(SystemExit):
         parse(argv)
     assert message in " ".join(capsys.readouterr().err.replace("│", " ").split())
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_the_main_job_runs_bf16_autocast_only_where_the_device_runs_bf16_in_hardware(monkeypatch, native):
+    from reflect_agent import models
+
+    monkeypatch.setattr(models, "native_bf16", lambda device: native)  # an AMX CPU or GPU; an AVX2-only CPU
+    config = presets.cpu()
+    assert pipeline.policy_config(config.agent).autocast is native
+    for sft_config in (config.warmup.policy_sft, config.warmup.reflector_sft):
+        assert models.resolve_autocast(sft_config.autocast, "cpu") is native
+    assert pipeline.AgentConfig(autocast=False).bf16 is False and pipeline.AgentConfig(autocast=True).bf16 is True
