@@ -7,7 +7,7 @@ policy's :class:`~reflect_agent.policy.PolicyConfig`, the reflector's
 
 Presets: :func:`paper_preset` (GPT-2 XL policy and reflector, LoRA, learning rate 2e-4, horizon 15,
 as in the paper; meant for a GPU), :func:`qwen_preset` (the same recipe on Qwen2.5-0.5B/1.5B-Instruct) and
-:func:`cpu_preset` (SmolLM2-135M, small batches, bf16 autocast). Under ``accelerate launch`` a preset's
+:func:`cpu_preset` (SmolLM2-135M, small batches, bf16 autocast where the CPU runs bf16). Under ``accelerate launch`` a preset's
 ``num_envs`` is the global batch, shared by the processes (:func:`check_processes`); ``docs/scaling.md`` gives
 each GPU preset's memory per GPU.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reflect_agent.curriculum import CurriculumConfig
-from reflect_agent.models import load_model, lora_target_modules
+from reflect_agent.models import load_model, lora_target_modules, resolve_autocast, resolve_device
 from reflect_agent.policy import PolicyConfig
 from reflect_agent.reflector import ReflectorConfig
 
@@ -366,15 +366,17 @@ def paper_preset(env_id: str = "ReflectRL/FileQA-v0", **overrides: Any) -> Train
 
 
 def cpu_preset(env_id: str = "ReflectRL/DangerousTaxi-Dropoff-v0", **overrides: Any) -> TrainConfig:
-    """A setting for a small CPU: SmolLM2-135M policy and reflector, bf16 autocast, small batches."""
+    """A setting for a small CPU: SmolLM2-135M policy and reflector, small batches, bf16 autocast where the device
+    runs bf16 in hardware (:func:`reflect_agent.models.native_bf16`), else fp32."""
+    bf16 = resolve_autocast(None, resolve_device(None))
     config = TrainConfig(
         name="cpu",
         env_id=env_id,
         horizon=15,
         num_envs=8,
         iterations=10,
-        policy=PolicyConfig(model="smollm2", autocast=True, max_prompt_tokens=768),
-        reflector=ReflectorConfig(model="smollm2", max_new_tokens=64, autocast=True, max_prompt_tokens=768),
+        policy=PolicyConfig(model="smollm2", autocast=bf16, max_prompt_tokens=768),
+        reflector=ReflectorConfig(model="smollm2", max_new_tokens=64, autocast=bf16, max_prompt_tokens=768),
         rl=RLConfig(learning_rate=2e-4, minibatch_size=16, micro_batch_size=8, update_epochs=1),
         replay_capacity=50,
         replay_episodes=2,

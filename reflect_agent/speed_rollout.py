@@ -2,7 +2,7 @@
 
     reflect-rl speed rollout [--envs DangerousTaxi-Dropoff-v0 FileQA-Depth1-v0] [--num-envs 8] [--rollouts 3]
         [--model smollm2] [--policy FOLDER] [--reflector-adapter FOLDER] [--max-new-tokens 100]
-        [--max-prompt-tokens N] [--threads 2] [--no-autocast] [--out speed_rollout.json] [--table speed_rollout.md]
+        [--max-prompt-tokens N] [--threads 2] [--[no-]autocast] [--out speed_rollout.json] [--table speed_rollout.md]
         [--server-url http://127.0.0.1:8080/v1 [--server-model NAME] [--server-concurrency 8]]
 
 For every env, each variant plays the same ``--rollouts`` rollouts of ``--num-envs`` episodes (the same seeds, the
@@ -26,8 +26,8 @@ policy sampling from the same torch seed), as online RL plays them:
 Each row reports decisions per second (decisions over the rollouts' reflect, policy and env seconds), the time
 split, the cache's hit rate, the reflections' mean length in tokens (what a decision pays for), and whether their
 text equals the plain path's. The reflector is a frozen copy of the policy's base model, as the main job loads it
-(its own weights, the same prompt limit and bf16 autocast, so its linear layers' weights are kept in bf16:
-:func:`reflect_agent.models.autocast_weights`), with ``--reflector-adapter`` on it (a warmed-up reflector writes
+(its own weights, the same prompt limit and, where the device runs bf16 in hardware, bf16 autocast, so its linear
+layers' weights are kept in bf16: :func:`reflect_agent.models.autocast_weights`), with ``--reflector-adapter`` on it (a warmed-up reflector writes
 the analyses it learned, usually far shorter than the base model's); ``--policy`` plays a saved policy (its decider
 and prompt limit) instead of the base model.
 
@@ -51,6 +51,7 @@ import torch
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.decoding import greedy_decode
 from reflect_agent.episodes import make_envs
+from reflect_agent.models import resolve_autocast, resolve_device
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.prompts import fit_state
 from reflect_agent.reflector import Reflector, ReflectorConfig
@@ -285,7 +286,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="prompt limit of policy and reflector (default: 1024 on FileQA, whose action lists are long, else 192, "
         "as the main job's presets)",
     )
-    parser.add_argument("--no-autocast", dest="autocast", action="store_false", help="fp32 instead of bf16 autocast")
+    parser.add_argument(
+        "--autocast",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bf16 autocast (default: where the device runs bf16 in hardware; fp32 elsewhere)",
+    )
     parser.add_argument("--device", default=None, help="torch device (default: cuda if available)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--seed", type=int, default=0)
@@ -301,6 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--num-envs, --rollouts and --max-new-tokens must be at least 1")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    args.autocast = resolve_autocast(args.autocast, resolve_device(args.device))
     rows, decode, bandwidth = [], [], None
     for name in args.envs:
         env_id = name if "/" in name else f"ReflectRL/{name}"

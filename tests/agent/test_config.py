@@ -36,3 +36,13 @@ def test_evaluation_arguments_update_the_training_ones_and_none_drops_one():
     config = TrainConfig(env_kwargs=train, eval_env_kwargs={"tasks": None}, horizon=4)
     assert config.make_kwargs() == {**train, "horizon": 4}
     assert config.make_kwargs(evaluation=True) == {"leaveout_prob": 0.5, "horizon": 4}
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_the_cpu_preset_runs_bf16_autocast_only_where_the_cpu_runs_bf16_in_hardware(monkeypatch, native):
+    from reflect_agent import config as config_module
+    from reflect_agent import models
+
+    monkeypatch.setattr(models, "native_bf16", lambda device: native)
+    preset = config_module.cpu_preset()
+    assert preset.policy.autocast is native and preset.reflector.autocast is native

@@ -26,7 +26,7 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
 
 
 def test_the_rollout_benchmark_plays_a_saved_policy_and_a_warmed_up_reflector(tmp_path, monkeypatch):
-    from reflect_agent import speed_rollout
+    from reflect_agent import models, speed_rollout
     from reflect_agent.policy import LMPolicy, PolicyConfig
 
     LMPolicy.from_config(PolicyConfig(model="tiny", decider="scoring")).save(tmp_path / "policy")
@@ -35,9 +35,11 @@ def test_the_rollout_benchmark_plays_a_saved_policy_and_a_warmed_up_reflector(tm
     monkeypatch.setattr(speed_rollout.Reflector, "from_config", lambda c, **k: built.append(c) or from_config(c, **k))
     monkeypatch.setattr(speed_rollout.LMPolicy, "load", lambda path, **k: loaded.append(load(path, **k)) or loaded[-1])
     argv = ["speed", "rollout", "--model", "tiny", "--envs", "DangerousTaxi-Dropoff-v0", "--num-envs", "2"]
-    argv += ["--rollouts", "1", "--max-new-tokens", "4", "--threads", "1", "--no-autocast"]
+    argv += ["--rollouts", "1", "--max-new-tokens", "4", "--threads", "1"]
     argv += ["--policy", str(tmp_path / "policy"), "--reflector-adapter", str(tmp_path / "policy" / "adapter")]
+    monkeypatch.setattr(models, "native_bf16", lambda device: False)  # an AVX2-only CPU
     assert main(argv) == 0
+    assert {c.autocast for c in built} == {False}  # no flag: bf16 only where the device runs it in hardware
     assert loaded[0].config.decider == "scoring"
     assert {c.adapter for c in built} == {str(tmp_path / "policy" / "adapter")}
     assert {c.merge_adapter for c in built} == {False, True}  # the plain path keeps the LoRA layers
