@@ -7,9 +7,9 @@ policy's :class:`~reflect_agent.policy.PolicyConfig`, the reflector's
 
 Presets: :func:`paper_preset` (GPT-2 XL policy and reflector, LoRA, learning rate 2e-4, horizon 15,
 as in the paper; meant for a GPU), :func:`qwen_preset` (the same recipe on Qwen2.5-0.5B/1.5B-Instruct) and
-:func:`cpu_preset` (SmolLM2-135M, small batches, bf16 autocast where the CPU runs bf16). Under ``accelerate launch`` a preset's
-``num_envs`` is the global batch, shared by the processes (:func:`check_processes`); ``docs/scaling.md`` gives
-each GPU preset's memory per GPU.
+:func:`cpu_preset` (SmolLM2-135M, small batches, bf16 autocast where the CPU runs bf16 in hardware). Under
+``accelerate launch`` a preset's ``num_envs`` is the global batch, shared by the processes
+(:func:`check_processes`); ``docs/scaling.md`` gives each GPU preset's memory per GPU.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reflect_agent.curriculum import CurriculumConfig
-from reflect_agent.models import load_model, lora_target_modules, resolve_autocast, resolve_device
+from reflect_agent.models import load_model, lora_target_modules, native_bf16
 from reflect_agent.policy import PolicyConfig
 from reflect_agent.reflector import ReflectorConfig
 
@@ -368,7 +368,7 @@ def paper_preset(env_id: str = "ReflectRL/FileQA-v0", **overrides: Any) -> Train
 def cpu_preset(env_id: str = "ReflectRL/DangerousTaxi-Dropoff-v0", **overrides: Any) -> TrainConfig:
     """A setting for a small CPU: SmolLM2-135M policy and reflector, small batches, bf16 autocast where the device
     runs bf16 in hardware (:func:`reflect_agent.models.native_bf16`), else fp32."""
-    bf16 = resolve_autocast(None, resolve_device(None))
+    bf16 = native_bf16()
     config = TrainConfig(
         name="cpu",
         env_id=env_id,

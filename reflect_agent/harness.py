@@ -94,7 +94,8 @@ class EvaluateArgs:
         table: Also write the Markdown table of every cell in --out here.
         batch_size: Episodes run at once by LM agents (one env each).
         device: Torch device of LM agents (None: cuda if available).
-        autocast: bf16 autocast for LM agents' forward passes (faster on CPU).
+        autocast: bf16 autocast for LM agents' forward passes (faster where the device runs bf16 in hardware, a
+            GPU or an AVX-512/AMX CPU; slower elsewhere).
         decider: How LM agents pick: labels (one pass over all labels) or scoring (each action's text after the
             prompt); None: a checkpoint's own, labels for a base model.
         repeat_penalty: Nats off an LM agent's score of an action for each time its episode already took it; None:

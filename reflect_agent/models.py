@@ -74,22 +74,16 @@ def default_dtype(device: str | torch.device) -> torch.dtype:
     return torch.float32
 
 
-def native_bf16(device: str | torch.device) -> bool:
-    """Whether ``device`` runs bf16 matmuls in hardware: a CUDA GPU with bf16, or a CPU whose oneDNN has bf16 kernels
-    (AVX-512 or AMX). Elsewhere (an AVX2-only CPU) bf16 autocast is emulated and runs several times slower than fp32.
-    """
-    device = torch.device(device)
+def native_bf16(device: str | torch.device | None = None) -> bool:
+    """Whether ``device`` (``None``: :func:`resolve_device`'s default) runs bf16 matmuls in hardware: a CUDA GPU of
+    compute capability 8 or more (Ampere on), or a CPU whose oneDNN has bf16 kernels (AVX-512 or AMX). Elsewhere,
+    an AVX2-only CPU or an older GPU, bf16 is emulated and can run several times slower than fp32."""
+    device = resolve_device(device)
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+        return torch.cuda.get_device_capability(device)[0] >= 8
     if device.type == "cpu":
         return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
     return False
-
-
-def resolve_autocast(autocast: bool | None, device: str | torch.device) -> bool:
-    """``autocast`` as a bool; ``None`` means bf16 autocast where ``device`` runs bf16 in hardware
-    (:func:`native_bf16`), fp32 elsewhere."""
-    return native_bf16(device) if autocast is None else autocast
 
 
 def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
@@ -410,11 +404,7 @@ class PackedLinear(nn.Linear):
 
 
 def _packing_supported() -> bool:
-    return (
-        torch.backends.mkldnn.is_available()
-        and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
-        and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    )
+    return hasattr(torch.ops.mkldnn, "_reorder_linear_weight") and native_bf16("cpu")
 
 
 @torch.inference_mode()

@@ -52,7 +52,7 @@ from reflect_agent.config import (
 from reflect_agent.curriculum import CurriculumConfig
 from reflect_agent.distributed import launched_processes
 from reflect_agent.evaluation import EvalResult, evaluate, reference_successes
-from reflect_agent.models import resolve_autocast, resolve_device
+from reflect_agent.models import native_bf16
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.ppo import ReflectRLTrainer, changed_settings
 from reflect_agent.prompts import PromptTemplate, reflector_state
@@ -87,9 +87,10 @@ class AgentConfig:
             reflector keeps its adapter).
         temperature: Softmax temperature of the policy's actions in RL (evaluations are greedy).
         repeat_penalty: ``PolicyConfig.repeat_penalty`` of every policy of the run, the zero-shot one included.
-        autocast: bf16 autocast for the forward passes of policy and reflector; ``None``: where the device runs bf16
-            in hardware (a CUDA GPU with bf16, a CPU with AVX-512 or AMX), fp32 elsewhere, where emulated bf16 is
-            several times slower (:func:`reflect_agent.models.resolve_autocast`).
+        autocast: bf16 autocast for the forward passes of policy and reflector (the SFT passes have their own
+            ``SFTConfig.autocast``). :func:`run` turns every one of them off, and says so, where the device does not
+            run bf16 in hardware (:func:`reflect_agent.models.native_bf16`): emulated bf16 is several times slower
+            than fp32.
     """
 
     model: str = "smollm2"
@@ -103,16 +104,11 @@ class AgentConfig:
     policy_lora: bool = True
     temperature: float = 1.0
     repeat_penalty: float = 0.0
-    autocast: bool | None = None
+    autocast: bool = True
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}; evaluations are greedy already.")
-
-    @property
-    def bf16(self) -> bool:
-        """``autocast`` resolved for the device the run's models load on (CUDA when available, else the CPU)."""
-        return resolve_autocast(self.autocast, resolve_device(None))
 
     @property
     def reflector_tokens(self) -> int:
@@ -144,11 +140,11 @@ class WarmupConfig:
     policy_reads: Literal["expert", "reflector"] = "expert"
     policy_sft: SFTConfig = field(
         default_factory=lambda: SFTConfig(
-            epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=None, reflection_prob=0.8, logging_steps=20
+            epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=True, reflection_prob=0.8, logging_steps=20
         )
     )
     reflector_sft: SFTConfig = field(
-        default_factory=lambda: SFTConfig(epochs=1.0, batch_size=8, learning_rate=1e-3, autocast=None)
+        default_factory=lambda: SFTConfig(epochs=1.0, batch_size=8, learning_rate=1e-3, autocast=True)
     )
 
 
@@ -389,7 +385,7 @@ def policy_config(agent: AgentConfig) -> PolicyConfig:
     """The policy's configuration."""
     return PolicyConfig(
         model=agent.model,
-        autocast=agent.bf16,
+        autocast=agent.autocast,
         max_prompt_tokens=agent.max_prompt_tokens,
         template=agent.template,
         decider=agent.decider,
@@ -465,7 +461,7 @@ def trained_reflector(
             max_new_tokens=agent.max_new_tokens,
             max_prompt_tokens=agent.reflector_tokens,
             template=agent.template,
-            autocast=agent.bf16,
+            autocast=agent.autocast,
         )
     )
 
@@ -576,6 +572,29 @@ def online_rl(
     return trainer, trainer.train()
 
 
+def in_hardware_precision(config: PipelineConfig) -> PipelineConfig:
+    """``config`` with bf16 autocast off (the agent's and both SFT passes') where the device the run's models load on
+    does not run bf16 in hardware, saying so; otherwise ``config`` itself."""
+    asked = {
+        "agent": config.agent.autocast,
+        "policy SFT": config.warmup.policy_sft.autocast,
+        "reflector SFT": config.warmup.reflector_sft.autocast,
+    }
+    if not any(asked.values()) or native_bf16():
+        return config
+    print(
+        f"bf16 autocast off ({', '.join(name for name, on in asked.items() if on)}): this device emulates bf16, "
+        "several times slower than fp32",
+        flush=True,
+    )
+    warmup = dataclasses.replace(
+        config.warmup,
+        policy_sft=dataclasses.replace(config.warmup.policy_sft, autocast=False),
+        reflector_sft=dataclasses.replace(config.warmup.reflector_sft, autocast=False),
+    )
+    return dataclasses.replace(config, agent=dataclasses.replace(config.agent, autocast=False), warmup=warmup)
+
+
 def run(config: PipelineConfig) -> dict[str, Any]:
     """Run the stages of ``config``; return (and write) the results.
 
@@ -591,6 +610,7 @@ def run(config: PipelineConfig) -> dict[str, Any]:
         )
     if config.threads is not None:
         torch.set_num_threads(config.threads)
+    config = in_hardware_precision(config)
     seed_everything(config.seed)
     run_dir = make_folder(Path(config.output_dir) / config.name)
     artifacts = make_folder(Path(config.artifacts_dir)) if config.artifacts_dir else run_dir

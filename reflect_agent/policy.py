@@ -88,7 +88,8 @@ class PolicyConfig:
             every process whatever the global random state.
         device: ``"cpu"``, ``"cuda"``...; ``None`` means CUDA when available.
         dtype: Model parameter dtype (``"float32"``, ``"bfloat16"``); ``None`` means bf16 on CUDA, fp32 on CPU.
-        autocast: Run the model's forward pass under bf16 autocast (useful on CPU; the value head stays fp32).
+        autocast: Run the model's forward pass under bf16 autocast (the value head stays fp32); it pays where the
+            device runs bf16 in hardware (:func:`reflect_agent.models.native_bf16`), else it is slower than fp32.
     """
 
     model: str = "smollm2"

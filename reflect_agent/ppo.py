@@ -106,6 +106,7 @@ RESUMABLE_CHANGES = frozenset(
         "reflector.pack_weights",
         "reflector.cache_entries",
         "reflector.cache_bytes",
+        "reflector.merge_adapter",
         "rl.keep_frozen_activations",
     }
 )

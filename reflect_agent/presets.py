@@ -44,9 +44,9 @@ def cpu(env_id: str = "ReflectRL/BabyAI-GoToRedBall-v0", horizon: int | None = 2
             episodes=40,
             policy_reads="reflector",
             policy_sft=SFTConfig(
-                epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=None, reflection_prob=0.8, objective="policy"
+                epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=True, reflection_prob=0.8, objective="policy"
             ),
-            reflector_sft=SFTConfig(epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=None),
+            reflector_sft=SFTConfig(epochs=2.0, batch_size=8, learning_rate=3e-3, autocast=True),
         ),
         rl=OnlineConfig(
             iterations=2,

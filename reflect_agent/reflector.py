@@ -321,10 +321,11 @@ class Reflector:
             parts |= {
                 "model": self.config.model or f"shared:{lm.config.name_or_path}",
                 "adapter": _folder_digest(Path(adapter)) if adapter is not None else None,
-                "merged": self.config.merge_adapter if adapter is not None else None,
                 "dtype": str(next(lm.parameters()).dtype),
                 "autocast": self.config.autocast,
             }
+            if adapter is not None and self.config.merge_adapter:
+                parts["merged"] = True  # other rounding than the adapter beside the weights
         parts |= {
             "greedy": self.config.greedy,
             "temperature": None if self.config.greedy else self.config.temperature,

@@ -49,7 +49,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from reflect_agent.checkpoint import DAMAGE_ERRORS, CheckpointWarning, atomic_write_json
 from reflect_agent.distributed import Processes
-from reflect_agent.models import apply_lora, load_model, resolve_autocast
+from reflect_agent.models import apply_lora, load_model
 from reflect_agent.policy import LMPolicy, causal_lm
 from reflect_agent.prompts import PromptTemplate
 from reflect_agent.sft_examples import (
@@ -80,8 +80,7 @@ class SFTConfig:
         warmup_steps: Linear warm-up steps.
         weight_decay: AdamW weight decay.
         max_grad_norm: Gradient clipping norm.
-        autocast: Run forward passes under bf16 autocast (CPU or CUDA); ``None``: where the device runs bf16 in
-            hardware (:func:`reflect_agent.models.resolve_autocast`).
+        autocast: Run forward passes under bf16 autocast (CPU or CUDA).
         seed: Seeds the ``Trainer`` (shuffling, LoRA dropout) and the new LoRA adapters of :func:`sft_reflector`.
         logging_steps: Log the loss every this many steps.
         reflection_prob: For the policy: share of examples whose prompt includes the record's reflection
@@ -113,7 +112,7 @@ class SFTConfig:
     warmup_steps: int = 0
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
-    autocast: bool | None = False
+    autocast: bool = False
     seed: int = 0
     logging_steps: int = 10
     reflection_prob: float = 1.0
@@ -514,7 +513,7 @@ def train_examples(
             args=args,
             data_collator=collator,
             train_dataset=examples,
-            autocast=resolve_autocast(config.autocast, next(model.parameters()).device),
+            autocast=config.autocast,
             **trainer_options,
         )
         start = time.perf_counter()

@@ -25,9 +25,10 @@ policy sampling from the same torch seed), as online RL plays them:
 
 Each row reports decisions per second (decisions over the rollouts' reflect, policy and env seconds), the time
 split, the cache's hit rate, the reflections' mean length in tokens (what a decision pays for), and whether their
-text equals the plain path's. The reflector is a frozen copy of the policy's base model, as the main job loads it
-(its own weights, the same prompt limit and, where the device runs bf16 in hardware, bf16 autocast, so its linear
-layers' weights are kept in bf16: :func:`reflect_agent.models.autocast_weights`), with ``--reflector-adapter`` on it (a warmed-up reflector writes
+text equals the plain path's. The reflector is a frozen copy of the policy's base model, as the main job loads it:
+its own weights, the same prompt limit and, where the device runs bf16 in hardware (else fp32; ``--[no-]autocast``
+chooses), bf16 autocast with its linear layers' weights kept in bf16
+(:func:`reflect_agent.models.autocast_weights`), with ``--reflector-adapter`` on it (a warmed-up reflector writes
 the analyses it learned, usually far shorter than the base model's); ``--policy`` plays a saved policy (its decider
 and prompt limit) instead of the base model.
 
@@ -51,7 +52,7 @@ import torch
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.decoding import greedy_decode
 from reflect_agent.episodes import make_envs
-from reflect_agent.models import resolve_autocast, resolve_device
+from reflect_agent.models import native_bf16
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.prompts import fit_state
 from reflect_agent.reflector import Reflector, ReflectorConfig
@@ -70,6 +71,8 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     "+ merged adapter": _PLAIN | {"merge_adapter": True},
     "all": {"fast_decode": True, "pack_weights": True, "cache_entries": 100_000, "merge_adapter": True},
 }
+#: Variants measured only with ``--reflector-adapter`` (without an adapter they are the plain path).
+ADAPTER_VARIANTS = frozenset({"+ merged adapter"})
 
 
 def memory_bandwidth(device: torch.device, gib: float = 1.0, repeats: int = 3) -> float:
@@ -133,9 +136,9 @@ def decode_ms_per_step(reflector: Reflector, prompts: list[list[int]], steps: in
 
 
 def variants(args: argparse.Namespace) -> dict[str, dict[str, Any] | None]:
-    """:data:`VARIANTS` (``+ merged adapter`` only with ``--reflector-adapter``), and the served reflector where
+    """:data:`VARIANTS` (:data:`ADAPTER_VARIANTS` only with ``--reflector-adapter``), and the served reflector where
     ``--server-url`` names a server."""
-    chosen = {name: v for name, v in VARIANTS.items() if name != "+ merged adapter" or args.reflector_adapter}
+    chosen = {name: v for name, v in VARIANTS.items() if name not in ADAPTER_VARIANTS or args.reflector_adapter}
     if args.server_url is None:
         return chosen
     served = {"server_url": args.server_url, "server_model": args.server_model, "adapter": None}
@@ -205,8 +208,8 @@ def reflector_config(args: argparse.Namespace, **fields: Any) -> ReflectorConfig
 
 
 def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict[str, Any]:
-    """The decode-speed measurement on ``--num-envs`` of ``env_id``'s first states (packed weights where they
-    apply: the reflector as the main job runs it)."""
+    """The decode-speed measurement on ``--num-envs`` of ``env_id``'s first states (the reflector as the main job
+    runs it: packed weights where they apply, a ``--reflector-adapter`` merged)."""
     reflector = Reflector.from_config(reflector_config(args))
     envs = make_envs(env_id, args.num_envs)
     _, infos = envs.reset(seed=list(range(args.num_envs)))
@@ -307,7 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--num-envs, --rollouts and --max-new-tokens must be at least 1")
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    args.autocast = resolve_autocast(args.autocast, resolve_device(args.device))
+    if args.autocast is None:
+        args.autocast = native_bf16(args.device)
     rows, decode, bandwidth = [], [], None
     for name in args.envs:
         env_id = name if "/" in name else f"ReflectRL/{name}"

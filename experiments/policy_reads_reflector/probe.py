@@ -21,7 +21,7 @@ import numpy as np
 
 from reflect_agent.config import EVAL_SEED_OFFSET
 from reflect_agent.evaluation import evaluate
-from reflect_agent.pipeline import policy_config, reflector_written
+from reflect_agent.pipeline import in_hardware_precision, policy_config, reflector_written
 from reflect_agent.policy import LMPolicy
 from reflect_agent.presets import PRESETS
 from reflect_agent.prompts import reflector_state
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=12)
     parser.add_argument("--eval", type=int, default=32)
     args = parser.parse_args()
-    config = PRESETS[args.preset]()
+    config = in_hardware_precision(PRESETS[args.preset]())  # the main job's precision on this device
     agent = config.agent
     args.out_dir.mkdir(parents=True, exist_ok=True)
     reflector = Reflector.from_config(

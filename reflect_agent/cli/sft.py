@@ -20,7 +20,6 @@ import torch
 import tyro
 
 from reflect_agent.distributed import Processes
-from reflect_agent.models import resolve_autocast, resolve_device
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.sft import SFTConfig, checkpoints_next_to, sft_policy, sft_reflector, summary
 from reflect_agent.warmup import read_jsonl
@@ -71,11 +70,7 @@ def run(args: SFTArgs) -> int:
             policy = LMPolicy.load(args.init_policy, trainable=True)
         else:
             policy = LMPolicy.from_config(
-                PolicyConfig(
-                    model=args.model,
-                    autocast=resolve_autocast(args.sft.autocast, resolve_device(None)),
-                    init_seed=args.sft.seed,
-                )
+                PolicyConfig(model=args.model, autocast=args.sft.autocast, init_seed=args.sft.seed)
             )
         result = sft_policy(policy, records, args.sft, checkpoint_dir=checkpoints)
     else:

@@ -41,8 +41,7 @@ def test_evaluation_arguments_update_the_training_ones_and_none_drops_one():
 @pytest.mark.parametrize("native", [True, False])
 def test_the_cpu_preset_runs_bf16_autocast_only_where_the_cpu_runs_bf16_in_hardware(monkeypatch, native):
     from reflect_agent import config as config_module
-    from reflect_agent import models
 
-    monkeypatch.setattr(models, "native_bf16", lambda device: native)
+    monkeypatch.setattr(config_module, "native_bf16", lambda device=None: native)
     preset = config_module.cpu_preset()
     assert preset.policy.autocast is native and preset.reflector.autocast is native

@@ -107,7 +107,8 @@ def test_a_rerun_with_other_settings_is_refused_naming_them_and_overwrite_rebuil
     if not rebuild:
         return
     rebuilt = run(dataclasses.replace(other, overwrite=True))
-    assert rebuilt["config"] == dataclasses.asdict(dataclasses.replace(other, overwrite=True))  # what was built
+    built = pipeline.in_hardware_precision(dataclasses.replace(other, overwrite=True))  # bf16 where it runs
+    assert rebuilt["config"] == dataclasses.asdict(built)
     for artifact in (stale, "checkpoints"):  # RL starts over from the new warm-up
         record = folder / f"{artifact}.settings.json"
         assert record.read_bytes() != before[record], artifact
@@ -132,7 +133,7 @@ def test_the_policy_can_learn_from_the_warmed_up_reflectors_own_analyses(tmp_pat
             adapter=str(tmp_path / "reads" / "reflector_adapter"),
             max_new_tokens=6,
             max_prompt_tokens=args.agent.reflector_tokens,
-            autocast=args.agent.bf16,
+            autocast=pipeline.in_hardware_precision(args).agent.autocast,
         )
     )
     written = reflector.reflect(
@@ -343,13 +344,20 @@ def test_sizes_that_cannot_run_are_refused_when_the_command_line_is_read(capsys,
     assert message in " ".join(capsys.readouterr().err.replace("│", " ").split())
 
 
-@pytest.mark.parametrize("native", [True, False])
-def test_the_main_job_runs_bf16_autocast_only_where_the_device_runs_bf16_in_hardware(monkeypatch, native):
-    from reflect_agent import models
+def test_bf16_autocast_is_turned_off_where_the_device_emulates_it_and_the_run_says_so(tmp_path, monkeypatch, capsys):
+    from reflect_agent.sft import sft_policy, sft_reflector
 
-    monkeypatch.setattr(models, "native_bf16", lambda device: native)  # an AMX CPU or GPU; an AVX2-only CPU
-    config = presets.cpu()
-    assert pipeline.policy_config(config.agent).autocast is native
-    for sft_config in (config.warmup.policy_sft, config.warmup.reflector_sft):
-        assert models.resolve_autocast(sft_config.autocast, "cpu") is native
-    assert pipeline.AgentConfig(autocast=False).bf16 is False and pipeline.AgentConfig(autocast=True).bf16 is True
+    config = tiny_pipeline(tmp_path, "fp32", iterations=0, agent=dict(autocast=True))
+    monkeypatch.setattr(pipeline, "native_bf16", lambda device=None: True)  # an AMX or AVX-512 CPU, a GPU
+    assert pipeline.in_hardware_precision(config) is config
+    monkeypatch.setattr(pipeline, "native_bf16", lambda device=None: False)  # an AVX2-only CPU
+    trained = []
+    monkeypatch.setattr(pipeline, "sft_reflector", lambda *a, **k: trained.append(a[2]) or sft_reflector(*a, **k))
+    monkeypatch.setattr(
+        pipeline, "sft_policy", lambda p, *a, **k: trained.append((p.config, a[1])) or sft_policy(p, *a, **k)
+    )
+    results = run(config)
+    reflector_sft, (policy, policy_sft) = trained
+    assert not (reflector_sft.autocast or policy.autocast or policy_sft.autocast)
+    assert results["config"]["agent"]["autocast"] is False
+    assert "bf16 autocast off (agent, policy SFT, reflector SFT)" in capsys.readouterr().out

@@ -44,7 +44,8 @@ def test_a_rerun_without_resume_is_refused_and_overwrite_starts_over(tmp_path):
 def test_the_reflectors_speed_settings_do_not_block_a_resume(tmp_path):
     config = tiny_config(tmp_path, iterations=1, num_envs=2)
     ReflectRLTrainer(config).train()
-    faster = dataclasses.replace(config.reflector, fast_decode=False, pack_weights=False, cache_entries=0)
+    speed = {"fast_decode": False, "pack_weights": False, "cache_entries": 0, "merge_adapter": False}
+    faster = dataclasses.replace(config.reflector, **speed)
     ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True, reflector=faster)).train()
     assert [row["iteration"] for row in metrics_rows(tmp_path / "run")] == [1, 2]
     other = dataclasses.replace(config.reflector, max_new_tokens=7)  # other text: refused

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from reflect_agent.cli import main
-from reflect_agent.speed_rollout import VARIANTS
+from reflect_agent.speed_rollout import ADAPTER_VARIANTS, VARIANTS
 
 
 def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_table(tmp_path):
@@ -16,7 +16,7 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
     assert main(argv) == 0
     result = json.loads(out.read_text())
     rows = {row["variant"]: row for row in result["rows"]}
-    assert list(rows) == [name for name in VARIANTS if name != "+ merged adapter"]  # no adapter to merge
+    assert list(rows) == [name for name in VARIANTS if name not in ADAPTER_VARIANTS]  # no adapter to merge
     assert rows["policy only"]["vs_policy_only"] == 1.0 and rows["all"]["cache_hit_rate"] is not None
     # fp32 tiny model: the fast path and the cache write exactly the plain path's reflections
     assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ packed weights", "+ cache", "all"))
@@ -26,7 +26,7 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
 
 
 def test_the_rollout_benchmark_plays_a_saved_policy_and_a_warmed_up_reflector(tmp_path, monkeypatch):
-    from reflect_agent import models, speed_rollout
+    from reflect_agent import speed_rollout
     from reflect_agent.policy import LMPolicy, PolicyConfig
 
     LMPolicy.from_config(PolicyConfig(model="tiny", decider="scoring")).save(tmp_path / "policy")
@@ -37,7 +37,7 @@ def test_the_rollout_benchmark_plays_a_saved_policy_and_a_warmed_up_reflector(tm
     argv = ["speed", "rollout", "--model", "tiny", "--envs", "DangerousTaxi-Dropoff-v0", "--num-envs", "2"]
     argv += ["--rollouts", "1", "--max-new-tokens", "4", "--threads", "1"]
     argv += ["--policy", str(tmp_path / "policy"), "--reflector-adapter", str(tmp_path / "policy" / "adapter")]
-    monkeypatch.setattr(models, "native_bf16", lambda device: False)  # an AVX2-only CPU
+    monkeypatch.setattr(speed_rollout, "native_bf16", lambda device=None: False)  # an AVX2-only CPU
     assert main(argv) == 0
     assert {c.autocast for c in built} == {False}  # no flag: bf16 only where the device runs it in hardware
     assert loaded[0].config.decider == "scoring"
@@ -54,7 +54,7 @@ def test_a_served_reflector_is_measured_beside_the_local_ones_with_its_reflectio
     argv += ["--server-url", chat_server.base_url, "--server-model", "stub-model", "--server-concurrency", "2"]
     assert main(argv) == 0
     rows = {row["variant"]: row for row in json.loads(out.read_text())["rows"]}
-    assert list(rows) == [*(name for name in VARIANTS if name != "+ merged adapter"), "served"]
+    assert list(rows) == [*(name for name in VARIANTS if name not in ADAPTER_VARIANTS), "served"]
     served = rows["served"]
     assert served["decisions"] == len(chat_server.requests) and served["same_text"] is False
     assert {request["path"] for request in chat_server.requests} == {"/v1/completions"}
