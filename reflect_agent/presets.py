@@ -3,11 +3,12 @@
     reflect-rl train --preset fileqa          # any field can still be set: --rl.iterations 8
 
 * ``cpu`` (the default, what ``make main`` runs): SmolLM2-135M on BabyAI GoToRedBall in words (horizon 24), sized to
-  run the whole recipe on a 2-core CPU in under 20 minutes: 40 expert episodes of warm-up data, LoRA on the last 10
-  blocks, two SFT passes per player, the scoring decider trained on the policy objective with the warmed-up
-  reflector's own analyses in its prompts (``warmup.policy_reads="reflector"``), then two iterations of group RL
-  (GiGPO, 4 seeds x 4 episodes, temperature 1, learning rate 2e-4) with the frozen reflector; zero-shot, after SFT
-  and after RL on 32 held-out episodes, played 32 at a time.
+  run the whole recipe on a 2-core CPU with bf16 hardware (AMX) in under 20 minutes (an AVX2-only CPU runs it in
+  fp32, about 3x as long): 40 expert episodes of warm-up data, LoRA on the last 10 blocks, two SFT passes per
+  player, the scoring decider trained on the policy objective with the warmed-up reflector's own analyses in its
+  prompts (``warmup.policy_reads="reflector"``), then two iterations of group RL (GiGPO, 4 seeds x 4 episodes,
+  temperature 1, learning rate 2e-4) with the frozen reflector; zero-shot, after SFT and after RL on 32 held-out
+  episodes, played 32 at a time.
 * ``taxi_dropoff``: the same recipe on DangerousTaxi dropoff (the main job until issue 34: its warm-up does not
   succeed at this budget; see ``experiments/group_rl``).
 * ``taxi``: DangerousTaxi with the paper's curriculum (pick up, drop off, the full task).
