@@ -1,7 +1,8 @@
 """RL rollouts with and without the frozen reflector, and with each of its speed-ups, in one run.
 
     reflect-rl speed rollout [--envs DangerousTaxi-Dropoff-v0 FileQA-Depth1-v0] [--num-envs 8] [--rollouts 3]
-        [--model smollm2] [--policy FOLDER] [--reflector-adapter FOLDER] [--max-new-tokens 100]
+        [--model smollm2] [--policy FOLDER] [--reflector-adapter FOLDER] [--variants NAME ...] [--horizon N]
+        [--max-new-tokens 100]
         [--max-prompt-tokens N] [--threads 2] [--[no-]autocast] [--out speed_rollout.json] [--table speed_rollout.md]
         [--server-url http://127.0.0.1:8080/v1 [--server-model NAME] [--server-concurrency 8]]
 
@@ -135,10 +136,17 @@ def decode_ms_per_step(reflector: Reflector, prompts: list[list[int]], steps: in
     return result
 
 
+def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``gym.make`` arguments of the benchmark's envs: ``--horizon`` where it is set."""
+    return {} if args.horizon is None else {"horizon": args.horizon}
+
+
 def variants(args: argparse.Namespace) -> dict[str, dict[str, Any] | None]:
-    """:data:`VARIANTS` (:data:`ADAPTER_VARIANTS` only with ``--reflector-adapter``), and the served reflector where
-    ``--server-url`` names a server."""
+    """:data:`VARIANTS` (:data:`ADAPTER_VARIANTS` only with ``--reflector-adapter``; only ``--variants`` and
+    ``policy only`` where it is given), and the served reflector where ``--server-url`` names a server."""
     chosen = {name: v for name, v in VARIANTS.items() if name not in ADAPTER_VARIANTS or args.reflector_adapter}
+    if args.variants is not None:
+        chosen = {name: v for name, v in chosen.items() if name in args.variants or v is None}
     if args.server_url is None:
         return chosen
     served = {"server_url": args.server_url, "server_model": args.server_model, "adapter": None}
@@ -152,7 +160,7 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
         reflector = None
         if variant is not None:
             reflector = Reflector.from_config(reflector_config(args, **variant))
-        envs = make_envs(env_id, args.num_envs)
+        envs = make_envs(env_id, args.num_envs, env_kwargs=env_kwargs(args))
         torch.manual_seed(args.seed)
         timings = {"reflect_s": 0.0, "policy_s": 0.0, "env_s": 0.0}
         decisions, reflections = 0, []
@@ -177,7 +185,7 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
                 **timings,
                 "cache_hit_rate": cache.stats.hit_rate if cache is not None else None,
                 "reflection_tokens": mean_tokens(reflector.tokenizer, reflections) if reflector is not None else None,
-                "same_text": None if variant is None else reflections == reference,
+                "same_text": None if variant is None or reference is None else reflections == reference,
             }
         )
         print(json.dumps(rows[-1]), flush=True)
@@ -211,7 +219,7 @@ def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict
     """The decode-speed measurement on ``--num-envs`` of ``env_id``'s first states (the reflector as the main job
     runs it: packed weights where they apply, a ``--reflector-adapter`` merged)."""
     reflector = Reflector.from_config(reflector_config(args))
-    envs = make_envs(env_id, args.num_envs)
+    envs = make_envs(env_id, args.num_envs, env_kwargs=env_kwargs(args))
     _, infos = envs.reset(seed=list(range(args.num_envs)))
     envs.close()
     prompts = [
@@ -281,6 +289,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", default="smollm2", help="base model of policy and reflector")
     parser.add_argument("--policy", default=None, help="a saved policy's folder to play (default: the base model)")
     parser.add_argument("--reflector-adapter", default=None, help="a warmed-up reflector's LoRA adapter folder")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=[name for name, variant in VARIANTS.items() if variant is not None],
+        default=None,
+        help="measure only these reflector variants (and policy only; default: all)",
+    )
+    parser.add_argument("--horizon", type=int, default=None, help="the envs' horizon (default: the registered one)")
     parser.add_argument("--max-new-tokens", type=int, default=100)
     parser.add_argument(
         "--max-prompt-tokens",

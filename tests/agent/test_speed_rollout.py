@@ -62,3 +62,15 @@ def test_a_served_reflector_is_measured_beside_the_local_ones_with_its_reflectio
     # every reflection is the server's sentence (8 of SmolLM2's tokens); the local reflectors' lengths are their own
     assert served["reflection_tokens"] == 8.0 and rows["policy only"]["reflection_tokens"] is None
     assert 0 < rows["reflector (generate)"]["reflection_tokens"] <= 4
+
+
+def test_the_benchmark_measures_the_chosen_variants_at_the_chosen_horizon(tmp_path):
+    out = tmp_path / "speed.json"
+    argv = ["speed", "rollout", "--model", "tiny", "--envs", "BabyAI-GoToRedBall-v0", "--num-envs", "2"]
+    argv += ["--rollouts", "1", "--max-new-tokens", "4", "--threads", "1", "--no-autocast", "--out", str(out)]
+    argv += ["--variants", "+ cache", "--horizon", "3"]
+    assert main(argv) == 0
+    rows = {row["variant"]: row for row in json.loads(out.read_text())["rows"]}
+    assert list(rows) == ["policy only", "+ cache"]
+    assert rows["+ cache"]["same_text"] is None  # no plain path measured to compare with
+    assert all(0 < row["decisions"] <= 2 * 3 for row in rows.values())  # 2 episodes of at most 3 steps (default: 64)
