@@ -2,8 +2,8 @@
 
     reflect-rl speed rollout [--envs DangerousTaxi-Dropoff-v0 FileQA-Depth1-v0] [--num-envs 8] [--rollouts 3]
         [--model smollm2] [--policy FOLDER] [--reflector-adapter FOLDER] [--variants NAME ...] [--horizon N]
-        [--max-new-tokens 100]
-        [--max-prompt-tokens N] [--threads 2] [--[no-]autocast] [--out speed_rollout.json] [--table speed_rollout.md]
+        [--max-new-tokens 100] [--max-prompt-tokens N] [--threads 2] [--[no-]autocast]
+        [--out speed_rollout.json] [--table speed_rollout.md]
         [--server-url http://127.0.0.1:8080/v1 [--server-model NAME] [--server-concurrency 8]]
 
 For every env, each variant plays the same ``--rollouts`` rollouts of ``--num-envs`` episodes (the same seeds, the
