@@ -18,6 +18,8 @@ policy sampling from the same torch seed), as online RL plays them:
 * ``+ cache``: the :class:`~reflect_agent.reflection_cache.ReflectionCache`;
 * ``+ merged adapter``, with ``--reflector-adapter``: the adapter folded into the weights at load
   (``ReflectorConfig.merge_adapter``; the plain path keeps its LoRA layers);
+* ``+ int8 weights``, on a CPU: the (merged) linear layers quantized to int8 (``ReflectorConfig.int8_weights``,
+  :func:`reflect_agent.models.quantize_int8`), in fp32 arithmetic whatever ``--autocast`` says; other text;
 * ``all``: all of them together;
 * ``served``, with ``--server-url``: the reflector behind an OpenAI-compatible server's ``/completions``
   (:class:`reflect_agent.served.ServedModel`; llama.cpp's server, vLLM, ``transformers serve``), the same prompts
@@ -25,8 +27,10 @@ policy sampling from the same torch seed), as online RL plays them:
   server runs the same weights with the same arithmetic; serve a warmed-up reflector's ``reflect-rl export``.
 
 Each row reports decisions per second (decisions over the rollouts' reflect, policy and env seconds), the time
-split, the cache's hit rate, the reflections' mean length in tokens (what a decision pays for), and whether their
-text equals the plain path's. The reflector is a frozen copy of the policy's base model, as the main job loads it:
+split, the cache's hit rate, the reflections' mean length in tokens (what a decision pays for), the share of
+episodes solved, and whether the text equals the plain path's; where it does not, the share of the plain path's
+states on which the variant writes the plain path's reflection (the rollouts themselves diverge after the first
+difference). The reflector is a frozen copy of the policy's base model, as the main job loads it:
 its own weights, the same prompt limit and, where the device runs bf16 in hardware (else fp32; ``--[no-]autocast``
 chooses), bf16 autocast with its linear layers' weights kept in bf16
 (:func:`reflect_agent.models.autocast_weights`), with ``--reflector-adapter`` on it (a warmed-up reflector writes
@@ -35,7 +39,8 @@ and prompt limit) instead of the base model.
 
 Decode speed: ms per decoding step of the reflector at batch ``--num-envs``, through ``model.generate`` and
 through the fast path, next to the floor of reading the weights once per step (the bytes of the weights over
-the device's memory bandwidth, measured in the same run by summing a 1 GiB tensor).
+the device's memory bandwidth, measured in the same run by summing a 1 GiB tensor); the reflector as the main job
+runs it and, where ``+ int8 weights`` is measured, with int8 weights (a quarter of the bytes, a lower floor).
 """
 
 from __future__ import annotations
@@ -49,13 +54,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.decoding import greedy_decode
-from reflect_agent.episodes import make_envs
-from reflect_agent.models import native_bf16
+from reflect_agent.episodes import Episode, make_envs
+from reflect_agent.models import native_bf16, resolve_device
 from reflect_agent.policy import LMPolicy, PolicyConfig
-from reflect_agent.prompts import fit_state
+from reflect_agent.prompts import fit_state, reflector_state
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.rollout import collect_rollout
 from reflect_agent.tensors import left_pad
@@ -70,10 +76,13 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     "+ packed weights": _PLAIN | {"pack_weights": True},
     "+ cache": _PLAIN | {"cache_entries": 100_000},
     "+ merged adapter": _PLAIN | {"merge_adapter": True},
+    "+ int8 weights": _PLAIN | {"merge_adapter": True, "int8_weights": True, "autocast": False},
     "all": {"fast_decode": True, "pack_weights": True, "cache_entries": 100_000, "merge_adapter": True},
 }
 #: Variants measured only with ``--reflector-adapter`` (without an adapter they are the plain path).
 ADAPTER_VARIANTS = frozenset({"+ merged adapter"})
+#: Variants measured only on a CPU (dynamic int8 quantization has no CUDA kernels).
+CPU_VARIANTS = frozenset({"+ int8 weights"})
 
 
 def memory_bandwidth(device: torch.device, gib: float = 1.0, repeats: int = 3) -> float:
@@ -144,7 +153,12 @@ def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def variants(args: argparse.Namespace) -> dict[str, dict[str, Any] | None]:
     """:data:`VARIANTS` (:data:`ADAPTER_VARIANTS` only with ``--reflector-adapter``; only ``--variants`` and
     ``policy only`` where it is given), and the served reflector where ``--server-url`` names a server."""
-    chosen = {name: v for name, v in VARIANTS.items() if name not in ADAPTER_VARIANTS or args.reflector_adapter}
+    on_cpu = resolve_device(args.device).type == "cpu"
+    chosen = {
+        name: v
+        for name, v in VARIANTS.items()
+        if (name not in ADAPTER_VARIANTS or args.reflector_adapter) and (name not in CPU_VARIANTS or on_cpu)
+    }
     if args.variants is not None:
         chosen = {name: v for name, v in chosen.items() if name in args.variants or v is None}
     if args.server_url is None:
@@ -163,19 +177,21 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
         envs = make_envs(env_id, args.num_envs, env_kwargs=env_kwargs(args))
         torch.manual_seed(args.seed)
         timings = {"reflect_s": 0.0, "policy_s": 0.0, "env_s": 0.0}
-        decisions, reflections = 0, []
+        decisions, reflections, episodes = 0, [], []
         for index in range(args.rollouts):
             seeds = range(args.seed + index * args.num_envs, args.seed + (index + 1) * args.num_envs)
             rollout = collect_rollout(envs, policy, reflector, list(seeds), env_id=env_id)
             for key, seconds in rollout.timings.items():
                 timings[key] += seconds
             decisions += len(rollout)
+            episodes += rollout.episodes
             reflections += [r for episode in rollout.episodes for r in episode.reflections]
         envs.close()
         if name == "reflector (generate)":
-            reference = reflections
+            reference = (reflector_inputs(episodes), reflections)
         seconds = sum(timings.values())
         cache = reflector.cache if reflector is not None else None
+        same = None if variant is None or reference is None else reflections == reference[1]
         rows.append(
             {
                 "env": env_id,
@@ -185,7 +201,9 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
                 **timings,
                 "cache_hit_rate": cache.stats.hit_rate if cache is not None else None,
                 "reflection_tokens": mean_tokens(reflector.tokenizer, reflections) if reflector is not None else None,
-                "same_text": None if variant is None or reference is None else reflections == reference,
+                "success_rate": sum(episode.success for episode in episodes) / len(episodes),
+                "same_text": same,
+                "same_reflections": None if same is not False else agreement(reflector, *reference, args.num_envs),
             }
         )
         print(json.dumps(rows[-1]), flush=True)
@@ -193,6 +211,33 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
     for row in rows:
         row["vs_policy_only"] = row["decisions_per_s"] / base
     return rows
+
+
+def reflector_inputs(episodes: list[Episode]) -> tuple[list[str], list[list[str]]]:
+    """The states (with their last action) and action lists the reflector read at every step of ``episodes``, in
+    the order of their reflections."""
+    states, actions = [], []
+    for episode in episodes:
+        previous = None
+        for state, acts, chosen in zip(episode.states, episode.actions, episode.chosen, strict=True):
+            states.append(reflector_state(state, previous))
+            actions.append(acts)
+            previous = acts[chosen] if 0 <= chosen < len(acts) else None
+    return states, actions
+
+
+def agreement(
+    reflector: Reflector, inputs: tuple[list[str], list[list[str]]], expected: list[str | None], batch: int
+) -> float:
+    """The share of ``inputs`` (the plain path's states) on which ``reflector`` writes ``expected`` (the plain
+    path's reflections), asked ``batch`` states at a time as a rollout asks them."""
+    states, actions = inputs
+    same = 0
+    for start in range(0, len(states), batch):
+        end = start + batch
+        written = reflector.reflect(states[start:end], actions[start:end])
+        same += sum(a == b for a, b in zip(written, expected[start:end], strict=True))
+    return same / len(states)
 
 
 def mean_tokens(tokenizer: Any, texts: list[str]) -> float | None:
@@ -215,10 +260,21 @@ def reflector_config(args: argparse.Namespace, **fields: Any) -> ReflectorConfig
     return ReflectorConfig(**settings | fields)
 
 
-def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict[str, Any]:
-    """The decode-speed measurement on ``--num-envs`` of ``env_id``'s first states (the reflector as the main job
-    runs it: packed weights where they apply, a ``--reflector-adapter`` merged)."""
-    reflector = Reflector.from_config(reflector_config(args))
+def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> list[dict[str, Any]]:
+    """The decode-speed measurements on ``--num-envs`` of ``env_id``'s first states: the reflector as the main job
+    runs it (packed weights where they apply, a ``--reflector-adapter`` merged), and with int8 weights where
+    ``+ int8 weights`` is measured."""
+    rows = [decode_row(env_id, args, bandwidth, "as the main job runs it", {})]
+    if "+ int8 weights" in variants(args):
+        rows.append(decode_row(env_id, args, bandwidth, "int8 weights", {"int8_weights": True, "autocast": False}))
+    return rows
+
+
+def decode_row(
+    env_id: str, args: argparse.Namespace, bandwidth: float, label: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """One decode-speed measurement: the reflector of ``fields`` (see :func:`decode_rows`)."""
+    reflector = Reflector.from_config(reflector_config(args, **fields))
     envs = make_envs(env_id, args.num_envs, env_kwargs=env_kwargs(args))
     _, infos = envs.reset(seed=list(range(args.num_envs)))
     envs.close()
@@ -231,16 +287,12 @@ def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict
         )[1]
         for i in range(args.num_envs)
     ]
-    # A decoding step reads every linear layer's weights (the output layer included); of the embeddings, one row.
-    weights = sum(
-        sum(p.numel() * p.element_size() for p in module.parameters(recurse=False))
-        for module in reflector.model.modules()
-        if isinstance(module, torch.nn.Linear)
-    )
+    weights = linear_weight_bytes(reflector.model)
     floor_ms = 1000 * weights / bandwidth
     steps = decode_ms_per_step(reflector, prompts)
     return {
         "env": env_id,
+        "reflector": label,
         "batch": args.num_envs,
         "weights_bytes": weights,
         "bandwidth_gb_s": bandwidth / 1e9,
@@ -250,29 +302,48 @@ def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict
     }
 
 
+def linear_weight_bytes(model: torch.nn.Module) -> int:
+    """The bytes a decoding step reads: every linear layer's weights and biases (the output layer included; of the
+    embeddings, one row), int8 ones (:func:`reflect_agent.models.quantize_int8`) at one byte per weight."""
+    total = 0
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            tensors = list(module.parameters(recurse=False))
+        elif isinstance(module, DynamicInt8Linear):
+            tensors = [t for t in (module.weight(), module.bias()) if t is not None]
+        else:
+            continue
+        total += sum(t.numel() * t.element_size() for t in tensors)
+    return total
+
+
 def table(rows: list[dict[str, Any]], decode: list[dict[str, Any]]) -> str:
     """The results as Markdown."""
     lines = [
         "| env | variant | decisions/s | x policy-only | reflect s | policy s | env s | cache hit rate | "
-        "tokens per reflection | same text |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "tokens per reflection | episodes solved | same text |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         hit = "" if r["cache_hit_rate"] is None else f"{100 * r['cache_hit_rate']:.0f}%"
         tokens = "" if r["reflection_tokens"] is None else f"{r['reflection_tokens']:.1f}"
         same = "" if r["same_text"] is None else ("yes" if r["same_text"] else "no")
+        if r["same_reflections"] is not None:
+            same += f" ({100 * r['same_reflections']:.0f}% of the plain path's states)"
         lines.append(
             f"| {r['env']} | {r['variant']} | {r['decisions_per_s']:.2f} | {r['vs_policy_only']:.2f} | "
-            f"{r['reflect_s']:.1f} | {r['policy_s']:.1f} | {r['env_s']:.2f} | {hit} | {tokens} | {same} |"
+            f"{r['reflect_s']:.1f} | {r['policy_s']:.1f} | {r['env_s']:.2f} | {hit} | {tokens} | "
+            f"{100 * r['success_rate']:.0f}% | {same} |"
         )
     lines += [
         "",
-        "| env | batch | generate ms/step | fast ms/step | weights-read floor ms/step | fast / floor |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| env | reflector | batch | generate ms/step | fast ms/step | weights-read floor ms/step | fast / floor |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for d in decode:
         lines.append(
-            f"| {d['env']} | {d['batch']} | {d['generate_ms_per_step']:.1f} | {d['fast_ms_per_step']:.1f} | "
+            f"| {d['env']} | {d['reflector']} | {d['batch']} | {d['generate_ms_per_step']:.1f} | "
+            f"{d['fast_ms_per_step']:.1f} | "
             f"{d['floor_ms_per_step']:.1f} ({d['weights_bytes'] / 2**20:.0f} MiB at {d['bandwidth_gb_s']:.1f} GB/s) | "
             f"{d['fast_vs_floor']:.2f} |"
         )
@@ -341,8 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         bandwidth = bandwidth or memory_bandwidth(policy.device)
         rows += measure_env(env_id, policy, env_args)
-        decode.append(decode_rows(env_id, env_args, bandwidth))
-        print(json.dumps(decode[-1]), flush=True)
+        for row in decode_rows(env_id, env_args, bandwidth):
+            decode.append(row)
+            print(json.dumps(row), flush=True)
     markdown = table(rows, decode)
     print(markdown, end="")
     result = {"args": vars(args) | {"out": str(args.out), "table": str(args.table)}, "rows": rows, "decode": decode}

@@ -20,9 +20,34 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
     assert rows["policy only"]["vs_policy_only"] == 1.0 and rows["all"]["cache_hit_rate"] is not None
     # fp32 tiny model: the fast path and the cache write exactly the plain path's reflections
     assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ packed weights", "+ cache", "all"))
-    (decode,) = result["decode"]
-    assert decode["floor_ms_per_step"] > 0 and decode["fast_ms_per_step"] > 0
+    assert all(0 <= row["success_rate"] <= 1 for row in rows.values())
+    int8 = rows["+ int8 weights"]
+    assert int8["same_text"] or 0 <= int8["same_reflections"] < 1  # scored on the plain path's states
+    main_job, int8_decode = result["decode"]
+    assert main_job["floor_ms_per_step"] > 0 and main_job["fast_ms_per_step"] > 0
+    assert int8_decode["reflector"] == "int8 weights"
+    assert int8_decode["weights_bytes"] < main_job["weights_bytes"] / 3  # one byte per weight, not four
     assert "| all |" in table.read_text() and "weights-read floor" in table.read_text()
+
+
+def test_the_plain_reflector_agrees_with_its_own_rollouts_on_their_states():
+    from reflect_agent.episodes import make_envs
+    from reflect_agent.policy import LMPolicy, PolicyConfig
+    from reflect_agent.reflector import Reflector, ReflectorConfig
+    from reflect_agent.rollout import collect_rollout
+    from reflect_agent.speed_rollout import agreement, reflector_inputs
+
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu"))
+    reflector = Reflector.from_config(ReflectorConfig(model="tiny", device="cpu", max_new_tokens=6, cache_entries=0))
+    env_id = "ReflectRL/DangerousTaxi-Dropoff-v0"
+    envs = make_envs(env_id, 3)
+    rollout = collect_rollout(envs, policy, reflector, [0, 1, 2], env_id=env_id)
+    envs.close()
+    reflections = [r for episode in rollout.episodes for r in episode.reflections]
+    inputs = reflector_inputs(rollout.episodes)
+    assert len(inputs[0]) == len(reflections) > 3 and any("Last action:" in state for state in inputs[0])
+    assert agreement(reflector, inputs, reflections, batch=3) == 1.0  # fp32: the same text on the same states
+    assert agreement(reflector, inputs, ["?"] * len(reflections), batch=3) == 0.0
 
 
 def test_the_rollout_benchmark_plays_a_saved_policy_and_a_warmed_up_reflector(tmp_path, monkeypatch):
@@ -43,7 +68,7 @@ def test_the_rollout_benchmark_plays_a_saved_policy_and_a_warmed_up_reflector(tm
     assert loaded[0].config.decider == "scoring"
     assert {c.adapter for c in built} == {str(tmp_path / "policy" / "adapter")}
     assert {c.merge_adapter for c in built} == {False, True}  # the plain path keeps the LoRA layers
-    assert len(built) == len(VARIANTS)  # every reflector variant, and the decode measurement
+    assert len(built) == len(VARIANTS) + 1  # every reflector variant, and the two decode measurements
 
 
 def test_a_served_reflector_is_measured_beside_the_local_ones_with_its_reflections_length(tmp_path, chat_server):
@@ -56,7 +81,9 @@ def test_a_served_reflector_is_measured_beside_the_local_ones_with_its_reflectio
     rows = {row["variant"]: row for row in json.loads(out.read_text())["rows"]}
     assert list(rows) == [*(name for name in VARIANTS if name not in ADAPTER_VARIANTS), "served"]
     served = rows["served"]
-    assert served["decisions"] == len(chat_server.requests) and served["same_text"] is False
+    # other text than the plain path's: its states are asked again, for the share of them the server agrees on
+    assert served["same_text"] is False and 2 * served["decisions"] == len(chat_server.requests)
+    assert served["same_reflections"] == 0.0
     assert {request["path"] for request in chat_server.requests} == {"/v1/completions"}
     assert {(r["body"]["model"], r["body"]["max_tokens"]) for r in chat_server.requests} == {("stub-model", 4)}
     # every reflection is the server's sentence (8 of SmolLM2's tokens); the local reflectors' lengths are their own
