@@ -449,31 +449,3 @@ def pack_linears(model: nn.Module, rows: int = 8) -> int:
         module.__class__ = nn.Linear
         del module.packed
     return 0
-
-
-def quantize_int8(model: nn.Module) -> int:
-    """Turn the fp32 linear layers of a frozen CPU model into int8 layers; return how many.
-
-    PyTorch's dynamic quantization (``torch.ao.quantization.quantize_dynamic``, the ``x86`` engine): each weight is
-    stored in int8 with one scale per layer, and each input is quantized on the fly with its own scale, so a linear
-    layer reads a quarter of the bytes and multiplies in int8. Other outputs than fp32 (the greedy text of a
-    reflector changes where two tokens are close); on a CPU without bf16 hardware a decoding step of SmolLM2 at
-    batch 8 takes about half the time of fp32's (``experiments/reflector_speed``). An output layer tied to the input
-    embeddings gets a quantized copy of its own. Torch marks ``torch.ao.quantization`` deprecated in favour of
-    torchao, whose int8 layers run fast on a CPU only under ``torch.compile``; its warnings are silenced here.
-    Train nothing of the model afterwards.
-
-    Raises:
-        ValueError: The model is not on the CPU, or its linear layers are not fp32.
-    """
-    layers = [m for m in model.modules() if type(m) is nn.Linear]
-    if any(m.weight.device.type != "cpu" or m.weight.dtype != torch.float32 for m in layers):
-        raise ValueError(
-            "int8 quantization takes a model with fp32 linear layers on the CPU (dynamic quantization has no CUDA "
-            "kernels); load it with device='cpu' and dtype='float32', without bf16 autocast."
-        )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated")
-        warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor.* are deprecated")
-        torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8, inplace=True)
-    return len(layers)

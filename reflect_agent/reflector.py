@@ -35,14 +35,7 @@ from torch import nn
 from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCriteriaList
 
 from reflect_agent.decoding import greedy_decode
-from reflect_agent.models import (
-    autocast_weights,
-    load_lora,
-    load_model,
-    load_tokenizer,
-    pack_linears,
-    quantize_int8,
-)
+from reflect_agent.models import autocast_weights, load_lora, load_model, load_tokenizer, pack_linears
 from reflect_agent.openai_api import OpenAIClient
 from reflect_agent.policy import LMPolicy, causal_lm
 from reflect_agent.prompts import PromptTemplate, cut_at_stops, fit_state
@@ -80,10 +73,6 @@ class ReflectorConfig:
         pack_weights: On a CPU with bf16, lay out the bf16 linear layers of a reflector with a model of its own
             once for oneDNN (:func:`reflect_agent.models.pack_linears`): the same outputs, a faster decoding step,
             twice the memory of those weights.
-        int8_weights: Quantize the linear layers of a reflector with a model of its own on the CPU to int8
-            (:func:`reflect_agent.models.quantize_int8`), after merging its adapter: on a CPU without bf16 hardware
-            a decoding step takes about half of fp32's time. Other text than fp32 where two tokens are close; needs
-            fp32 weights, ``autocast=False`` and, with an adapter, ``merge_adapter``.
         fast_decode: Decode greedy reflections with :func:`reflect_agent.decoding.greedy_decode` (the same tokens
             as ``model.generate`` in fp32, without carrying finished rows; under bf16 the smaller batches can round
             otherwise); sampling always uses ``model.generate``.
@@ -125,7 +114,6 @@ class ReflectorConfig:
     dtype: str | None = None
     autocast: bool = False
     pack_weights: bool = True
-    int8_weights: bool = False
     fast_decode: bool = True
     cache_entries: int = 100_000
     cache_bytes: int = 64 * 2**20
@@ -157,15 +145,6 @@ class ReflectorConfig:
         if self.adapter is not None and self.model is None:
             raise ValueError(
                 "ReflectorConfig.adapter needs ReflectorConfig.model (the base the adapter was trained on)."
-            )
-        if self.int8_weights and (self.model is None or self.autocast or self.server_url is not None):
-            raise ValueError(
-                "ReflectorConfig.int8_weights quantizes a reflector's own fp32 model on the CPU: set model (not "
-                "shared with the policy), autocast=False and no server_url, or int8_weights=False."
-            )
-        if self.int8_weights and self.adapter is not None and not self.merge_adapter:
-            raise ValueError(
-                "ReflectorConfig.int8_weights quantizes the merged weights: set merge_adapter=True with an adapter."
             )
         if self.server_url is not None:
             self._check_server()
@@ -301,8 +280,6 @@ class Reflector:
         model.eval()
         if config.autocast and next(model.parameters()).dtype == torch.float32:
             autocast_weights(model)  # the same outputs under autocast, half the bytes read per decoding step
-        if config.int8_weights:
-            quantize_int8(model)  # int8 weights on the CPU: other rounding, about half of fp32's decoding step
         if config.pack_weights:
             pack_linears(model)  # bf16 weights on a CPU: laid out once for oneDNN, the same outputs, faster steps
         return cls(model, tokenizer, config)
@@ -349,8 +326,6 @@ class Reflector:
             }
             if adapter is not None and self.config.merge_adapter:
                 parts["merged"] = True  # other rounding than the adapter beside the weights
-            if self.config.int8_weights:
-                parts["int8"] = True
         parts |= {
             "greedy": self.config.greedy,
             "temperature": None if self.config.greedy else self.config.temperature,

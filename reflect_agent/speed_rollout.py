@@ -18,8 +18,6 @@ policy sampling from the same torch seed), as online RL plays them:
 * ``+ cache``: the :class:`~reflect_agent.reflection_cache.ReflectionCache`;
 * ``+ merged adapter``, with ``--reflector-adapter``: the adapter folded into the weights at load
   (``ReflectorConfig.merge_adapter``; the plain path keeps its LoRA layers);
-* ``+ int8 weights``, on a CPU: the (merged) linear layers quantized to int8 (``ReflectorConfig.int8_weights``,
-  :func:`reflect_agent.models.quantize_int8`), in fp32 arithmetic whatever ``--autocast`` says; other text;
 * ``all``: all of them together;
 * ``served``, with ``--server-url``: the reflector behind an OpenAI-compatible server's ``/completions``
   (:class:`reflect_agent.served.ServedModel`; llama.cpp's server, vLLM, ``transformers serve``), the same prompts
@@ -39,8 +37,7 @@ and prompt limit) instead of the base model.
 
 Decode speed: ms per decoding step of the reflector at batch ``--num-envs``, through ``model.generate`` and
 through the fast path, next to the floor of reading the weights once per step (the bytes of the weights over
-the device's memory bandwidth, measured in the same run by summing a 1 GiB tensor); the reflector as the main job
-runs it and, where ``+ int8 weights`` is measured, with int8 weights (a quarter of the bytes, a lower floor).
+the device's memory bandwidth, measured in the same run by summing a 1 GiB tensor).
 """
 
 from __future__ import annotations
@@ -54,12 +51,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.decoding import greedy_decode
 from reflect_agent.episodes import Episode, make_envs
-from reflect_agent.models import native_bf16, resolve_device
+from reflect_agent.models import native_bf16
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.prompts import fit_state, reflector_state
 from reflect_agent.reflector import Reflector, ReflectorConfig
@@ -76,13 +72,10 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     "+ packed weights": _PLAIN | {"pack_weights": True},
     "+ cache": _PLAIN | {"cache_entries": 100_000},
     "+ merged adapter": _PLAIN | {"merge_adapter": True},
-    "+ int8 weights": _PLAIN | {"merge_adapter": True, "int8_weights": True, "autocast": False},
     "all": {"fast_decode": True, "pack_weights": True, "cache_entries": 100_000, "merge_adapter": True},
 }
 #: Variants measured only with ``--reflector-adapter`` (without an adapter they are the plain path).
 ADAPTER_VARIANTS = frozenset({"+ merged adapter"})
-#: Variants measured only on a CPU (dynamic int8 quantization has no CUDA kernels).
-CPU_VARIANTS = frozenset({"+ int8 weights"})
 
 
 def memory_bandwidth(device: torch.device, gib: float = 1.0, repeats: int = 3) -> float:
@@ -153,12 +146,7 @@ def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def variants(args: argparse.Namespace) -> dict[str, dict[str, Any] | None]:
     """:data:`VARIANTS` (:data:`ADAPTER_VARIANTS` only with ``--reflector-adapter``; only ``--variants`` and
     ``policy only`` where it is given), and the served reflector where ``--server-url`` names a server."""
-    on_cpu = resolve_device(args.device).type == "cpu"
-    chosen = {
-        name: v
-        for name, v in VARIANTS.items()
-        if (name not in ADAPTER_VARIANTS or args.reflector_adapter) and (name not in CPU_VARIANTS or on_cpu)
-    }
+    chosen = {name: v for name, v in VARIANTS.items() if name not in ADAPTER_VARIANTS or args.reflector_adapter}
     if args.variants is not None:
         chosen = {name: v for name, v in chosen.items() if name in args.variants or v is None}
     if args.server_url is None:
@@ -260,21 +248,10 @@ def reflector_config(args: argparse.Namespace, **fields: Any) -> ReflectorConfig
     return ReflectorConfig(**settings | fields)
 
 
-def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> list[dict[str, Any]]:
-    """The decode-speed measurements on ``--num-envs`` of ``env_id``'s first states: the reflector as the main job
-    runs it (packed weights where they apply, a ``--reflector-adapter`` merged), and with int8 weights where
-    ``+ int8 weights`` is measured."""
-    rows = [decode_row(env_id, args, bandwidth, "as the main job runs it", {})]
-    if "+ int8 weights" in variants(args):
-        rows.append(decode_row(env_id, args, bandwidth, "int8 weights", {"int8_weights": True, "autocast": False}))
-    return rows
-
-
-def decode_row(
-    env_id: str, args: argparse.Namespace, bandwidth: float, label: str, fields: dict[str, Any]
-) -> dict[str, Any]:
-    """One decode-speed measurement: the reflector of ``fields`` (see :func:`decode_rows`)."""
-    reflector = Reflector.from_config(reflector_config(args, **fields))
+def decode_rows(env_id: str, args: argparse.Namespace, bandwidth: float) -> dict[str, Any]:
+    """The decode-speed measurement on ``--num-envs`` of ``env_id``'s first states (the reflector as the main job
+    runs it: packed weights where they apply, a ``--reflector-adapter`` merged)."""
+    reflector = Reflector.from_config(reflector_config(args))
     envs = make_envs(env_id, args.num_envs, env_kwargs=env_kwargs(args))
     _, infos = envs.reset(seed=list(range(args.num_envs)))
     envs.close()
@@ -287,12 +264,16 @@ def decode_row(
         )[1]
         for i in range(args.num_envs)
     ]
-    weights = linear_weight_bytes(reflector.model)
+    # A decoding step reads every linear layer's weights (the output layer included); of the embeddings, one row.
+    weights = sum(
+        sum(p.numel() * p.element_size() for p in module.parameters(recurse=False))
+        for module in reflector.model.modules()
+        if isinstance(module, torch.nn.Linear)
+    )
     floor_ms = 1000 * weights / bandwidth
     steps = decode_ms_per_step(reflector, prompts)
     return {
         "env": env_id,
-        "reflector": label,
         "batch": args.num_envs,
         "weights_bytes": weights,
         "bandwidth_gb_s": bandwidth / 1e9,
@@ -300,21 +281,6 @@ def decode_row(
         **steps,
         "fast_vs_floor": steps["fast_ms_per_step"] / floor_ms,
     }
-
-
-def linear_weight_bytes(model: torch.nn.Module) -> int:
-    """The bytes a decoding step reads: every linear layer's weights and biases (the output layer included; of the
-    embeddings, one row), int8 ones (:func:`reflect_agent.models.quantize_int8`) at one byte per weight."""
-    total = 0
-    for module in model.modules():
-        if isinstance(module, torch.nn.Linear):
-            tensors = list(module.parameters(recurse=False))
-        elif isinstance(module, DynamicInt8Linear):
-            tensors = [t for t in (module.weight(), module.bias()) if t is not None]
-        else:
-            continue
-        total += sum(t.numel() * t.element_size() for t in tensors)
-    return total
 
 
 def table(rows: list[dict[str, Any]], decode: list[dict[str, Any]]) -> str:
@@ -337,13 +303,12 @@ def table(rows: list[dict[str, Any]], decode: list[dict[str, Any]]) -> str:
         )
     lines += [
         "",
-        "| env | reflector | batch | generate ms/step | fast ms/step | weights-read floor ms/step | fast / floor |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| env | batch | generate ms/step | fast ms/step | weights-read floor ms/step | fast / floor |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for d in decode:
         lines.append(
-            f"| {d['env']} | {d['reflector']} | {d['batch']} | {d['generate_ms_per_step']:.1f} | "
-            f"{d['fast_ms_per_step']:.1f} | "
+            f"| {d['env']} | {d['batch']} | {d['generate_ms_per_step']:.1f} | {d['fast_ms_per_step']:.1f} | "
             f"{d['floor_ms_per_step']:.1f} ({d['weights_bytes'] / 2**20:.0f} MiB at {d['bandwidth_gb_s']:.1f} GB/s) | "
             f"{d['fast_vs_floor']:.2f} |"
         )
@@ -412,9 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         bandwidth = bandwidth or memory_bandwidth(policy.device)
         rows += measure_env(env_id, policy, env_args)
-        for row in decode_rows(env_id, env_args, bandwidth):
-            decode.append(row)
-            print(json.dumps(row), flush=True)
+        decode.append(decode_rows(env_id, env_args, bandwidth))
+        print(json.dumps(decode[-1]), flush=True)
     markdown = table(rows, decode)
     print(markdown, end="")
     result = {"args": vars(args) | {"out": str(args.out), "table": str(args.table)}, "rows": rows, "decode": decode}

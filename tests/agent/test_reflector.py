@@ -195,37 +195,3 @@ def test_a_merged_adapter_writes_what_the_exported_model_writes_and_is_another_r
     assert text == exported.reflect(STATES, ACTIONS) and text != base.reflect(STATES, ACTIONS)
     unmerged = Reflector.from_config(dataclasses.replace(config, merge_adapter=False))
     assert isinstance(unmerged.model, PeftModel) and unmerged.identity() != merged.identity()
-
-
-@pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated")
-def test_int8_weights_quantize_the_merged_reflector_and_make_another_reflector(tiny_policy, tmp_path):
-    from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
-
-    from reflect_agent.decoding import greedy_decode
-    from reflect_agent.models import export_merged
-
-    tiny_policy.save(tmp_path / "policy")
-    adapter = tmp_path / "policy" / "adapter"
-    export_merged("tiny", adapter, tmp_path / "merged")
-    config = ReflectorConfig(model="tiny", adapter=str(adapter), device="cpu", max_new_tokens=12, cache_entries=0)
-    int8 = Reflector.from_config(dataclasses.replace(config, int8_weights=True))
-    layers = [m for m in int8.model.modules() if isinstance(m, (torch.nn.Linear, DynamicInt8Linear))]
-    assert layers and all(isinstance(m, DynamicInt8Linear) for m in layers)
-    # The reference: the exported merged model, quantized by torch itself, decoding the same prompts.
-    reference, tokenizer = load_model(str(tmp_path / "merged"), device="cpu")
-    reference = torch.ao.quantization.quantize_dynamic(reference, {torch.nn.Linear}, dtype=torch.qint8)
-    prompts = [tokenizer(int8.template.reflector_prompt(s, a)).input_ids for s, a in zip(STATES, ACTIONS, strict=True)]
-    tokens, _ = greedy_decode(reference, tokenizer, prompts, max_new_tokens=12)
-    expected = [cut_at_stops(tokenizer.decode(t, skip_special_tokens=True), int8.stop_strings) for t in tokens]
-    assert int8.reflect(STATES, ACTIONS) == expected
-    assert int8.identity() != Reflector.from_config(config).identity()
-
-
-@pytest.mark.parametrize(
-    "fields",
-    [{"model": None}, {"autocast": True}, {"adapter": "adapter", "merge_adapter": False}, {"server_url": "http://x"}],
-    ids=["shared", "autocast", "unmerged", "served"],
-)
-def test_int8_weights_refuse_what_they_cannot_quantize(fields):
-    with pytest.raises(ValueError, match="int8_weights"):
-        ReflectorConfig(**{"model": "tiny", "int8_weights": True} | fields)

@@ -21,12 +21,9 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
     # fp32 tiny model: the fast path and the cache write exactly the plain path's reflections
     assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ packed weights", "+ cache", "all"))
     assert all(0 <= row["success_rate"] <= 1 for row in rows.values())
-    int8 = rows["+ int8 weights"]
-    assert int8["same_text"] or 0 <= int8["same_reflections"] < 1  # scored on the plain path's states
-    main_job, int8_decode = result["decode"]
-    assert main_job["floor_ms_per_step"] > 0 and main_job["fast_ms_per_step"] > 0
-    assert int8_decode["reflector"] == "int8 weights"
-    assert int8_decode["weights_bytes"] < main_job["weights_bytes"] / 3  # one byte per weight, not four
+    assert all(row["same_reflections"] is None for row in rows.values())  # only for other text
+    (decode,) = result["decode"]
+    assert decode["floor_ms_per_step"] > 0 and decode["fast_ms_per_step"] > 0
     assert "| all |" in table.read_text() and "weights-read floor" in table.read_text()
 
 
@@ -68,7 +65,7 @@ def test_the_rollout_benchmark_plays_a_saved_policy_and_a_warmed_up_reflector(tm
     assert loaded[0].config.decider == "scoring"
     assert {c.adapter for c in built} == {str(tmp_path / "policy" / "adapter")}
     assert {c.merge_adapter for c in built} == {False, True}  # the plain path keeps the LoRA layers
-    assert len(built) == len(VARIANTS) + 1  # every reflector variant, and the two decode measurements
+    assert len(built) == len(VARIANTS)  # every reflector variant, and the decode measurement
 
 
 def test_a_served_reflector_is_measured_beside_the_local_ones_with_its_reflections_length(tmp_path, chat_server):
