@@ -1,4 +1,5 @@
-"""Greedy decoding that stops paying for rows that are done: the frozen reflector's fast path.
+"""Greedy decoding that stops paying for rows that are done, and checks several drafted tokens per forward pass:
+the frozen reflector's fast path.
 
 ``model.generate`` carries every row of a batch to the longest one: a row that reached EOS or a stop string keeps
 going through the model (its output replaced by padding) until the last row ends, and stop strings are checked by
@@ -7,6 +8,14 @@ step, from the same left-padded prompts and positions) but removes a finished ro
 cache at once, so each step costs what the rows still writing need, and checks stop strings on those rows only.
 Under bf16 the tokens can differ where rows have left: a smaller batch can make the kernels round otherwise and
 flip a near-tie (measured on FileQA with a warmed-up reflector: one reflection of 98; ``experiments/reflector_speed``).
+
+With :class:`NgramDrafts` it also guesses each row's next tokens from what followed the same tokens in earlier
+continuations (prompt lookup decoding, with the reflector's own past reflections as the text to look in) and feeds
+them in the same pass: the pass's argmax at each drafted position says how many of them are right, and a row keeps
+those plus the pass's next token. A warmed-up reflector's analyses repeat their phrasing, so one pass writes several
+tokens of them; the tokens are still the argmax after the tokens before them, so the text is the plain greedy text
+(up to the rounding of another number of positions in the pass, as above). Rejected guesses stay in the KV cache,
+masked out.
 """
 
 from __future__ import annotations
@@ -22,14 +31,45 @@ from reflect_agent.policy import causal_lm
 from reflect_agent.tensors import left_pad, position_ids_from
 
 
-def _forward_arguments(model: PreTrainedModel, cache: DynamicCache) -> dict[str, object]:
-    """The KV cache (``cache`` in recent transformers, ``past_key_values`` before) and, where the model takes it,
-    ``logits_to_keep=1``: the prompt's logits are needed at its last position only."""
+class NgramDrafts:
+    """Draft tokens for greedy decoding: after the same ``n`` tokens, the ``k`` tokens that followed them in the
+    latest sequence given to :meth:`add` that held them (at their first place in it, where most follows).
+
+    Args:
+        n: How many trailing tokens a draft is looked up by.
+        k: The most tokens a draft holds.
+        max_entries: The most ``n``-token keys kept; the least recently written go first.
+    """
+
+    def __init__(self, n: int = 2, k: int = 8, max_entries: int = 100_000):
+        if n < 1 or k < 1 or max_entries < 1:
+            raise ValueError(f"NgramDrafts needs n, k and max_entries of at least 1, got {n}, {k}, {max_entries}.")
+        self.n, self.k, self.max_entries = n, k, max_entries
+        self.table: dict[tuple[int, ...], tuple[int, ...]] = {}
+
+    def add(self, tokens: Sequence[int]) -> None:
+        """Learn the continuations in ``tokens`` (a prompt's last tokens and what followed them)."""
+        tokens, seen = tuple(tokens), set()
+        for start in range(len(tokens) - self.n):
+            key = tokens[start : start + self.n]
+            if key in seen:
+                continue
+            seen.add(key)
+            self.table.pop(key, None)  # re-inserted last: the most recent
+            self.table[key] = tokens[start + self.n : start + self.n + self.k]
+        while len(self.table) > self.max_entries:
+            del self.table[next(iter(self.table))]
+
+    def draft(self, context: Sequence[int]) -> tuple[int, ...]:
+        """The tokens that followed ``context``'s last ``n`` tokens last time (empty if never seen)."""
+        return self.table.get(tuple(context[-self.n :]), ()) if len(context) >= self.n else ()
+
+
+def _forward_arguments(model: PreTrainedModel, cache: DynamicCache) -> tuple[dict[str, object], bool]:
+    """The KV cache argument (``cache`` in recent transformers, ``past_key_values`` before), and whether the model
+    takes ``logits_to_keep`` (a pass needs the logits of its last positions only)."""
     parameters = inspect.signature(causal_lm(model).forward).parameters
-    arguments: dict[str, object] = {"cache" if "cache" in parameters else "past_key_values": cache}
-    if "logits_to_keep" in parameters:
-        arguments["logits_to_keep"] = 1
-    return arguments
+    return {"cache" if "cache" in parameters else "past_key_values": cache}, "logits_to_keep" in parameters
 
 
 @torch.inference_mode()
@@ -41,6 +81,7 @@ def greedy_decode(
     max_new_tokens: int,
     stop_strings: Sequence[str] = (),
     autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+    drafts: NgramDrafts | None = None,
 ) -> tuple[list[list[int]], int]:
     """The greedy continuation of each prompt (token ids), up to EOS, a stop string or ``max_new_tokens``.
 
@@ -54,6 +95,8 @@ def greedy_decode(
         max_new_tokens: The most tokens a row writes.
         stop_strings: Texts that end a row.
         autocast: The context the forward passes run in (bf16 autocast or a no-op).
+        drafts: Guesses of each row's next tokens, checked in the same pass (see the module docstring); ``None``:
+            one token per pass. The caller teaches it (:meth:`NgramDrafts.add`).
 
     Returns:
         ``(tokens per row, forward passes)``; the passes count the prompt's and one per decoding step.
@@ -62,13 +105,16 @@ def greedy_decode(
     input_ids, attention_mask = left_pad([list(p) for p in prompts], tokenizer.pad_token_id)
     input_ids, attention_mask = input_ids.to(device), attention_mask.to(device)
     eos = tokenizer.eos_token_id
+    contexts = [list(p[-drafts.n :]) if drafts else [] for p in prompts]  # what drafts are looked up by
     generated: list[list[int]] = [[] for _ in prompts]
     rows = torch.arange(len(prompts), device=device)  # (B',) the prompts still writing
-    positions = position_ids_from(attention_mask)
+    positions = position_ids_from(attention_mask)  # (B', T) of this pass's tokens
     cache = DynamicCache()
-    arguments = _forward_arguments(model, cache)
+    arguments, keeps_logits = _forward_arguments(model, cache)
     passes = 0
     tokens = input_ids
+    guesses: list[tuple[int, ...]] = [() for _ in prompts]  # each row's drafted tokens in this pass
+    width = 1  # the positions whose logits this pass needs: the last one, and one per drafted token
     while True:
         with autocast():
             logits = model(
@@ -77,28 +123,50 @@ def greedy_decode(
                 position_ids=positions,
                 use_cache=True,
                 **arguments,
-            ).logits[:, -1]  # (B', V)
+                **({"logits_to_keep": width} if keeps_logits else {}),
+            ).logits[:, -width:]  # (B', W)
         passes += 1
-        chosen = logits.argmax(-1)  # (B',)
-        keep = []
-        for k, (row, token) in enumerate(zip(rows.tolist(), chosen.tolist(), strict=True)):
-            if token == eos:
-                continue
-            generated[row].append(token)
-            if len(generated[row]) >= max_new_tokens:
-                continue
-            if stop_strings:
-                text = tokenizer.decode(generated[row], skip_special_tokens=True)
-                if any(stop in text for stop in stop_strings):
-                    continue
-            keep.append(k)
+        predicted = logits.argmax(-1).tolist()  # (B', W): the argmax after each position
+        keep, written = [], []
+        for k, row in enumerate(rows.tolist()):
+            guess, accepted = guesses[k], 0
+            while accepted < len(guess) and guess[accepted] == predicted[k][accepted]:
+                accepted += 1
+            written.append(accepted)
+            for token in predicted[k][: accepted + 1]:
+                if token == eos:
+                    break
+                generated[row].append(token)
+                contexts[row].append(token)
+                if len(generated[row]) >= max_new_tokens:
+                    break
+                if stop_strings and any(
+                    stop in tokenizer.decode(generated[row], skip_special_tokens=True) for stop in stop_strings
+                ):
+                    break
+            else:
+                keep.append(k)
         if not keep:
             return generated, passes
+        # The pass's last `width` positions (the prompt's last, or a block): a row's first and its accepted guesses
+        # stay attended in the cache, its rejected guesses and padding are masked out for good.
+        attended = torch.tensor([[j <= written[k] for j in range(width)] for k in range(len(rows))], device=device)
+        attention_mask = torch.cat([attention_mask[:, :-width], attended.long()], dim=1)
+        next_position = positions[:, -width] + torch.tensor(written, device=device) + 1  # (B',)
         if len(keep) < len(rows):
             index = torch.tensor(keep, device=device)
             cache.batch_select_indices(index)
-            rows, chosen, attention_mask = rows[index], chosen[index], attention_mask[index]
-            positions = positions[index]
-        attention_mask = torch.cat([attention_mask, attention_mask.new_ones((len(rows), 1))], dim=1)
-        positions = positions[:, -1:] + 1  # (B', 1)
-        tokens = chosen[:, None]
+            rows, attention_mask, next_position = rows[index], attention_mask[index], next_position[index]
+        # The next block per row: its last token (not in the cache yet), its guesses, padding to the longest.
+        guesses = [drafts.draft(contexts[row]) if drafts else () for row in rows.tolist()]
+        width = 1 + max(len(guess) for guess in guesses)
+        tokens = torch.tensor(
+            [
+                [generated[row][-1], *guess, *[tokenizer.pad_token_id] * (width - 1 - len(guess))]
+                for row, guess in zip(rows.tolist(), guesses, strict=True)
+            ],
+            device=device,
+        )  # (B', W)
+        real = torch.tensor([[j <= len(guess) for j in range(width)] for guess in guesses], device=device)
+        attention_mask = torch.cat([attention_mask, real.long()], dim=1)
+        positions = next_position[:, None] + torch.arange(width, device=device)  # (B', W)

@@ -9,7 +9,9 @@ default the template's action cue and section headers, which the text is cut bef
 A frozen reflector that decodes greedily is a pure function of its prompt, which makes it cheap to run online:
 
 * Greedy reflections go through :func:`reflect_agent.decoding.greedy_decode`, which drops each row from the
-  batch and the KV cache as soon as it is done (``fast_decode``; ``model.generate`` otherwise).
+  batch and the KV cache as soon as it is done (``fast_decode``; ``model.generate`` otherwise), and checks several
+  tokens per forward pass, drafted from what followed the same tokens in the reflector's earlier reflections
+  (``draft_tokens``; :class:`reflect_agent.decoding.NgramDrafts`).
 * A :class:`reflect_agent.reflection_cache.ReflectionCache` answers a prompt it has seen before, and a batch
   generates each distinct prompt once (``cache_entries``; the cache belongs to the reflector's
   :meth:`Reflector.identity`, so a changed reflector never reads stale entries).
@@ -34,7 +36,7 @@ from peft import PeftModel
 from torch import nn
 from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCriteriaList
 
-from reflect_agent.decoding import greedy_decode
+from reflect_agent.decoding import NgramDrafts, greedy_decode
 from reflect_agent.models import autocast_weights, load_lora, load_model, load_tokenizer, pack_linears
 from reflect_agent.openai_api import OpenAIClient
 from reflect_agent.policy import LMPolicy, causal_lm
@@ -76,6 +78,10 @@ class ReflectorConfig:
         fast_decode: Decode greedy reflections with :func:`reflect_agent.decoding.greedy_decode` (the same tokens
             as ``model.generate`` in fp32, without carrying finished rows; under bf16 the smaller batches can round
             otherwise); sampling always uses ``model.generate``.
+        draft_tokens: With ``fast_decode``, the most tokens a row guesses per forward pass from the reflector's own
+            earlier reflections (:class:`reflect_agent.decoding.NgramDrafts`: what followed the same two tokens last
+            time), all checked against the pass's argmax: the same text, fewer passes where the analyses repeat
+            their phrasing (0: one token per pass).
         cache_entries: Reflections kept by the :class:`~reflect_agent.reflection_cache.ReflectionCache` of a
             greedy reflector (0: no cache).
         cache_bytes: Bytes of reflection text the cache keeps at most.
@@ -115,6 +121,7 @@ class ReflectorConfig:
     autocast: bool = False
     pack_weights: bool = True
     fast_decode: bool = True
+    draft_tokens: int = 0
     cache_entries: int = 100_000
     cache_bytes: int = 64 * 2**20
     template: PromptTemplate = field(default_factory=PromptTemplate)
@@ -142,6 +149,8 @@ class ReflectorConfig:
                 f"cache_entries must be >= 0 (0: no cache) and cache_bytes >= 1, got {self.cache_entries} and "
                 f"{self.cache_bytes}."
             )
+        if self.draft_tokens < 0:
+            raise ValueError(f"draft_tokens must be >= 0 (0: one token per pass), got {self.draft_tokens}.")
         if self.adapter is not None and self.model is None:
             raise ValueError(
                 "ReflectorConfig.adapter needs ReflectorConfig.model (the base the adapter was trained on)."
@@ -244,6 +253,9 @@ class Reflector:
                 concurrency=config.server_concurrency,
                 empty=config.server_empty,
             )
+        self.drafts: NgramDrafts | None = None
+        if config.greedy and config.fast_decode and config.draft_tokens and self.server is None:
+            self.drafts = NgramDrafts(n=2, k=config.draft_tokens)
         self.cache: ReflectionCache | None = None
         # A URL does not tell which weights answer, so a served reflector's text is not cached.
         if config.greedy and config.cache_entries > 0 and self.server is None:
@@ -381,7 +393,11 @@ class Reflector:
                     max_new_tokens=self.config.max_new_tokens,
                     stop_strings=self.stop_strings,
                     autocast=autocast,
+                    drafts=self.drafts,
                 )
+                if self.drafts is not None:
+                    for prompt, tokens in zip(token_lists, generated, strict=True):
+                        self.drafts.add([*prompt[-self.drafts.n :], *tokens])
                 return self.tokenizer.batch_decode(generated, skip_special_tokens=True)
             input_ids, attention_mask = left_pad([list(t) for t in token_lists], self.tokenizer.pad_token_id)
             prompt_length = input_ids.shape[1]

@@ -13,6 +13,8 @@ policy sampling from the same torch seed), as online RL plays them:
 * ``reflector (generate)``: the frozen reflector through ``model.generate``, no cache, weights as loaded (the plain
   path);
 * ``+ fast decode``: :func:`reflect_agent.decoding.greedy_decode`;
+* ``+ drafts``: the fast path checking up to 8 tokens per pass, drafted from the reflector's earlier reflections
+  (``ReflectorConfig.draft_tokens``, :class:`reflect_agent.decoding.NgramDrafts`);
 * ``+ packed weights``: the linear layers laid out once for oneDNN (:func:`reflect_agent.models.pack_linears`; on a
   CPU with bf16, else the same as the plain path);
 * ``+ cache``: the :class:`~reflect_agent.reflection_cache.ReflectionCache`;
@@ -69,10 +71,17 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     "policy only": None,
     "reflector (generate)": _PLAIN,
     "+ fast decode": _PLAIN | {"fast_decode": True},
+    "+ drafts": _PLAIN | {"fast_decode": True, "draft_tokens": 8},
     "+ packed weights": _PLAIN | {"pack_weights": True},
     "+ cache": _PLAIN | {"cache_entries": 100_000},
     "+ merged adapter": _PLAIN | {"merge_adapter": True},
-    "all": {"fast_decode": True, "pack_weights": True, "cache_entries": 100_000, "merge_adapter": True},
+    "all": {
+        "fast_decode": True,
+        "draft_tokens": 8,
+        "pack_weights": True,
+        "cache_entries": 100_000,
+        "merge_adapter": True,
+    },
 }
 #: Variants measured only with ``--reflector-adapter`` (without an adapter they are the plain path).
 ADAPTER_VARIANTS = frozenset({"+ merged adapter"})

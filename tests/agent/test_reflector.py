@@ -195,3 +195,15 @@ def test_a_merged_adapter_writes_what_the_exported_model_writes_and_is_another_r
     assert text == exported.reflect(STATES, ACTIONS) and text != base.reflect(STATES, ACTIONS)
     unmerged = Reflector.from_config(dataclasses.replace(config, merge_adapter=False))
     assert isinstance(unmerged.model, PeftModel) and unmerged.identity() != merged.identity()
+
+
+def test_drafts_learned_from_earlier_reflections_leave_the_text_as_it_was():
+    config = ReflectorConfig(model="tiny", device="cpu", max_new_tokens=12, cache_entries=0)
+    plain = Reflector.from_config(config)
+    drafted = Reflector.from_config(dataclasses.replace(config, draft_tokens=4))
+    assert plain.drafts is None and not drafted.drafts.table
+    first = drafted.reflect(STATES, ACTIONS)
+    assert first == plain.reflect(STATES, ACTIONS) and drafted.drafts.table  # taught by its own reflections
+    assert drafted.reflect(STATES[::-1], ACTIONS[::-1]) == plain.reflect(STATES[::-1], ACTIONS[::-1])
+    with pytest.raises(ValueError, match="draft_tokens"):
+        ReflectorConfig(draft_tokens=-1)

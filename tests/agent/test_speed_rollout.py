@@ -19,7 +19,7 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
     assert list(rows) == [name for name in VARIANTS if name not in ADAPTER_VARIANTS]  # no adapter to merge
     assert rows["policy only"]["vs_policy_only"] == 1.0 and rows["all"]["cache_hit_rate"] is not None
     # fp32 tiny model: the fast path and the cache write exactly the plain path's reflections
-    assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ packed weights", "+ cache", "all"))
+    assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ drafts", "+ packed weights", "+ cache", "all"))
     assert all(0 <= row["success_rate"] <= 1 for row in rows.values())
     assert all(row["same_reflections"] is None for row in rows.values())  # only for other text
     (decode,) = result["decode"]
