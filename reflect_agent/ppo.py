@@ -103,6 +103,7 @@ RESUMABLE_CHANGES = frozenset(
         "threads",
         "policy.device",
         "reflector.fast_decode",
+        "reflector.draft_tokens",
         "reflector.pack_weights",
         "reflector.cache_entries",
         "reflector.cache_bytes",

@@ -121,7 +121,7 @@ class ReflectorConfig:
     autocast: bool = False
     pack_weights: bool = True
     fast_decode: bool = True
-    draft_tokens: int = 0
+    draft_tokens: int = 8
     cache_entries: int = 100_000
     cache_bytes: int = 64 * 2**20
     template: PromptTemplate = field(default_factory=PromptTemplate)

@@ -65,7 +65,7 @@ from reflect_agent.rollout import collect_rollout
 from reflect_agent.tensors import left_pad
 from reflect_gym.files import atomic_write
 
-_PLAIN = {"fast_decode": False, "pack_weights": False, "cache_entries": 0, "merge_adapter": False}
+_PLAIN = {"fast_decode": False, "draft_tokens": 0, "pack_weights": False, "cache_entries": 0, "merge_adapter": False}
 #: Variant -> the :class:`ReflectorConfig` fields it sets; ``None``: no reflector.
 VARIANTS: dict[str, dict[str, Any] | None] = {
     "policy only": None,

@@ -44,7 +44,7 @@ def test_a_rerun_without_resume_is_refused_and_overwrite_starts_over(tmp_path):
 def test_the_reflectors_speed_settings_do_not_block_a_resume(tmp_path):
     config = tiny_config(tmp_path, iterations=1, num_envs=2)
     ReflectRLTrainer(config).train()
-    speed = {"fast_decode": False, "pack_weights": False, "cache_entries": 0, "merge_adapter": False}
+    speed = {"fast_decode": False, "draft_tokens": 0, "pack_weights": False, "cache_entries": 0, "merge_adapter": False}
     faster = dataclasses.replace(config.reflector, **speed)
     ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True, reflector=faster)).train()
     assert [row["iteration"] for row in metrics_rows(tmp_path / "run")] == [1, 2]

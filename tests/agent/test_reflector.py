@@ -198,7 +198,7 @@ def test_a_merged_adapter_writes_what_the_exported_model_writes_and_is_another_r
 
 
 def test_drafts_learned_from_earlier_reflections_leave_the_text_as_it_was():
-    config = ReflectorConfig(model="tiny", device="cpu", max_new_tokens=12, cache_entries=0)
+    config = ReflectorConfig(model="tiny", device="cpu", max_new_tokens=12, cache_entries=0, draft_tokens=0)
     plain = Reflector.from_config(config)
     drafted = Reflector.from_config(dataclasses.replace(config, draft_tokens=4))
     assert plain.drafts is None and not drafted.drafts.table
