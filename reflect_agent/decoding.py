@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
@@ -64,6 +65,19 @@ class NgramDrafts:
         """The tokens that followed ``context``'s last ``n`` tokens last time (empty if never seen)."""
         return self.table.get(tuple(context[-self.n :]), ()) if len(context) >= self.n else ()
 
+    def state_dict(self) -> dict[str, Any]:
+        """The table as JSON-ready data, for a checkpoint."""
+        return {"n": self.n, "k": self.k, "table": [[list(key), list(value)] for key, value in self.table.items()]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> bool:
+        """Take a saved table if it was made with the same ``n`` and ``k`` (else keep this one); whether it did."""
+        if (state.get("n"), state.get("k")) != (self.n, self.k):
+            return False
+        self.table = {tuple(key): tuple(value) for key, value in state["table"]}
+        while len(self.table) > self.max_entries:
+            del self.table[next(iter(self.table))]
+        return True
+
 
 def _forward_arguments(model: PreTrainedModel, cache: DynamicCache) -> tuple[dict[str, object], bool]:
     """The KV cache argument (``cache`` in recent transformers, ``past_key_values`` before), and whether the model
@@ -99,7 +113,8 @@ def greedy_decode(
             one token per pass. The caller teaches it (:meth:`NgramDrafts.add`).
 
     Returns:
-        ``(tokens per row, forward passes)``; the passes count the prompt's and one per decoding step.
+        ``(tokens per row, forward passes)``; the passes count the prompt's and each later one (one per token
+        without drafts).
     """
     device = next(model.parameters()).device
     input_ids, attention_mask = left_pad([list(p) for p in prompts], tokenizer.pad_token_id)
@@ -158,7 +173,11 @@ def greedy_decode(
             cache.batch_select_indices(index)
             rows, attention_mask, next_position = rows[index], attention_mask[index], next_position[index]
         # The next block per row: its last token (not in the cache yet), its guesses, padding to the longest.
-        guesses = [drafts.draft(contexts[row]) if drafts else () for row in rows.tolist()]
+        # A row's guesses stop where its token limit would: no position beyond what the plain path reaches.
+        guesses = [
+            drafts.draft(contexts[row])[: max_new_tokens - len(generated[row]) - 1] if drafts else ()
+            for row in rows.tolist()
+        ]
         width = 1 + max(len(guess) for guess in guesses)
         tokens = torch.tensor(
             [
@@ -169,4 +188,6 @@ def greedy_decode(
         )  # (B', W)
         real = torch.tensor([[j <= len(guess) for j in range(width)] for guess in guesses], device=device)
         attention_mask = torch.cat([attention_mask, real.long()], dim=1)
-        positions = next_position[:, None] + torch.arange(width, device=device)  # (B', W)
+        lengths = torch.tensor([len(guess) for guess in guesses], device=device)
+        # Padding takes the row's last real position (it is masked; a position past the model's range would fail).
+        positions = next_position[:, None] + torch.minimum(torch.arange(width, device=device), lengths[:, None])

@@ -72,6 +72,7 @@ _RNG = "rng.pt"
 #: The random states of process ``rank`` >= 1 of a data-parallel run (``rng.pt`` holds the main process's).
 _PROCESS_RNG = "rng_process_{rank}.pt"
 _REFLECTION_CACHE = "reflection_cache.json"
+_REFLECTOR_DRAFTS = "reflector_drafts.json"
 _POLICY = "policy"
 _START_WEIGHTS = "start_policy.pt"
 #: The files a run writes in its folder besides its checkpoints.
@@ -620,6 +621,8 @@ class ReflectRLTrainer:
                 torch.save(process_states, folder / (_RNG if rank == 0 else _PROCESS_RNG.format(rank=rank)))
             if getattr(self.reflector, "cache", None) is not None:  # a resumed run keeps the reflections it knows
                 atomic_write_json(folder / _REFLECTION_CACHE, self.reflector.cache.state_dict())
+            if getattr(self.reflector, "drafts", None) is not None:  # and the guesses its decoding passes check
+                atomic_write_json(folder / _REFLECTOR_DRAFTS, self.reflector.drafts.state_dict())
             atomic_write_json(
                 folder / _TRAINER_STATE,
                 {
@@ -688,6 +691,8 @@ class ReflectRLTrainer:
             saved["start_weights"] = read_file(folder / _START_WEIGHTS, _load_tensors)
         if getattr(self.reflector, "cache", None) is not None and (folder / _REFLECTION_CACHE).is_file():
             saved["cache"] = read_file(folder / _REFLECTION_CACHE, lambda path: json.loads(path.read_text()))
+        if getattr(self.reflector, "drafts", None) is not None and (folder / _REFLECTOR_DRAFTS).is_file():
+            saved["drafts"] = read_file(folder / _REFLECTOR_DRAFTS, lambda path: json.loads(path.read_text()))
         return saved
 
     def load_checkpoint(self, folder: str | Path) -> None:
@@ -737,6 +742,9 @@ class ReflectRLTrainer:
         if "cache" in saved:
             # Another reflector's cache (a retrained adapter, other limits) is refused by its identity.
             self.reflector.cache.load_state_dict(saved["cache"])
+        if "drafts" in saved:
+            # Guesses are checked, so any reflector may take them; other n or k start a new table.
+            self.reflector.drafts.load_state_dict(saved["drafts"])
 
 
 def main(config: TrainConfig) -> None:

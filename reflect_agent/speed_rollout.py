@@ -227,7 +227,8 @@ def agreement(
     reflector: Reflector, inputs: tuple[list[str], list[list[str]]], expected: list[str | None], batch: int
 ) -> float:
     """The share of ``inputs`` (the plain path's states) on which ``reflector`` writes ``expected`` (the plain
-    path's reflections), asked ``batch`` states at a time as a rollout asks them."""
+    path's reflections), asked ``batch`` consecutive states at a time (a rollout's batches hold one step of each
+    env instead; where the text depends on its batch-mates, under bf16, that alone can change some of it)."""
     states, actions = inputs
     same = 0
     for start in range(0, len(states), batch):

@@ -62,7 +62,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)  # transformers' notices on the cache argument
     warnings.filterwarnings("ignore", message=r"torch\.(ao\.quantization|quantize_per_tensor)")  # deprecated in torch
     config = ReflectorConfig(
-        model="smollm2", adapter=args.adapter, device="cpu", max_prompt_tokens=192, cache_entries=0
+        model="smollm2", adapter=args.adapter, device="cpu", max_prompt_tokens=192, cache_entries=0, draft_tokens=0
     )
     fp32 = Reflector.from_config(config)
     states, actions = babyai_states(args.states)

@@ -103,7 +103,7 @@ def test_a_scoring_policy_learns_the_tiny_task_online(tmp_path):
     assert trainer.evaluate(8).success_rate == 1.0
 
 
-def test_the_reflection_cache_is_measured_and_kept_across_a_resume(tmp_path):
+def test_the_reflection_cache_and_the_drafts_are_measured_and_kept_across_a_resume(tmp_path):
     from reflect_agent.reflector import ReflectorConfig
 
     reflector = ReflectorConfig(model="tiny", device="cpu", max_new_tokens=3)
@@ -115,6 +115,7 @@ def test_the_reflection_cache_is_measured_and_kept_across_a_resume(tmp_path):
     assert row["perf/reflect_cache_entries"] == len(first.reflector.cache) > 0
     resumed = ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True))
     assert resumed.reflector.cache.state_dict() == first.reflector.cache.state_dict()
+    assert first.reflector.drafts.table and resumed.reflector.drafts.table == first.reflector.drafts.table
     saved = next((tmp_path / "run" / "checkpoints").glob("iter_*")) / "reflection_cache.json"
     saved.write_text(json.dumps({**json.loads(saved.read_text()), "identity": "a retrained reflector"}))
     other = ReflectRLTrainer(dataclasses.replace(config, iterations=2, resume=True))

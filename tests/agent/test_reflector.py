@@ -197,13 +197,27 @@ def test_a_merged_adapter_writes_what_the_exported_model_writes_and_is_another_r
     assert isinstance(unmerged.model, PeftModel) and unmerged.identity() != merged.identity()
 
 
-def test_drafts_learned_from_earlier_reflections_leave_the_text_as_it_was():
+def test_drafts_learned_from_earlier_reflections_leave_the_text_as_it_was_in_fewer_passes():
     config = ReflectorConfig(model="tiny", device="cpu", max_new_tokens=12, cache_entries=0, draft_tokens=0)
     plain = Reflector.from_config(config)
     drafted = Reflector.from_config(dataclasses.replace(config, draft_tokens=4))
     assert plain.drafts is None and not drafted.drafts.table
-    first = drafted.reflect(STATES, ACTIONS)
-    assert first == plain.reflect(STATES, ACTIONS) and drafted.drafts.table  # taught by its own reflections
-    assert drafted.reflect(STATES[::-1], ACTIONS[::-1]) == plain.reflect(STATES[::-1], ACTIONS[::-1])
+    assert drafted.reflect(STATES, ACTIONS) == plain.reflect(STATES, ACTIONS) and drafted.drafts.table
+
+    def passes(reflector: Reflector) -> tuple[list[str], int]:
+        calls = []
+        handle = reflector.model.register_forward_hook(lambda *_: calls.append(1))
+        try:
+            return reflector.reflect(STATES[::-1], ACTIONS[::-1]), len(calls)
+        finally:
+            handle.remove()
+
+    (text, drafted_passes), (expected, plain_passes) = passes(drafted), passes(plain)
+    assert text == expected and drafted_passes < plain_passes  # taught by its first reflections
+    for other in (
+        dataclasses.replace(config, draft_tokens=4, greedy=False),
+        dataclasses.replace(config, draft_tokens=4, fast_decode=False),
+    ):
+        assert Reflector.from_config(other).drafts is None  # sampling, or model.generate: one token per pass
     with pytest.raises(ValueError, match="draft_tokens"):
         ReflectorConfig(draft_tokens=-1)
