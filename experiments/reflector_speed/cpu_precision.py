@@ -58,6 +58,15 @@ def cpu_name() -> str:
     return f"{name} ({' '.join(wanted)})"
 
 
+def report(result: dict, out: Path | None) -> None:
+    """Print ``result`` with this machine's CPU, torch threads and version, as JSON, and write it to ``out``."""
+    result = {"cpu": cpu_name(), "threads": torch.get_num_threads(), "torch": torch.__version__, **result}
+    text = json.dumps(result, indent=2) + "\n"
+    print(text, end="")
+    if out is not None:
+        atomic_write(out, text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
@@ -76,17 +85,7 @@ def main() -> None:
     adapted = apply_lora(copy.deepcopy(base), target_modules=top_layers_lora_targets("smollm2", 10)).eval()
     rows["fp32, LoRA unmerged"] = measure(adapted, autocast=False)
     rows["fp32, LoRA merged"] = measure(adapted.merge_and_unload(), autocast=False)
-    result = {
-        "cpu": cpu_name(),
-        "native_bf16": native_bf16("cpu"),
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "rows": rows,
-    }
-    text = json.dumps(result, indent=2) + "\n"
-    print(text, end="")
-    if args.out is not None:
-        atomic_write(args.out, text)
+    report({"native_bf16": native_bf16("cpu"), "rows": rows}, args.out)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,8 @@ import torch
 from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig
 
 import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
-from experiments.reflector_speed.cpu_precision import cpu_name, measure
+from experiments.reflector_speed.cpu_precision import measure, report
 from reflect_agent.reflector import Reflector, ReflectorConfig
-from reflect_gym.files import atomic_write
 
 
 def babyai_states(count: int) -> tuple[list[str], list[list[str]]]:
@@ -82,11 +81,7 @@ def main() -> None:
         same = sum(a == b for a, b in zip(written, expected, strict=True)) / len(states)
         rows[name] = {"same_as_fp32": same, "examples": written[:4], **measure(reflector.model, autocast=False)}
         print(name, json.dumps(rows[name]), flush=True)
-    result = {"cpu": cpu_name(), "threads": torch.get_num_threads(), "torch": torch.__version__, "rows": rows}
-    text = json.dumps(result, indent=2) + "\n"
-    print(text, end="")
-    if args.out is not None:
-        atomic_write(args.out, text)
+    report({"rows": rows}, args.out)
 
 
 if __name__ == "__main__":
