@@ -21,8 +21,11 @@ masked out.
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -79,6 +82,56 @@ class NgramDrafts:
         return True
 
 
+@dataclass
+class DecodeStats:
+    """What :func:`greedy_decode` spent, summed over its calls: the prompts' passes (prefill, with each row's first
+    token) and the passes after them (decode), and how many tokens the decode passes moved the longest row by.
+
+    ``steps`` counts, per call, the longest row's tokens after its first (an EOS that ended it included): the passes
+    decoding one token at a time takes. Without drafts each decode pass is one step; with drafts
+    ``steps / passes`` is how many one-token passes a pass stood for, and ``decode_s / steps`` the time per token
+    of the longest row, the figure to set beside the weights-read floor of one step.
+    """
+
+    calls: int = 0
+    prefill_s: float = 0.0
+    decode_s: float = 0.0
+    passes: int = 0
+    steps: int = 0
+
+    @property
+    def ms_per_step(self) -> float | None:
+        """Decode milliseconds per step of the longest row (``None`` before any step)."""
+        return 1000 * self.decode_s / self.steps if self.steps else None
+
+    @property
+    def steps_per_pass(self) -> float | None:
+        """Steps per decode pass: 1 without drafts, more where guesses were right (``None`` before any pass)."""
+        return self.steps / self.passes if self.passes else None
+
+    def snapshot(self) -> DecodeStats:
+        """A copy of the figures so far, for :meth:`metrics` of what comes after."""
+        return copy.copy(self)
+
+    def metrics(self, since: DecodeStats) -> dict[str, float]:
+        """Namespaced metrics of the calls after the snapshot ``since`` (the ratios only where there were steps)."""
+        spent = DecodeStats(
+            *(
+                getattr(self, name) - getattr(since, name)
+                for name in ("calls", "prefill_s", "decode_s", "passes", "steps")
+            )
+        )
+        ratios = {
+            "perf/reflect_decode_ms_per_step": spent.ms_per_step,
+            "perf/reflect_steps_per_pass": spent.steps_per_pass,
+        }
+        return {
+            "perf/reflect_prefill_s": spent.prefill_s,
+            "perf/reflect_decode_s": spent.decode_s,
+            **{key: value for key, value in ratios.items() if value is not None},
+        }
+
+
 def _forward_arguments(model: PreTrainedModel, cache: DynamicCache) -> tuple[dict[str, object], bool]:
     """The KV cache argument (``cache`` in recent transformers, ``past_key_values`` before), and whether the model
     takes ``logits_to_keep`` (a pass needs the logits of its last positions only)."""
@@ -96,6 +149,7 @@ def greedy_decode(
     stop_strings: Sequence[str] = (),
     autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
     drafts: NgramDrafts | None = None,
+    stats: DecodeStats | None = None,
 ) -> tuple[list[list[int]], int]:
     """The greedy continuation of each prompt (token ids), up to EOS, a stop string or ``max_new_tokens``.
 
@@ -111,6 +165,7 @@ def greedy_decode(
         autocast: The context the forward passes run in (bf16 autocast or a no-op).
         drafts: Guesses of each row's next tokens, checked in the same pass (see the module docstring); ``None``:
             one token per pass. The caller teaches it (:meth:`NgramDrafts.add`).
+        stats: Where to add this call's seconds, passes and steps (:class:`DecodeStats`).
 
     Returns:
         ``(tokens per row, forward passes)``; the passes count the prompt's and each later one (one per token
@@ -122,6 +177,7 @@ def greedy_decode(
     eos = tokenizer.eos_token_id
     contexts = [list(p[-drafts.n :]) if drafts else [] for p in prompts]  # what drafts are looked up by
     generated: list[list[int]] = [[] for _ in prompts]
+    produced = [0 for _ in prompts]  # tokens each row's passes produced: its own and the EOS that ended it
     rows = torch.arange(len(prompts), device=device)  # (B',) the prompts still writing
     positions = position_ids_from(attention_mask)  # (B', T) of this pass's tokens
     cache = DynamicCache()
@@ -130,6 +186,8 @@ def greedy_decode(
     tokens = input_ids
     guesses: list[tuple[int, ...]] = [() for _ in prompts]  # each row's drafted tokens in this pass
     width = 1  # the positions whose logits this pass needs: the last one, and one per drafted token
+    started = time.perf_counter()
+    prefilled = started
     while True:
         with autocast():
             logits = model(
@@ -141,7 +199,9 @@ def greedy_decode(
                 **({"logits_to_keep": width} if keeps_logits else {}),
             ).logits[:, -width:]  # (B', W)
         passes += 1
-        predicted = logits.argmax(-1).tolist()  # (B', W): the argmax after each position
+        predicted = logits.argmax(-1).tolist()  # (B', W): the argmax after each position (waits for the pass)
+        if passes == 1:
+            prefilled = time.perf_counter()
         keep, written = [], []
         for k, row in enumerate(rows.tolist()):
             guess, accepted = guesses[k], 0
@@ -149,6 +209,7 @@ def greedy_decode(
                 accepted += 1
             written.append(accepted)
             for token in predicted[k][: accepted + 1]:
+                produced[row] += 1
                 if token == eos:
                     break
                 generated[row].append(token)
@@ -162,6 +223,12 @@ def greedy_decode(
             else:
                 keep.append(k)
         if not keep:
+            if stats is not None:
+                stats.calls += 1
+                stats.prefill_s += prefilled - started
+                stats.decode_s += time.perf_counter() - prefilled
+                stats.passes += passes - 1
+                stats.steps += max(produced) - 1
             return generated, passes
         # The pass's last `width` positions (the prompt's last, or a block): a row's first and its accepted guesses
         # stay attended in the cache, its rejected guesses and padding are masked out for good.

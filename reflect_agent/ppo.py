@@ -457,6 +457,8 @@ class ReflectRLTrainer:
         cache = getattr(self.reflector, "cache", None)
         cache_before = cache.snapshot() if cache is not None else None
         empty_before = getattr(self.reflector, "empty_count", 0)
+        decode = getattr(self.reflector, "decode_stats", None)
+        decode_before = decode.snapshot() if decode is not None else None
         rollout = collect_rollout(
             self.envs(),
             self.policy,
@@ -534,6 +536,7 @@ class ReflectRLTrainer:
             "perf/iteration_s": seconds,
             **{f"perf/{key}": value for key, value in rollout.timings.items()},
             **(cache.metrics(cache_before) if cache is not None else {}),
+            **(decode.metrics(decode_before) if decode is not None else {}),
             **({"perf/reflect_empty": self.reflector.empty_count - empty_before} if self.reflector is not None else {}),
             "perf/peak_memory_mb": processes.max(peak_memory_mb()),
             "perf/processes": processes.count,

@@ -36,7 +36,7 @@ from peft import PeftModel
 from torch import nn
 from transformers import PreTrainedTokenizerBase, StoppingCriteria, StoppingCriteriaList
 
-from reflect_agent.decoding import NgramDrafts, greedy_decode
+from reflect_agent.decoding import DecodeStats, NgramDrafts, greedy_decode
 from reflect_agent.models import autocast_weights, load_lora, load_model, load_tokenizer, pack_linears
 from reflect_agent.openai_api import OpenAIClient
 from reflect_agent.policy import LMPolicy, causal_lm
@@ -253,6 +253,8 @@ class Reflector:
                 concurrency=config.server_concurrency,
                 empty=config.server_empty,
             )
+        #: The fast path's prefill and decode seconds, passes and steps (:func:`greedy_decode`), for metrics.
+        self.decode_stats = DecodeStats()
         self.drafts: NgramDrafts | None = None
         if config.greedy and config.fast_decode and config.draft_tokens and self.server is None:
             self.drafts = NgramDrafts(n=2, k=config.draft_tokens)
@@ -394,6 +396,7 @@ class Reflector:
                     stop_strings=self.stop_strings,
                     autocast=autocast,
                     drafts=self.drafts,
+                    stats=self.decode_stats,
                 )
                 if self.drafts is not None:
                     for prompt, tokens in zip(token_lists, generated, strict=True):

@@ -27,7 +27,9 @@ policy sampling from the same torch seed), as online RL plays them:
   server runs the same weights with the same arithmetic; serve a warmed-up reflector's ``reflect-rl export``.
 
 Each row reports decisions per second (decisions over the rollouts' reflect, policy and env seconds), the time
-split, the cache's hit rate, the reflections' mean length in tokens (what a decision pays for), the share of
+split, the cache's hit rate, the reflections' mean length in tokens (what a decision pays for), for the fast path
+its decoding milliseconds per step of a batch's longest row in the rollouts (prompt passes left out; with drafts a
+pass moves several steps) against the weights-read floor below, and the steps per pass, the share of
 episodes solved, and whether the text equals the plain path's; where it does not, the share of the plain path's
 states on which the variant writes the plain path's reflection (the rollouts themselves diverge after the first
 difference). The reflector is a frozen copy of the policy's base model, as the main job loads it:
@@ -188,6 +190,7 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
             reference = (reflector_inputs(episodes), reflections)
         seconds = sum(timings.values())
         cache = reflector.cache if reflector is not None else None
+        decode = reflector.decode_stats if reflector is not None else None
         same = None if variant is None or reference is None else reflections == reference[1]
         rows.append(
             {
@@ -197,6 +200,8 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
                 "decisions_per_s": decisions / seconds,
                 **timings,
                 "cache_hit_rate": cache.stats.hit_rate if cache is not None else None,
+                "decode_ms_per_step": decode.ms_per_step if decode is not None else None,
+                "steps_per_pass": decode.steps_per_pass if decode is not None else None,
                 "reflection_tokens": mean_tokens(reflector.tokenizer, reflections) if reflector is not None else None,
                 "success_rate": sum(episode.success for episode in episodes) / len(episodes),
                 "same_text": same,
@@ -297,18 +302,23 @@ def table(rows: list[dict[str, Any]], decode: list[dict[str, Any]]) -> str:
     """The results as Markdown."""
     lines = [
         "| env | variant | decisions/s | x policy-only | reflect s | policy s | env s | cache hit rate | "
-        "tokens per reflection | episodes solved | same text |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "tokens per reflection | decode ms/step (x floor) | steps per pass | episodes solved | same text |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
+    floors = {d["env"]: d["floor_ms_per_step"] for d in decode}
     for r in rows:
         hit = "" if r["cache_hit_rate"] is None else f"{100 * r['cache_hit_rate']:.0f}%"
+        step = "" if r["decode_ms_per_step"] is None else f"{r['decode_ms_per_step']:.1f}"
+        if step and r["env"] in floors:
+            step += f" ({r['decode_ms_per_step'] / floors[r['env']]:.1f}x)"
+        per_pass = "" if r["steps_per_pass"] is None else f"{r['steps_per_pass']:.2f}"
         tokens = "" if r["reflection_tokens"] is None else f"{r['reflection_tokens']:.1f}"
         same = "" if r["same_text"] is None else ("yes" if r["same_text"] else "no")
         if r["same_reflections"] is not None:
             same += f" ({100 * r['same_reflections']:.0f}% of the plain path's states)"
         lines.append(
             f"| {r['env']} | {r['variant']} | {r['decisions_per_s']:.2f} | {r['vs_policy_only']:.2f} | "
-            f"{r['reflect_s']:.1f} | {r['policy_s']:.1f} | {r['env_s']:.2f} | {hit} | {tokens} | "
+            f"{r['reflect_s']:.1f} | {r['policy_s']:.1f} | {r['env_s']:.2f} | {hit} | {tokens} | {step} | {per_pass} | "
             f"{100 * r['success_rate']:.0f}% | {same} |"
         )
     lines += [

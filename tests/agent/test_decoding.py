@@ -6,7 +6,7 @@ import pytest
 import torch
 from transformers import StoppingCriteriaList
 
-from reflect_agent.decoding import greedy_decode
+from reflect_agent.decoding import DecodeStats, greedy_decode
 from reflect_agent.models import load_model
 from reflect_agent.reflector import StopOnStrings
 from reflect_agent.tensors import left_pad
@@ -94,12 +94,17 @@ def test_drafted_tokens_leave_the_text_as_it_was_and_right_guesses_save_passes(s
     model, tokenizer = load_model(spec, device="cpu")
     model.eval()
     token_lists = [tokenizer(p).input_ids for p in PROMPTS[:3]]  # distinct last tokens: one oracle row each
-    plain, plain_passes = greedy_decode(model, tokenizer, token_lists, max_new_tokens=16)
-    drafts = Oracle(token_lists, plain)
-    tokens, passes = greedy_decode(model, tokenizer, token_lists, max_new_tokens=16, drafts=drafts)
+    one_at_a_time = DecodeStats()
+    plain, plain_passes = greedy_decode(model, tokenizer, token_lists, max_new_tokens=16, stats=one_at_a_time)
+    drafts, drafted_stats = Oracle(token_lists, plain), DecodeStats()
+    tokens, passes = greedy_decode(model, tokenizer, token_lists, max_new_tokens=16, drafts=drafts, stats=drafted_stats)
     assert tokens == plain and drafts.checked > 0
     # Each block keeps 2 right guesses and the pass's token (3 tokens), masking the wrong one and the one after it.
     assert passes == 1 + -(-15 // 3)
+    # The statistics: the same 15 steps after the prompt's pass, one per pass without drafts, 3 per pass with them.
+    assert (one_at_a_time.calls, one_at_a_time.passes, one_at_a_time.steps) == (1, plain_passes - 1, 15)
+    assert (drafted_stats.passes, drafted_stats.steps, drafted_stats.steps_per_pass) == (passes - 1, 15, 3.0)
+    assert drafted_stats.prefill_s > 0 and drafted_stats.decode_s > 0
     # A stop string inside a kept block ends the row there, as on the plain path.
     stops = [tokenizer.decode(plain[0], skip_special_tokens=True)[5:8]]
     stopped, _ = greedy_decode(model, tokenizer, token_lists, max_new_tokens=16, stop_strings=stops)
@@ -124,6 +129,16 @@ def test_an_eos_inside_a_kept_block_ends_the_row_without_the_tokens_after_it():
     drafts = Oracle(token_lists, plain, k=6, wrong=7)  # every guess right
     tokens, _ = greedy_decode(model, EndsAtTheFifth(), token_lists, max_new_tokens=12, drafts=drafts)
     assert tokens == expected and len(tokens[0]) == plain[0].index(eos) and drafts.checked > 0
+    # The EOS that ends a row is a step of it, as it is a pass without drafts: row 0 alone takes as many steps after
+    # the prompt's pass as it keeps tokens (the first comes with the prompt's pass, the EOS takes one), in as many
+    # passes one at a time and in one with the guesses.
+    steps = len(tokens[0])
+    one_at_a_time, drafted = DecodeStats(), DecodeStats()
+    greedy_decode(model, EndsAtTheFifth(), token_lists[:1], max_new_tokens=12, stats=one_at_a_time)
+    drafts = Oracle(token_lists[:1], plain[:1], k=6, wrong=7)
+    greedy_decode(model, EndsAtTheFifth(), token_lists[:1], max_new_tokens=12, drafts=drafts, stats=drafted)
+    assert steps > 1 and (one_at_a_time.passes, one_at_a_time.steps) == (steps, steps)
+    assert (drafted.passes, drafted.steps) == (1, steps)
 
 
 def test_ngram_drafts_learned_from_earlier_continuations_save_passes():
@@ -138,6 +153,21 @@ def test_ngram_drafts_learned_from_earlier_continuations_save_passes():
         learned.add([*prompt[-2:], *tokens])  # what the reflector teaches its drafts after each batch
     tokens, passes = greedy_decode(model, tokenizer, token_lists, max_new_tokens=16, drafts=learned)
     assert tokens == plain and passes <= plain_passes // 2
+
+
+def test_decode_stats_give_metrics_of_the_calls_since_a_snapshot():
+    stats = DecodeStats(calls=2, prefill_s=1.0, decode_s=2.0, passes=10, steps=30)
+    before = stats.snapshot()
+    stats.calls, stats.prefill_s, stats.decode_s, stats.passes, stats.steps = 3, 1.5, 2.8, 14, 50
+    assert stats.metrics(before) == pytest.approx(
+        {
+            "perf/reflect_prefill_s": 0.5,
+            "perf/reflect_decode_s": 0.8,
+            "perf/reflect_decode_ms_per_step": 40.0,
+            "perf/reflect_steps_per_pass": 5.0,
+        }
+    )
+    assert stats.metrics(stats.snapshot()) == {"perf/reflect_prefill_s": 0.0, "perf/reflect_decode_s": 0.0}
 
 
 def test_drafts_follow_the_latest_continuation_and_stay_bounded():

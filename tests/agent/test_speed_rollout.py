@@ -22,6 +22,9 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
     assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ drafts", "+ packed weights", "+ cache", "all"))
     assert all(0 <= row["success_rate"] <= 1 for row in rows.values())
     assert all(row["same_reflections"] is None for row in rows.values())  # only for other text
+    # The fast path's decode steps are measured in the rollouts; a pass of the plain fast path is one step.
+    assert rows["+ fast decode"]["steps_per_pass"] == 1.0 and rows["+ drafts"]["decode_ms_per_step"] > 0
+    assert rows["reflector (generate)"]["decode_ms_per_step"] is None
     (decode,) = result["decode"]
     assert decode["floor_ms_per_step"] > 0 and decode["fast_ms_per_step"] > 0
     assert "| all |" in table.read_text() and "weights-read floor" in table.read_text()
