@@ -16,6 +16,11 @@ those plus the pass's next token. A warmed-up reflector's analyses repeat their 
 tokens of them; the tokens are still the argmax after the tokens before them, so the text is the plain greedy text
 (up to the rounding of another number of positions in the pass, as above). Rejected guesses stay in the KV cache,
 masked out.
+
+Where the prompts' lengths differ so much that a left-padded batch would be mostly padding (FileQA's reflector
+prompts run from ~120 to ~850 tokens), each prompt's pass runs on its own and its keys and values are padded into
+the batch's cache afterwards: the prompt pass computes the real tokens only. :class:`DecodeStats` says where the
+time went (prompt passes, decoding passes, tokens of the longest row per pass).
 """
 
 from __future__ import annotations
@@ -139,6 +144,51 @@ def _forward_arguments(model: PreTrainedModel, cache: DynamicCache) -> tuple[dic
     return {"cache" if "cache" in parameters else "past_key_values": cache}, "logits_to_keep" in parameters
 
 
+#: Above this share of padding among a left-padded batch's prompt positions, :func:`greedy_decode` runs each
+#: prompt's pass alone. FileQA's reflector prompts (118-854 tokens) leave 31-55% of a batch of 8 as padding; one
+#: pass per prompt took half the time of the padded pass there, with the same tokens (SmolLM2, fp32, 2 CPU cores;
+#: ``experiments/reflector_speed/prefill_by_row.py``). Below 30% it was not measured.
+PREFILL_BY_ROW_ABOVE = 0.3
+
+
+def _padding_share(prompts: Sequence[Sequence[int]]) -> float:
+    """The share of padding among the positions of ``prompts`` left-padded to the longest."""
+    longest = max(len(p) for p in prompts)
+    return 1 - sum(len(p) for p in prompts) / (len(prompts) * longest)
+
+
+def _prefill_by_row(model: PreTrainedModel, prompts: Sequence[Sequence[int]], cache: DynamicCache) -> torch.Tensor:
+    """Each prompt's pass on its own (no padding computed), its keys and values left-padded into ``cache`` as the
+    batched pass would hold them (the padding masked); the logits after each prompt's last token, ``(B, 1, V)``."""
+    device = next(model.parameters()).device
+    longest = max(len(p) for p in prompts)
+    logits, layers = [], []
+    for prompt in prompts:
+        own = DynamicCache()
+        arguments, keeps_logits = _forward_arguments(model, own)
+        output = model(
+            input_ids=torch.tensor([list(prompt)], device=device),
+            position_ids=torch.arange(len(prompt), device=device)[None],
+            use_cache=True,
+            **arguments,
+            **({"logits_to_keep": 1} if keeps_logits else {}),
+        )
+        logits.append(output.logits[:, -1:])
+        layers.append([(layer.keys, layer.values) for layer in own.layers])
+    for index in range(len(layers[0])):
+        keys, values = (
+            torch.cat(
+                [
+                    torch.nn.functional.pad(row[index][part], (0, 0, longest - row[index][part].shape[-2], 0))
+                    for row in layers
+                ]
+            )
+            for part in (0, 1)
+        )
+        cache.update(keys, values, index)
+    return torch.cat(logits)
+
+
 @torch.inference_mode()
 def greedy_decode(
     model: PreTrainedModel,
@@ -190,14 +240,17 @@ def greedy_decode(
     prefilled = started
     while True:
         with autocast():
-            logits = model(
-                input_ids=tokens,
-                attention_mask=attention_mask,
-                position_ids=positions,
-                use_cache=True,
-                **arguments,
-                **({"logits_to_keep": width} if keeps_logits else {}),
-            ).logits[:, -width:]  # (B', W)
+            if passes == 0 and _padding_share(prompts) > PREFILL_BY_ROW_ABOVE:
+                logits = _prefill_by_row(model, prompts, cache)  # (B, 1)
+            else:
+                logits = model(
+                    input_ids=tokens,
+                    attention_mask=attention_mask,
+                    position_ids=positions,
+                    use_cache=True,
+                    **arguments,
+                    **({"logits_to_keep": width} if keeps_logits else {}),
+                ).logits[:, -width:]  # (B', W)
         passes += 1
         predicted = logits.argmax(-1).tolist()  # (B', W): the argmax after each position (waits for the pass)
         if passes == 1:

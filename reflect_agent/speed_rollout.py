@@ -200,6 +200,8 @@ def measure_env(env_id: str, policy: LMPolicy, args: argparse.Namespace) -> list
                 "decisions_per_s": decisions / seconds,
                 **timings,
                 "cache_hit_rate": cache.stats.hit_rate if cache is not None else None,
+                "reflect_prefill_s": decode.prefill_s if decode is not None and decode.calls else None,
+                "reflect_decode_s": decode.decode_s if decode is not None and decode.calls else None,
                 "decode_ms_per_step": decode.ms_per_step if decode is not None else None,
                 "steps_per_pass": decode.steps_per_pass if decode is not None else None,
                 "reflection_tokens": mean_tokens(reflector.tokenizer, reflections) if reflector is not None else None,

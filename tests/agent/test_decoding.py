@@ -183,3 +183,27 @@ def test_drafts_follow_the_latest_continuation_and_stay_bounded():
     assert drafts.draft([8, 8]) == (8, 8, 8)  # within a sequence, the first place: the longest continuation
     with pytest.raises(ValueError, match="at least 1"):
         NgramDrafts(n=0)
+
+
+@pytest.mark.parametrize("spec", ["gpt2-random", "smollm2"])
+def test_prompts_of_very_different_lengths_are_prefilled_one_by_one_with_the_same_tokens(spec, monkeypatch):
+    from reflect_agent import decoding
+
+    model, tokenizer = load_model(spec, device="cpu")
+    model.eval()
+    token_lists = [tokenizer(p).input_ids for p in PROMPTS]  # 1 to ~40 tokens: most of a padded batch is padding
+    assert decoding._padding_share(token_lists) > decoding.PREFILL_BY_ROW_ABOVE
+    calls = []
+    handle = model.register_forward_hook(
+        lambda _, args, kwargs, out: calls.append(kwargs["input_ids"].shape), with_kwargs=True
+    )
+    try:
+        by_row, _ = greedy_decode(model, tokenizer, token_lists, max_new_tokens=12)
+        first = len(calls)
+        monkeypatch.setattr(decoding, "PREFILL_BY_ROW_ABOVE", 1.0)  # never: one padded pass
+        batched, _ = greedy_decode(model, tokenizer, token_lists, max_new_tokens=12)
+    finally:
+        handle.remove()
+    assert by_row == batched
+    assert [tuple(shape) for shape in calls[: len(PROMPTS)]] == [(1, len(t)) for t in token_lists]  # one pass each
+    assert tuple(calls[first]) == (len(PROMPTS), max(len(t) for t in token_lists))  # padded to the longest

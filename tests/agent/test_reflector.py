@@ -214,6 +214,7 @@ def test_drafts_learned_from_earlier_reflections_leave_the_text_as_it_was_in_few
 
     (text, drafted_passes), (expected, plain_passes) = passes(drafted), passes(plain)
     assert text == expected and drafted_passes < plain_passes  # taught by its first reflections
+    assert plain.decode_stats.steps_per_pass == 1 and drafted.decode_stats.steps_per_pass > 1  # what RL logs
     for other in (
         dataclasses.replace(config, draft_tokens=4, greedy=False),
         dataclasses.replace(config, draft_tokens=4, fast_decode=False),

@@ -19,12 +19,14 @@ def test_the_rollout_benchmark_measures_every_variant_and_writes_json_and_a_tabl
     assert list(rows) == [name for name in VARIANTS if name not in ADAPTER_VARIANTS]  # no adapter to merge
     assert rows["policy only"]["vs_policy_only"] == 1.0 and rows["all"]["cache_hit_rate"] is not None
     # fp32 tiny model: the fast path and the cache write exactly the plain path's reflections
-    assert all(rows[name]["same_text"] for name in ("+ fast decode", "+ drafts", "+ packed weights", "+ cache", "all"))
+    fast = ("+ fast decode", "+ drafts")
+    assert all(rows[name]["same_text"] for name in (*fast, "+ packed weights", "+ cache", "all"))
     assert all(0 <= row["success_rate"] <= 1 for row in rows.values())
     assert all(row["same_reflections"] is None for row in rows.values())  # only for other text
     # The fast path's decode steps are measured in the rollouts; a pass of the plain fast path is one step.
     assert rows["+ fast decode"]["steps_per_pass"] == 1.0 and rows["+ drafts"]["decode_ms_per_step"] > 0
     assert rows["reflector (generate)"]["decode_ms_per_step"] is None
+    assert all(rows[name]["reflect_prefill_s"] > 0 and rows[name]["reflect_decode_s"] > 0 for name in fast)
     (decode,) = result["decode"]
     assert decode["floor_ms_per_step"] > 0 and decode["fast_ms_per_step"] > 0
     assert "| all |" in table.read_text() and "weights-read floor" in table.read_text()
