@@ -95,7 +95,8 @@ class DecodeStats:
     ``steps`` counts, per call, the longest row's tokens after its first (an EOS that ended it included): the passes
     decoding one token at a time takes. Without drafts each decode pass is one step; with drafts
     ``steps / passes`` is how many one-token passes a pass stood for, and ``decode_s / steps`` the time per token
-    of the longest row, the figure to set beside the weights-read floor of one step.
+    of the longest row, the figure to set beside the weights-read floor of one step (it includes the host's work
+    between passes: stop strings, draft lookups).
     """
 
     calls: int = 0
@@ -119,13 +120,16 @@ class DecodeStats:
         return copy.copy(self)
 
     def metrics(self, since: DecodeStats) -> dict[str, float]:
-        """Namespaced metrics of the calls after the snapshot ``since`` (the ratios only where there were steps)."""
+        """Namespaced metrics of the calls after the snapshot ``since`` (none without a call; the ratios only where
+        there were steps)."""
         spent = DecodeStats(
             *(
                 getattr(self, name) - getattr(since, name)
                 for name in ("calls", "prefill_s", "decode_s", "passes", "steps")
             )
         )
+        if not spent.calls:
+            return {}
         ratios = {
             "perf/reflect_decode_ms_per_step": spent.ms_per_step,
             "perf/reflect_steps_per_pass": spent.steps_per_pass,
@@ -147,7 +151,7 @@ def _forward_arguments(model: PreTrainedModel, cache: DynamicCache) -> tuple[dic
 #: Above this share of padding among a left-padded batch's prompt positions, :func:`greedy_decode` runs each
 #: prompt's pass alone. FileQA's reflector prompts (118-854 tokens) leave 31-55% of a batch of 8 as padding; one
 #: pass per prompt took half the time of the padded pass there, with the same tokens (SmolLM2, fp32, 2 CPU cores;
-#: ``experiments/reflector_speed/prefill_by_row.py``). Below 30% it was not measured.
+#: ``experiments/reflector_speed/prefill_by_row.py``). Below 30% it was not measured, nor on a GPU (CPU only).
 PREFILL_BY_ROW_ABOVE = 0.3
 
 
@@ -240,7 +244,7 @@ def greedy_decode(
     prefilled = started
     while True:
         with autocast():
-            if passes == 0 and _padding_share(prompts) > PREFILL_BY_ROW_ABOVE:
+            if passes == 0 and device.type == "cpu" and _padding_share(prompts) > PREFILL_BY_ROW_ABOVE:
                 logits = _prefill_by_row(model, prompts, cache)  # (B, 1)
             else:
                 logits = model(

@@ -167,7 +167,7 @@ def test_decode_stats_give_metrics_of_the_calls_since_a_snapshot():
             "perf/reflect_steps_per_pass": 5.0,
         }
     )
-    assert stats.metrics(stats.snapshot()) == {"perf/reflect_prefill_s": 0.0, "perf/reflect_decode_s": 0.0}
+    assert stats.metrics(stats.snapshot()) == {}  # no call since: nothing to log (generate, a server, cache hits)
 
 
 def test_drafts_follow_the_latest_continuation_and_stay_bounded():
@@ -205,5 +205,11 @@ def test_prompts_of_very_different_lengths_are_prefilled_one_by_one_with_the_sam
     finally:
         handle.remove()
     assert by_row == batched
+    # Drafted passes after the prompt passes by row: the same tokens (the guesses at the right positions after the
+    # padding), fewer passes. The first 3 prompts: distinct last tokens, one oracle row each.
+    monkeypatch.setattr(decoding, "PREFILL_BY_ROW_ABOVE", 0.0)
+    drafts = Oracle(token_lists[:3], batched[:3])
+    drafted, passes = greedy_decode(model, tokenizer, token_lists[:3], max_new_tokens=12, drafts=drafts)
+    assert drafted == batched[:3] and passes < 12 and drafts.checked > 0
     assert [tuple(shape) for shape in calls[: len(PROMPTS)]] == [(1, len(t)) for t in token_lists]  # one pass each
     assert tuple(calls[first]) == (len(PROMPTS), max(len(t) for t in token_lists))  # padded to the longest
