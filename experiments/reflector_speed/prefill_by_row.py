@@ -4,10 +4,10 @@ python -m experiments.reflector_speed.prefill_by_row --adapter RUN/reflector_ada
     --out results/prefill_by_row_fileqa_avx2.json
 
 The warmed-up reflector (``--adapter``, merged, as RL runs it) on its own warm-up states (``--records``): ``--batches``
-batches of 8 drawn at random (seeded), each prompt fitted to ``--max-prompt-tokens`` as the reflector fits it. For
-each batch, :func:`reflect_agent.decoding.greedy_decode` with one padded pass over the prompts and with one pass per
-prompt (``PREFILL_BY_ROW_ABOVE`` forced either way): the prompt pass's seconds (the fastest of 2 runs of one token)
-and the whole reflections' tokens, which must be the same.
+batches of 8 drawn at random (seeded; with more padding than ``--min-padding``), each prompt fitted to
+``--max-prompt-tokens`` as the reflector fits it. For each batch, :func:`reflect_agent.decoding.greedy_decode` with
+one padded pass over the prompts and with one pass per prompt (``PREFILL_BY_ROW_ABOVE`` forced either way): the
+prompt pass's seconds (the fastest of 2 runs of one token) and the whole reflections' tokens, which must be the same.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--adapter", required=True)
     parser.add_argument("--records", type=Path, required=True)
     parser.add_argument("--batches", type=int, default=8)
+    parser.add_argument("--min-padding", type=float, default=0.0, help="draw only batches with more padding than this")
     parser.add_argument("--max-prompt-tokens", type=int, default=1024)
     parser.add_argument("--max-new-tokens", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
@@ -69,6 +70,8 @@ def main() -> None:
     with reflector._frozen():
         for _ in range(args.batches):
             batch = rng.sample(prompts, 8)
+            while decoding._padding_share(batch) <= args.min_padding:
+                batch = rng.sample(prompts, 8)
             row = {"padding_share": decoding._padding_share(batch), "tokens": [len(p) for p in batch]}
             texts = {}
             for name, threshold in (("padded", 1.0), ("by_row", 0.0)):
