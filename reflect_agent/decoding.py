@@ -30,7 +30,7 @@ import copy
 import inspect
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
@@ -122,12 +122,7 @@ class DecodeStats:
     def metrics(self, since: DecodeStats) -> dict[str, float]:
         """Namespaced metrics of the calls after the snapshot ``since`` (none without a call; the ratios only where
         there were steps)."""
-        spent = DecodeStats(
-            *(
-                getattr(self, name) - getattr(since, name)
-                for name in ("calls", "prefill_s", "decode_s", "passes", "steps")
-            )
-        )
+        spent = DecodeStats(**{f.name: getattr(self, f.name) - getattr(since, f.name) for f in fields(self)})
         if not spent.calls:
             return {}
         ratios = {
@@ -180,14 +175,10 @@ def _prefill_by_row(model: PreTrainedModel, prompts: Sequence[Sequence[int]], ca
         logits.append(output.logits[:, -1:])
         layers.append([(layer.keys, layer.values) for layer in own.layers])
     for index in range(len(layers[0])):
+        # (1, heads, length, dim) per row -> (B, heads, longest, dim), zeros on the left where the mask is 0.
         keys, values = (
-            torch.cat(
-                [
-                    torch.nn.functional.pad(row[index][part], (0, 0, longest - row[index][part].shape[-2], 0))
-                    for row in layers
-                ]
-            )
-            for part in (0, 1)
+            torch.cat([torch.nn.functional.pad(t, (0, 0, longest - t.shape[-2], 0)) for t in tensors])
+            for tensors in zip(*(row[index] for row in layers), strict=True)
         )
         cache.update(keys, values, index)
     return torch.cat(logits)
