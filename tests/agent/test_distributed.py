@@ -165,6 +165,9 @@ def final_state(folder: Path) -> dict[str, Any]:
     }
 
 
+# Slow (about 30 s each on 2 cores): the default run kills one process at every checkpoint write
+# (test_ppo_resume.py) and interrupts SFT (test_sft.py); these two kill a two-process launch.
+@pytest.mark.slow
 def test_a_two_process_run_killed_while_publishing_its_last_checkpoint_resumes_to_the_uninterrupted_state(
     tmp_path, rl_run
 ):
@@ -232,6 +235,7 @@ SFT_COMMAND = ("reflect_agent.cli.sft", "--data", "data.jsonl", "--model", "tiny
                "--sft.learning-rate", "1e-2")  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_two_process_sft_killed_mid_checkpoint_resumes_to_the_uninterrupted_weights(tmp_path):
     records = expert_records(BANDIT, range(16), perturb_prob=0.0)
     for name in ("uninterrupted", "killed"):
