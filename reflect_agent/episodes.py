@@ -23,6 +23,7 @@ truncation). An env with no seed left to play is still stepped with the others, 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ import reflect_gym  # noqa: F401  (registers the ReflectRL ids)
 from reflect_agent.policy import LMPolicy
 from reflect_agent.prompts import reflector_state
 from reflect_agent.reflector import Reflector
-from reflect_agent.tensors import PolicyBatch
+from reflect_agent.tensors import PolicyBatch, choose_actions
 from reflect_gym.vector import BoundedClose
 from reflect_gym.wrappers import NoActionAsInvalid
 
@@ -192,6 +193,67 @@ def reflect(reflector: Reflector | None, turns: Sequence[Turn]) -> list[str | No
     return list(reflector.reflect(seen, [t.actions for t in turns]))
 
 
+class ScoredPrompts:
+    """The policy's forward pass per distinct prompt, for the decisions of one policy (one rollout, one evaluation):
+    a prompt met again is not run again.
+
+    A group's episodes pass through the same states, and an episode that is stuck meets its own state again; with
+    the same reflection (a frozen reflector's analysis of the same state and last action) the policy's prompt is the
+    same token for token, and so are its untempered scores, its value and its frozen blocks' hidden states. Each
+    decision still applies its own episode's repeat penalty and draws its own action. The entries hold only for the
+    weights that computed them: make a new one whenever the policy changes.
+
+    Attributes:
+        entries: Per row key (:meth:`PolicyBatch.row_keys`): the scores ``(A,)``, the value ``()`` and the row as
+            a one-row batch holding its frozen blocks' hidden states (``None`` where none were kept).
+        reused: Decisions answered from an earlier decision's entry (the same prompt, earlier or in the same batch).
+        scored: Decisions whose prompt went through the policy.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple, tuple[torch.Tensor, torch.Tensor, PolicyBatch | None]] = {}
+        self.reused = 0
+        self.scored = 0
+
+    def score(
+        self, policy: LMPolicy, batch: PolicyBatch, *, keep_frozen: bool = False
+    ) -> tuple[PolicyBatch, torch.Tensor, torch.Tensor]:
+        """``batch``'s action log-probabilities ``(B, A)`` and values ``(B,)`` (no gradients), running the policy on
+        the prompts it has not scored yet, and ``batch`` (with its frozen blocks' hidden states under
+        ``keep_frozen``, as :meth:`LMPolicy.keeping_frozen_states` keeps them)."""
+        keys = batch.row_keys()
+        new: dict[tuple, int] = {}  # the first row of each prompt not scored yet
+        for row, key in enumerate(keys):
+            if key not in self.entries:
+                new.setdefault(key, row)
+        if new:
+            part = batch[list(new.values())]
+            with (
+                torch.no_grad(),
+                policy.keeping_frozen_states(part) if keep_frozen else contextlib.nullcontext([]) as kept,
+            ):
+                scores, values = policy.scores_and_values(part)  # (N, A'), (N,)
+            part = kept[0] if kept else part
+            for index, key in enumerate(new):
+                self.entries[key] = (scores[index, : len(key[1])], values[index], part[index] if kept else None)
+        self.scored += len(new)
+        self.reused += len(keys) - len(new)
+        entries = [self.entries[key] for key in keys]
+        scores = torch.zeros(batch.action_mask.shape, dtype=entries[0][0].dtype, device=entries[0][0].device)
+        for row, (row_scores, _, _) in enumerate(entries):
+            scores[row, : len(row_scores)] = row_scores
+        values = torch.stack([value for _, value, _ in entries])  # (B,)
+        logprobs = policy.logprobs(scores, batch)  # (B, A)
+        if keep_frozen and entries[0][2] is not None:  # each row with its own repeat counts
+            batch = PolicyBatch.cat(
+                [
+                    dataclasses.replace(kept_row, repeats=batch[row].repeats)
+                    for row, (_, _, kept_row) in enumerate(entries)
+                ]
+            )
+        return batch, logprobs, values
+
+
 def decide(
     policy: LMPolicy,
     reflector: Reflector | None,
@@ -200,6 +262,7 @@ def decide(
     greedy: bool = False,
     timings: dict[str, float] | None = None,
     keep_frozen: bool = False,
+    scored: ScoredPrompts | None = None,
 ) -> PolicyDecision:
     """The decision step of an LM agent: reflect, encode, one forward pass, choose (no gradients).
 
@@ -211,14 +274,23 @@ def decide(
         timings: Seconds spent reflecting (``reflect_s``) and in the policy (``policy_s``) are added here.
         keep_frozen: Keep the hidden states of the policy's frozen leading blocks in the decision's batch
             (:meth:`LMPolicy.keeping_frozen_states`), for an update that runs only the blocks after them.
+        scored: The prompts this policy has scored already (:class:`ScoredPrompts`); the forward pass runs only on
+            the others. ``None``: every turn's prompt goes through the policy.
     """
     start = time.perf_counter()
     reflections = reflect(reflector, turns)
     reflected = time.perf_counter()
     batch = policy.encode([t.state for t in turns], [t.actions for t in turns], reflections, [t.taken for t in turns])
-    with torch.no_grad(), policy.keeping_frozen_states(batch) if keep_frozen else contextlib.nullcontext([]) as kept:
-        action, logprob, _, value = policy.get_action_and_value(batch, greedy=greedy)
-    batch = kept[0] if kept else batch
+    if scored is None:
+        with (
+            torch.no_grad(),
+            policy.keeping_frozen_states(batch) if keep_frozen else contextlib.nullcontext([]) as kept,
+        ):
+            action, logprob, _, value = policy.get_action_and_value(batch, greedy=greedy)
+        batch = kept[0] if kept else batch
+    else:
+        batch, logprobs, value = scored.score(policy, batch, keep_frozen=keep_frozen)
+        action, logprob, _ = choose_actions(logprobs, batch.action_mask.to(logprobs.device), None, greedy=greedy)
     action, logprob, value = action.cpu(), logprob.float().cpu(), value.float().cpu()
     if timings is not None:
         timings["reflect_s"] = timings.get("reflect_s", 0.0) + reflected - start

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from reflect_agent.episodes import Decision, Episode, Turn, decide, make_envs, play_episodes
+from reflect_agent.episodes import Decision, Episode, ScoredPrompts, Turn, decide, make_envs, play_episodes
 from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
 from reflect_agent.stats import wilson_interval
@@ -157,9 +157,10 @@ def evaluate(
     was_training = policy.training
     policy.eval()
     try:
+        scored = ScoredPrompts()  # one policy throughout: a prompt met again is not run again
 
         def act(turns: list[Turn]):
-            return decide(policy, reflector, turns, greedy=greedy, timings=timings)
+            return decide(policy, reflector, turns, greedy=greedy, timings=timings, scored=scored)
 
         episodes = play_episodes(envs, seeds, act, env_id=env_id)
     finally:

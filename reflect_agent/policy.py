@@ -351,7 +351,18 @@ class LMPolicy(nn.Module):
         kept.append(dataclasses.replace(batch, frozen_hidden=hidden[0].cpu(), frozen_blocks=count))
 
     def forward(self, batch: PolicyBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``, from one forward pass.
+        """Action log-probabilities ``(B, A)`` (masked, tempered) and values ``(B,)``, from one forward pass."""
+        scores, value = self.scores_and_values(batch)
+        return self.logprobs(scores, batch), value
+
+    def logprobs(self, scores: torch.Tensor, batch: PolicyBatch) -> torch.Tensor:
+        """The action log-probabilities ``(B, A)`` of untempered ``scores`` ``(B, A)``: repeat penalty, temperature,
+        and a softmax over each row's admissible actions."""
+        return masked_log_softmax(self.tempered(scores, batch), batch.action_mask.to(scores.device))
+
+    def scores_and_values(self, batch: PolicyBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Untempered action scores ``(B, A)`` and values ``(B,)`` from one forward pass: what the LM gives for the
+        prompts alone, before the repeat penalty and the temperature (:meth:`logprobs`).
 
         A batch with candidates (a ``"scoring"`` policy's) is scored by :func:`reflect_agent.scoring.candidate_scores`;
         any other by the labels' logits (:func:`reflect_agent.scoring.label_logits`). A batch holding its frozen
@@ -370,9 +381,7 @@ class LMPolicy(nn.Module):
             else:
                 hidden = self.last_hidden_state(batch.input_ids, batch.attention_mask)  # (B, H)
                 scores = label_logits(lm, hidden, batch.label_ids, self.autocast)  # (B, A)
-        logprobs = masked_log_softmax(self.tempered(scores, batch), batch.action_mask)  # (B, A)
-        value = self.value_head(hidden.float()).squeeze(-1)  # (B,)
-        return logprobs, value
+        return scores, self.value_head(hidden.float()).squeeze(-1)  # (B, A), (B,)
 
     def tempered(self, scores: torch.Tensor, batch: PolicyBatch) -> torch.Tensor:
         """The logits of the action distribution: ``scores`` ``(B, A)`` less the repeat penalty, over the temperature.

@@ -469,7 +469,7 @@ class ReflectRLTrainer:
             keep_frozen=keep_frozen,
         )
         rollout = gather_rollouts(processes, rollout)
-        fresh = rollout.episodes
+        fresh, reused = rollout.episodes, rollout.reused
         rollout_seconds = processes.max(time.perf_counter() - started)
 
         # 2. Replay: remember successes, add a few stored ones re-scored under the current policy (each process
@@ -531,6 +531,7 @@ class ReflectRLTrainer:
             **divergence,
             "perf/decisions": decisions,
             "perf/decisions_per_s": decisions / rollout_seconds,
+            "perf/policy_prompts_reused": reused / max(decisions, 1),
             "perf/rollout_s": rollout_seconds,
             "perf/update_s": update_seconds,
             "perf/iteration_s": seconds,

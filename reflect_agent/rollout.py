@@ -6,8 +6,9 @@ episodes. The episodes are played by :func:`reflect_agent.episodes.play_episodes
 step (:func:`reflect_agent.episodes.decide`); this module keeps what RL needs of them in two layouts: one
 row per decision (the encoded prompts and what the policy did), and ``(T, N)`` grids of rewards and episode
 ends for :mod:`reflect_agent.advantages`. The value of the state a truncated episode was cut in is estimated
-for bootstrapping. Under data parallelism each process collects its share and :func:`gather_rollouts` puts the
-shares side by side on every process.
+for bootstrapping. The policy runs once per distinct prompt of a rollout (a group's episodes meet the same states:
+:class:`reflect_agent.episodes.ScoredPrompts`). Under data parallelism each process collects its share and
+:func:`gather_rollouts` puts the shares side by side on every process.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import gymnasium as gym
 import torch
 
 from reflect_agent.distributed import Processes
-from reflect_agent.episodes import Episode, PolicyDecision, Turn, decide, play_episodes, reflect
+from reflect_agent.episodes import Episode, PolicyDecision, ScoredPrompts, Turn, decide, play_episodes, reflect
 from reflect_agent.policy import LMPolicy
 from reflect_agent.reflector import Reflector
 from reflect_agent.tensors import PolicyBatch
@@ -44,6 +45,8 @@ class Rollout:
         final_values: ``(T, N)`` value of the last observation where an episode was truncated (else 0).
         episodes: One :class:`Episode` per column.
         timings: Seconds spent reflecting, in the policy, and in the envs.
+        reused: Decisions whose prompt an earlier decision of the same rollout had (the policy ran once for them;
+            :class:`reflect_agent.episodes.ScoredPrompts`).
     """
 
     batch: PolicyBatch
@@ -58,6 +61,7 @@ class Rollout:
     final_values: torch.Tensor
     episodes: list[Episode]
     timings: dict[str, float] = field(default_factory=dict)
+    reused: int = 0
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -105,6 +109,7 @@ class Rollout:
             final_values=torch.cat([pad(r.final_values, 0.0) for r in rollouts], dim=1),
             episodes=[e for r in rollouts for e in r.episodes],
             timings=timings,
+            reused=sum(r.reused for r in rollouts),
         )
 
 
@@ -135,6 +140,7 @@ def collect_rollout(
     greedy: bool = False,
     bootstrap_truncation: bool = True,
     keep_frozen: bool = False,
+    reuse_prompts: bool = True,
 ) -> Rollout:
     """Play one episode in each env of ``envs`` (reset with ``seeds``), batched; see the module docstring.
 
@@ -148,6 +154,8 @@ def collect_rollout(
         bootstrap_truncation: Estimate the value of the last observation of truncated episodes.
         keep_frozen: Keep the hidden states of the policy's frozen leading blocks in the rollout's batch, for an
             update that runs only the blocks after them (:meth:`LMPolicy.keeping_frozen_states`).
+        reuse_prompts: Run the policy once per distinct prompt of the rollout (:class:`ScoredPrompts`: a group's
+            episodes meet the same states); ``False``: once per decision.
 
     Returns:
         The rollout (on CPU).
@@ -156,12 +164,15 @@ def collect_rollout(
     if len(seeds) != count:
         raise ValueError(f"Got {len(seeds)} seeds for {count} envs; pass one seed per env.")
     timings = {"reflect_s": 0.0, "policy_s": 0.0, "env_s": 0.0}
+    scored = ScoredPrompts() if reuse_prompts else None
     decisions: list[PolicyDecision] = []
     steps: list[int] = []
     columns: list[int] = []
 
     def act(turns: list[Turn]) -> PolicyDecision:
-        decision = decide(policy, reflector, turns, greedy=greedy, timings=timings, keep_frozen=keep_frozen)
+        decision = decide(
+            policy, reflector, turns, greedy=greedy, timings=timings, keep_frozen=keep_frozen, scored=scored
+        )
         decisions.append(decision)
         steps.extend(t.step for t in turns)
         columns.extend(t.index for t in turns)
@@ -208,6 +219,7 @@ def collect_rollout(
         final_values=final_values,
         episodes=episodes,
         timings=timings,
+        reused=scored.reused if scored is not None else 0,
     )
 
 

@@ -83,6 +83,24 @@ class PolicyBatch:
         """This batch on ``device`` (the same object's tensors when they are there already)."""
         return self._map(lambda t: t.to(device))
 
+    def row_keys(self) -> list[tuple[tuple[int, ...], ...]]:
+        """Per row, what its forward pass reads, without padding: its prompt tokens, label ids, candidate tokens and
+        their actions. Rows with equal keys get equal scores and values (up to the rounding of other batch shapes);
+        the repeat counts, applied after the pass, are not in the key."""
+        prompt = self.attention_mask.bool()
+        labels = self.action_mask
+        keys = []
+        for row in range(len(self)):
+            key = (tuple(self.input_ids[row][prompt[row]].tolist()), tuple(self.label_ids[row][labels[row]].tolist()))
+            if self.has_candidates:
+                tokens = self.candidate_actions[row] >= 0
+                key += (
+                    tuple(self.candidate_ids[row][tokens].tolist()),
+                    tuple(self.candidate_actions[row][tokens].tolist()),
+                )
+            keys.append(key)
+        return keys
+
     def __getitem__(self, index: torch.Tensor | slice | list[int] | int) -> PolicyBatch:
         """The sub-batch of rows ``index`` (an int gives a one-row batch), without padding no row needs."""
         if isinstance(index, int):

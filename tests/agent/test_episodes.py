@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reflect_agent.episodes import Decision, Episode, Turn, decide, make_envs, play_episodes
-from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.config import top_layers_lora_targets
+from reflect_agent.episodes import Decision, Episode, ScoredPrompts, Turn, decide, make_envs, play_episodes
+from reflect_agent.frozen_blocks import decoder_blocks
+from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm
 from reflect_gym.wrappers import NO_ACTION
+from tests.agent.conftest import perturb_lora
 from tests.agent.toy_envs import BANDIT, WALK
 
 
@@ -138,3 +141,49 @@ def test_the_decision_step_reflects_on_the_last_action_and_scores_every_turn_in_
     assert decision.actions[1] != 1  # 100 nats off "wait", taken twice in its episode
     assert decision.logprobs.shape == decision.values.shape == torch.Size([2])
     assert set(timings) == {"reflect_s", "policy_s"}
+
+
+@pytest.mark.parametrize("decider", ["labels", "scoring"])
+def test_a_prompt_met_again_goes_through_the_policy_once_and_each_decision_keeps_its_own_penalty(decider):
+    policy = LMPolicy.from_config(
+        PolicyConfig(
+            model="tiny",
+            device="cpu",
+            decider=decider,
+            repeat_penalty=0.5,
+            lora_target_modules=top_layers_lora_targets("tiny", 1),  # block 0 frozen: its states are kept
+        )
+    )
+    perturb_lora(policy)
+    _, blocks = decoder_blocks(causal_lm(policy.model).base_model)
+    rows_run: list[int] = []
+    blocks[0].register_forward_hook(lambda _module, args, _output: rows_run.append(args[0].shape[0]))
+    actions = ["step right", "wait", "step left"]
+    here, there = (
+        {"state": "You are 3 steps from the exit.", "actions": actions},
+        {"state": "A hall.", "actions": actions},
+    )
+    first = [Turn(0, "", here, None, [], 0, 0), Turn(1, "", there, None, [], 1, 0), Turn(2, "", here, None, [], 2, 0)]
+    # Met again with "wait" taken: the penalty is each decision's own, applied to the scores kept from the first.
+    later = [Turn(0, "", there, "wait", ["wait", "wait"], 0, 2), Turn(1, "", here, "wait", ["wait"], 1, 1)]
+    scored = ScoredPrompts()
+    for turns in (first, later):
+        rows_run.clear()
+        plain = decide(policy, None, turns, greedy=True, keep_frozen=True)
+        assert rows_run == [len(turns)]
+        rows_run.clear()
+        reusing = decide(policy, None, turns, greedy=True, keep_frozen=True, scored=scored)
+        assert reusing.actions == plain.actions
+        torch.testing.assert_close(reusing.logprobs, plain.logprobs)
+        torch.testing.assert_close(reusing.values, plain.values)
+        # The kept batch is the plain one, frozen states and repeat counts alike: an update from it agrees.
+        assert reusing.batch.repeats.tolist() == plain.batch.repeats.tolist()
+        assert reusing.batch.frozen_blocks == plain.batch.frozen_blocks == 1
+        with torch.no_grad():
+            for got, want in zip(policy(reusing.batch), policy(plain.batch), strict=True):
+                torch.testing.assert_close(got, want)
+        if turns is first:
+            assert rows_run == [2]  # "here" once for turns 0 and 2, "there" once
+        else:
+            assert rows_run == []  # both prompts were scored in the first batch
+    assert (scored.scored, scored.reused) == (2, 3)

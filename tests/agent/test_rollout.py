@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from reflect_agent.episodes import Episode, make_envs
-from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.frozen_blocks import decoder_blocks
+from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm
 from reflect_agent.rollout import Rollout, collect_rollout, score_episodes
 from tests.agent.toy_envs import WALK, stored_episode
 
@@ -198,3 +199,28 @@ def test_seeds_must_match_the_envs():
             collect_rollout(envs, policy, None, [0, 1, 2], env_id=WALK)
     finally:
         envs.close()
+
+
+def test_a_group_rollout_runs_the_policy_once_per_distinct_prompt_and_plays_the_same_episodes():
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", repeat_penalty=0.3, temperature=3.0))
+    _, blocks = decoder_blocks(causal_lm(policy.model).base_model)
+    rows_run: list[int] = []
+    blocks[0].register_forward_hook(lambda _module, args, _output: rows_run.append(args[0].shape[0]))
+    seeds = [0, 0, 0, 0, 1, 1, 1, 1]  # two groups of four: the corridor's states repeat within and across episodes
+    outcomes = []
+    for reuse in (False, True):
+        rows_run.clear()
+        envs = make_envs(WALK, len(seeds), env_kwargs={"horizon": 6, "length": 4})
+        torch.manual_seed(0)
+        rollout = collect_rollout(envs, policy, None, seeds, env_id=WALK, reuse_prompts=reuse)
+        envs.close()
+        outcomes.append((rollout, sum(rows_run)))
+    (plain, plain_rows), (reusing, reusing_rows) = outcomes
+    assert [e.chosen for e in reusing.episodes] == [e.chosen for e in plain.episodes]
+    torch.testing.assert_close(reusing.logprobs, plain.logprobs)
+    torch.testing.assert_close(reusing.values, plain.values)
+    bootstrapped = sum(not e.terminated for e in plain.episodes)  # one more row each, outside the decisions
+    assert plain.reused == 0 and plain_rows == len(plain) + bootstrapped
+    distinct = len(set(plain.batch.row_keys()))
+    assert reusing.reused == len(plain) - distinct > len(plain) // 2, (len(plain), distinct)
+    assert reusing_rows == distinct + bootstrapped

@@ -39,3 +39,19 @@ def test_batches_concatenate_and_index_without_changing_outputs(tiny_policy):
         strict=True,
     ):
         assert torch.equal(got, want)
+
+
+@pytest.mark.parametrize("decider", ["labels", "scoring"])
+def test_a_rows_key_is_what_its_forward_pass_reads_whatever_its_padding_and_repeat_counts(decider):
+    from reflect_agent.policy import LMPolicy, PolicyConfig
+
+    policy = LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", decider=decider))
+    alone = policy.encode(STATES[:1], ACTIONS[:1])
+    padded = policy.encode([STATES[1], STATES[0]], [ACTIONS[1], ACTIONS[0]], taken=[[], ["go north"]])
+    assert padded.attention_mask[1].sum() < padded.attention_mask.shape[1]  # the short prompt is padded here
+    assert padded.row_keys()[1] == alone.row_keys()[0] != padded.row_keys()[0]
+    # Another action (another label, or another candidate text) is another key.
+    fewer = policy.encode(STATES[:1], [ACTIONS[0][:1]])
+    assert fewer.row_keys()[0] != alone.row_keys()[0]
+    renamed = policy.encode(STATES[:1], [["go north", "open the fridge"]])
+    assert (renamed.row_keys()[0] != alone.row_keys()[0]) and (renamed.row_keys()[0][0] != alone.row_keys()[0][0])
