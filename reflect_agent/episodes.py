@@ -203,24 +203,36 @@ class ScoredPrompts:
     decision still applies its own episode's repeat penalty and draws its own action. The entries hold only for the
     weights that computed them: make a new one whenever the policy changes.
 
+    Args:
+        policy: The policy, in eval mode (dropout would make a pass differ from the one it stands for).
+        keep_frozen: Keep each prompt's frozen blocks' hidden states (:meth:`LMPolicy.keeping_frozen_states`).
+
     Attributes:
-        entries: Per row key (:meth:`PolicyBatch.row_keys`): the scores ``(A,)``, the value ``()`` and the row as
-            a one-row batch holding its frozen blocks' hidden states (``None`` where none were kept).
+        entries: Per row key (:meth:`PolicyBatch.row_keys`): the scores ``(A,)``, the value ``()`` and, with
+            ``keep_frozen``, the row as a one-row batch holding its frozen blocks' hidden states (else ``None``).
         reused: Decisions answered from an earlier decision's entry (the same prompt, earlier or in the same batch).
         scored: Decisions whose prompt went through the policy.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, policy: LMPolicy, *, keep_frozen: bool = False) -> None:
+        self.policy, self.keep_frozen = policy, keep_frozen
         self.entries: dict[tuple, tuple[torch.Tensor, torch.Tensor, PolicyBatch | None]] = {}
         self.reused = 0
         self.scored = 0
 
-    def score(
-        self, policy: LMPolicy, batch: PolicyBatch, *, keep_frozen: bool = False
-    ) -> tuple[PolicyBatch, torch.Tensor, torch.Tensor]:
-        """``batch``'s action log-probabilities ``(B, A)`` and values ``(B,)`` (no gradients), running the policy on
-        the prompts it has not scored yet, and ``batch`` (with its frozen blocks' hidden states under
-        ``keep_frozen``, as :meth:`LMPolicy.keeping_frozen_states` keeps them)."""
+    def score(self, batch: PolicyBatch) -> tuple[PolicyBatch, torch.Tensor, torch.Tensor]:
+        """``(batch, log-probabilities (B, A), values (B,))`` of a batch encoded by the policy (no gradients), running
+        the policy on the prompts it has not scored yet; the batch holds its frozen blocks' hidden states with
+        ``keep_frozen``, as :meth:`LMPolicy.keeping_frozen_states` keeps them.
+
+        Raises:
+            RuntimeError: The policy is in training mode.
+        """
+        policy, keep_frozen = self.policy, self.keep_frozen
+        if policy.training:
+            raise RuntimeError(
+                "ScoredPrompts reuses forward passes, which dropout would make differ: call policy.eval()."
+            )
         keys = batch.row_keys()
         new: dict[tuple, int] = {}  # the first row of each prompt not scored yet
         for row, key in enumerate(keys):
@@ -244,7 +256,7 @@ class ScoredPrompts:
             scores[row, : len(row_scores)] = row_scores
         values = torch.stack([value for _, value, _ in entries])  # (B,)
         logprobs = policy.logprobs(scores, batch)  # (B, A)
-        if keep_frozen and entries[0][2] is not None:  # each row with its own repeat counts
+        if entries[0][2] is not None:  # kept states (keep_frozen, and frozen blocks); each row its own repeat counts
             batch = PolicyBatch.cat(
                 [
                     dataclasses.replace(kept_row, repeats=batch[row].repeats)
@@ -274,9 +286,14 @@ def decide(
         timings: Seconds spent reflecting (``reflect_s``) and in the policy (``policy_s``) are added here.
         keep_frozen: Keep the hidden states of the policy's frozen leading blocks in the decision's batch
             (:meth:`LMPolicy.keeping_frozen_states`), for an update that runs only the blocks after them.
-        scored: The prompts this policy has scored already (:class:`ScoredPrompts`); the forward pass runs only on
-            the others. ``None``: every turn's prompt goes through the policy.
+        scored: The prompts this policy has scored already (:class:`ScoredPrompts`, made for ``policy`` and
+            ``keep_frozen``); the forward pass runs only on the others. ``None``: every turn's prompt goes through the
+            policy.
     """
+    if scored is not None and (scored.policy is not policy or scored.keep_frozen != keep_frozen):
+        raise ValueError(
+            "decide got a ScoredPrompts made for another policy or keep_frozen setting; make one per policy."
+        )
     start = time.perf_counter()
     reflections = reflect(reflector, turns)
     reflected = time.perf_counter()
@@ -289,7 +306,7 @@ def decide(
             action, logprob, _, value = policy.get_action_and_value(batch, greedy=greedy)
         batch = kept[0] if kept else batch
     else:
-        batch, logprobs, value = scored.score(policy, batch, keep_frozen=keep_frozen)
+        batch, logprobs, value = scored.score(batch)
         action, logprob, _ = choose_actions(logprobs, batch.action_mask.to(logprobs.device), None, greedy=greedy)
     action, logprob, value = action.cpu(), logprob.float().cpu(), value.float().cpu()
     if timings is not None:

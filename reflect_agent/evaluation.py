@@ -157,7 +157,7 @@ def evaluate(
     was_training = policy.training
     policy.eval()
     try:
-        scored = ScoredPrompts()  # one policy throughout: a prompt met again is not run again
+        scored = ScoredPrompts(policy)  # one policy throughout: a prompt met again is not run again
 
         def act(turns: list[Turn]):
             return decide(policy, reflector, turns, greedy=greedy, timings=timings, scored=scored)

@@ -164,7 +164,7 @@ def collect_rollout(
     if len(seeds) != count:
         raise ValueError(f"Got {len(seeds)} seeds for {count} envs; pass one seed per env.")
     timings = {"reflect_s": 0.0, "policy_s": 0.0, "env_s": 0.0}
-    scored = ScoredPrompts() if reuse_prompts else None
+    scored = ScoredPrompts(policy, keep_frozen=keep_frozen) if reuse_prompts else None
     decisions: list[PolicyDecision] = []
     steps: list[int] = []
     columns: list[int] = []
@@ -179,6 +179,10 @@ def collect_rollout(
         return decision
 
     episodes = play_episodes(envs, seeds, act, env_id=env_id, timings=timings)
+    reused = 0
+    if scored is not None:
+        reused = scored.reused
+        scored.entries.clear()  # its kept states are also the decisions': let go before the rollout's batch is joined
 
     height = max(len(e) for e in episodes)
     step_index, column_index = torch.tensor(steps), torch.tensor(columns)
@@ -219,7 +223,7 @@ def collect_rollout(
         final_values=final_values,
         episodes=episodes,
         timings=timings,
-        reused=scored.reused if scored is not None else 0,
+        reused=reused,
     )
 
 

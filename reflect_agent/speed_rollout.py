@@ -26,6 +26,10 @@ policy sampling from the same torch seed), as online RL plays them:
   and token limit, ``--server-concurrency`` requests at a time. Its text equals the plain path's only where the
   server runs the same weights with the same arithmetic; serve a warmed-up reflector's ``reflect-rl export``.
 
+Each rollout runs the policy once per distinct prompt, as RL does (:class:`reflect_agent.episodes.ScoredPrompts`):
+without a reflector the prompts repeat more often (a state is a prompt whatever its last action), so ``policy only``
+spends less policy time per decision than the variants with one.
+
 Each row reports decisions per second (decisions over the rollouts' reflect, policy and env seconds), the time
 split, the cache's hit rate, the reflections' mean length in tokens (what a decision pays for), for the fast path
 its decoding milliseconds per step of a batch's longest row in the rollouts (prompt passes left out; with drafts a

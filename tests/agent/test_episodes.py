@@ -166,7 +166,7 @@ def test_a_prompt_met_again_goes_through_the_policy_once_and_each_decision_keeps
     first = [Turn(0, "", here, None, [], 0, 0), Turn(1, "", there, None, [], 1, 0), Turn(2, "", here, None, [], 2, 0)]
     # Met again with "wait" taken: the penalty is each decision's own, applied to the scores kept from the first.
     later = [Turn(0, "", there, "wait", ["wait", "wait"], 0, 2), Turn(1, "", here, "wait", ["wait"], 1, 1)]
-    scored = ScoredPrompts()
+    scored = ScoredPrompts(policy, keep_frozen=True)
     for turns in (first, later):
         rows_run.clear()
         plain = decide(policy, None, turns, greedy=True, keep_frozen=True)
@@ -187,3 +187,8 @@ def test_a_prompt_met_again_goes_through_the_policy_once_and_each_decision_keeps
         else:
             assert rows_run == []  # both prompts were scored in the first batch
     assert (scored.scored, scored.reused) == (2, 3)
+    with pytest.raises(ValueError, match="another policy or keep_frozen setting"):
+        decide(policy, None, first, scored=scored)  # made with keep_frozen=True
+    policy.train()
+    with pytest.raises(RuntimeError, match="dropout"):
+        decide(policy, None, first, keep_frozen=True, scored=scored)
