@@ -86,7 +86,8 @@ class PolicyBatch:
     def row_keys(self) -> list[tuple[tuple[int, ...], ...]]:
         """Per row, what its forward pass reads, without padding: its prompt tokens, label ids, candidate tokens and
         their actions. Rows with equal keys get equal scores and values (up to the rounding of other batch shapes);
-        the repeat counts, applied after the pass, are not in the key."""
+        the repeat counts, applied after the pass, are not in the key, nor kept frozen states (a batch as
+        :meth:`LMPolicy.encode` makes it has none)."""
         prompt = self.attention_mask.bool()
         labels = self.action_mask
         keys = []
