@@ -31,7 +31,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from reflect_agent.episodes import Decision, Episode, Turn, decide, play_episodes
+from reflect_agent.episodes import Decision, Episode, ScoredPrompts, Turn, decide, play_episodes
 from reflect_agent.openai_api import DEFAULT_MAX_RESPONSE_BYTES, OpenAIClient, RequestPool
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.reflector import Reflector, ReflectorConfig
@@ -184,6 +184,9 @@ class LMAgent:
     It decides by :func:`reflect_agent.episodes.decide`, as RL rollouts and training-time evaluation do: the
     reflector (if any) analyses each state with its episode's previous action, and the policy scores every
     admissible action's label in one forward pass, its ``repeat_penalty`` counting the episode's past actions.
+    From one :meth:`reset` to the next (:func:`play` resets it at its start) the policy runs once per distinct
+    prompt, as in RL rollouts (:class:`reflect_agent.episodes.ScoredPrompts`): reset it after changing the
+    policy's weights. :meth:`act` and a policy in training mode always run the policy.
 
     Args:
         policy: The policy.
@@ -191,6 +194,7 @@ class LMAgent:
         greedy: Take the most likely action instead of sampling.
         batch_size: Envs decided in one forward pass.
         name: Shown in results; defaults to ``"lm"``.
+        reuse_prompts: Run the policy once per distinct prompt between resets (``False``: once per decision).
     """
 
     def __init__(
@@ -201,6 +205,7 @@ class LMAgent:
         greedy: bool = True,
         batch_size: int = 8,
         name: str = "lm",
+        reuse_prompts: bool = True,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
@@ -209,19 +214,23 @@ class LMAgent:
         self.greedy = greedy
         self.batch_size = batch_size
         self.name = name
+        self.reuse_prompts = reuse_prompts
+        self.scored: ScoredPrompts | None = None  # the prompts scored since the last reset
 
     def reset(self, seed: int | None = None) -> None:
         if seed is not None:
             torch.manual_seed(seed)
+        self.scored = ScoredPrompts(self.policy) if self.reuse_prompts else None
 
     def decide(self, turns: Sequence[Turn], envs: gym.vector.VectorEnv | None = None) -> Decision:
-        return decide(self.policy, self.reflector, turns, greedy=self.greedy)
+        scored = self.scored if self.scored is not None and not self.policy.training else None
+        return decide(self.policy, self.reflector, turns, greedy=self.greedy, scored=scored)
 
     def act(self, obs: str, info: dict[str, Any]) -> int:
         """The action for one observation outside a vector env: ``info`` as an env gives it, plus the episode's
         ``previous_action`` and ``taken`` (the texts of its actions so far) when known."""
         turn = Turn(0, obs, info, info.get("previous_action"), list(info.get("taken", [])), seed=0, step=0)
-        return self.decide([turn]).actions[0]
+        return decide(self.policy, self.reflector, [turn], greedy=self.greedy).actions[0]
 
 
 class OpenAIChatAgent:

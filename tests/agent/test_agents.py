@@ -263,3 +263,28 @@ def test_openai_agent_sends_its_turns_requests_at_once_and_gives_each_turn_its_o
     assert sequential.actions == concurrent.actions
     with pytest.raises(ValueError, match="concurrency must be at least 1"):
         OpenAIChatAgent("http://127.0.0.1:1/v1", "stub-model", concurrency=0)
+
+
+def test_an_lm_agent_runs_its_policy_once_per_distinct_prompt_of_a_play_and_forgets_them_at_a_reset():
+    from reflect_agent.frozen_blocks import decoder_blocks
+    from reflect_agent.policy import causal_lm
+    from tests.agent.toy_envs import WALK
+
+    def played(agent: LMAgent) -> tuple[list[list[int]], int]:
+        rows: list[int] = []
+        _, blocks = decoder_blocks(causal_lm(agent.policy.model).base_model)
+        hook = blocks[0].register_forward_hook(lambda _module, args, _output: rows.append(args[0].shape[0]))
+        envs = make_envs(WALK, 4, env_kwargs={"horizon": 6, "length": 4})
+        episodes = play(agent, envs, range(8))
+        envs.close()
+        hook.remove()
+        return [e.chosen for e in episodes], sum(rows)
+
+    agent = make_agent("lm:tiny", device="cpu", batch_size=4)
+    plain = LMAgent(agent.policy, batch_size=4, reuse_prompts=False)
+    chosen, rows = played(agent)
+    assert (chosen, rows) == (played(plain)[0], agent.scored.scored) and rows < played(plain)[1]
+    assert agent.scored.reused > agent.scored.scored  # the corridor's few states come back in every episode
+    # A play resets the agent: the policy runs again (its weights may have changed between plays).
+    chosen, rows = played(agent)
+    assert rows == agent.scored.scored > 0 and chosen == played(plain)[0]
