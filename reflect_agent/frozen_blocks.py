@@ -4,7 +4,8 @@ With LoRA on the last blocks only (the CPU presets adapt the last 10 of SmolLM2'
 adapter compute the same function before and after every update: a decision's hidden states entering the first
 trainable block are fixed once the prompt is. The rollout's forward pass computes them anyway, so RL keeps them
 (:func:`recording`) and its update, and the KL to the start policy, run only the trainable blocks from there
-(:func:`resuming`): the same outputs up to float rounding, for a fraction of the forward pass.
+(:func:`resuming`): the same outputs up to float rounding, for a fraction of the forward pass. SFT keeps them from
+each example's first pass for its later ones (:class:`reflect_agent.sft.FrozenActivations`).
 
 Both work on the LM's body (``lm.base_model``: Llama, Qwen, GPT-2 and the other decoder-only models of transformers
 whose blocks are one ``nn.ModuleList``), through the body's own forward pass: it still embeds the tokens and builds
@@ -90,6 +91,25 @@ def resuming(lm: PreTrainedModel, count: int, hidden: torch.Tensor) -> Iterator[
     finally:
         setattr(body, name, blocks)
         handle.remove()
+
+
+def dropout_free(lm: PreTrainedModel, count: int) -> bool:
+    """Whether ``lm``'s embedding and first ``count`` blocks compute the same in training mode as in eval mode: no
+    dropout module and no attention dropout rate above zero there (GPT-2's defaults have both; SmolLM2's neither).
+
+    Hidden states kept from a pass in training mode stand for later passes only when this holds.
+    """
+    _, blocks = _blocks(lm, count)
+    later = {id(m) for block in blocks[count:] for m in block.modules()}
+    for module in lm.base_model.modules():
+        if id(module) in later:
+            continue
+        if isinstance(module, nn.Dropout) and module.p > 0:
+            return False
+        rate = getattr(module, "attention_dropout", 0.0)  # Llama's, Qwen's, Mistral's attention: a float
+        if isinstance(rate, float) and rate > 0:
+            return False
+    return True
 
 
 def _blocks(lm: PreTrainedModel, count: int) -> tuple[str, nn.ModuleList]:

@@ -58,7 +58,7 @@ from reflect_agent.ppo import ReflectRLTrainer, changed_settings
 from reflect_agent.prompts import PromptTemplate, reflector_state
 from reflect_agent.reflector import Reflector, ReflectorConfig
 from reflect_agent.report import results_plot, results_table
-from reflect_agent.sft import SFTConfig, checkpoints_next_to, sft_policy, sft_reflector, summary
+from reflect_agent.sft import SFTConfig, checkpoints_next_to, sft_policy, sft_reflector, summary, trained_settings
 from reflect_agent.warmup import StepRecord, expert_records, read_jsonl, write_jsonl
 from reflect_gym.files import atomic_write, check_replaceable, make_folder
 
@@ -405,7 +405,7 @@ def reflector_settings(config: PipelineConfig) -> dict[str, Any]:
             "lora_layers": agent.lora_layers,
             "max_prompt_tokens": agent.reflector_tokens,
             "template": agent.template,
-            "sft": config.warmup.reflector_sft,
+            "sft": trained_settings(config.warmup.reflector_sft),
         }
     )
 
@@ -418,7 +418,7 @@ def policy_settings(config: PipelineConfig) -> dict[str, Any]:
     settings = {
         "warmup": warmup_settings(config),
         "policy": policy,
-        "sft": sft if config.reflects else dataclasses.replace(sft, reflection_prob=0.0),
+        "sft": trained_settings(sft if config.reflects else dataclasses.replace(sft, reflection_prob=0.0)),
     }
     if reads_reflector(config):
         settings["reads"] = reflector_settings(config)

@@ -49,6 +49,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from reflect_agent.checkpoint import DAMAGE_ERRORS, CheckpointWarning, atomic_write_json
 from reflect_agent.distributed import Processes
+from reflect_agent.frozen_blocks import dropout_free, frozen_block_count, recording, resuming
 from reflect_agent.models import apply_lora, load_model
 from reflect_agent.policy import LMPolicy, causal_lm
 from reflect_agent.prompts import PromptTemplate
@@ -60,7 +61,7 @@ from reflect_agent.sft_examples import (
     policy_examples,
     reflector_examples,
 )
-from reflect_agent.tensors import position_ids_from
+from reflect_agent.tensors import PolicyBatch, position_ids_from
 from reflect_agent.warmup import StepRecord
 from reflect_gym.files import atomic_directory
 
@@ -101,6 +102,11 @@ class SFTConfig:
         gradient_checkpointing: Keep only each block's input during the forward pass and recompute the rest in
             the backward pass (the ``Trainer``'s, non-reentrant): less memory for more compute, for LoRA on every
             block with long prompts.
+        frozen_activations_gib: CPU memory (GiB) for the hidden states that the model's frozen leading blocks
+            compute for each example on its first pass, from which later passes over it run only the trainable
+            blocks (:class:`FrozenActivations`); 0 turns it off. Used when LoRA leaves leading blocks frozen, the
+            run passes over its examples more than once, those blocks have no dropout and gradient checkpointing
+            is off. The same training up to float rounding.
     """
 
     epochs: float = 2.0
@@ -121,6 +127,7 @@ class SFTConfig:
     label_smoothing: float = 0.0
     group_by_length: bool = False
     gradient_checkpointing: bool = False
+    frozen_activations_gib: float = 2.0
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.gradient_accumulation_steps < 1:
@@ -138,10 +145,67 @@ class SFTConfig:
             raise ValueError(f"save_steps must be >= 1, got {self.save_steps}.")
         if self.objective not in ("completion", "policy"):
             raise ValueError(f"objective must be 'completion' or 'policy', got {self.objective!r}.")
+        if self.frozen_activations_gib < 0:
+            raise ValueError(
+                f"frozen_activations_gib must be >= 0 (0 turns it off), got {self.frozen_activations_gib}."
+            )
 
 
 # --------------------------------------------------------------------------------------------------
 # Examples.
+
+
+class FrozenActivations:
+    """What the model's frozen leading blocks computed for each training example, kept from its first pass for the
+    later ones.
+
+    With LoRA on the last blocks only, the blocks before the first adapter compute the same for an example on every
+    pass over it (:mod:`reflect_agent.frozen_blocks`); a later pass feeds the kept hidden states to the first
+    trainable block and runs only the blocks from there. Kept by example index up to ``max_bytes`` (examples past
+    it run every block on every pass); a batch starts from kept states only when all of its examples have them.
+
+    Attributes:
+        count: The frozen leading blocks.
+        max_bytes: The most bytes kept.
+        nbytes: The bytes kept.
+        batches_resumed: Forward passes that started from kept states.
+    """
+
+    def __init__(self, count: int, max_bytes: int) -> None:
+        self.count, self.max_bytes = count, max_bytes
+        self.nbytes = self.batches_resumed = 0
+        self._kept: dict[int, Any] = {}
+
+    @classmethod
+    def for_run(cls, model: nn.Module, config: SFTConfig, examples: int) -> FrozenActivations | None:
+        """A store for training ``model`` on ``examples`` examples by ``config``, or ``None`` where it cannot help
+        (``config.frozen_activations_gib`` 0, no example trained on twice, no frozen leading block, dropout in
+        them, or gradient checkpointing, whose recomputation would run the skipped blocks' input)."""
+        seen = (
+            config.max_steps * config.batch_size * config.gradient_accumulation_steps
+            if config.max_steps > 0
+            else config.epochs * examples
+        )
+        if config.frozen_activations_gib <= 0 or config.gradient_checkpointing or seen <= examples:
+            return None
+        lm = causal_lm(model)
+        count = frozen_block_count(lm)
+        if not count or not dropout_free(lm, count):
+            return None
+        return cls(count, int(config.frozen_activations_gib * 2**30))
+
+    def get(self, indices: list[int]) -> list[Any] | None:
+        """The items kept for every one of ``indices``, or ``None`` if one has none."""
+        if not all(index in self._kept for index in indices):
+            return None
+        self.batches_resumed += 1
+        return [self._kept[index] for index in indices]
+
+    def put(self, index: int, item: Any, nbytes: int) -> None:
+        """Keep ``item`` (``nbytes`` bytes) for example ``index`` if it fits in ``max_bytes``."""
+        if index not in self._kept and self.nbytes + nbytes <= self.max_bytes:
+            self._kept[index] = item
+            self.nbytes += nbytes
 
 
 class DataParallelLossTrainer(Trainer):
@@ -155,6 +219,10 @@ class DataParallelLossTrainer(Trainer):
 
     #: Whether :meth:`compute_loss` runs through the wrapped model's forward (whose engine then reduces gradients).
     through_wrapper = False
+
+    def __init__(self, *args: Any, frozen: FrozenActivations | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.frozen = frozen
 
     def training_step(
         self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: torch.Tensor | int | None = None
@@ -193,6 +261,8 @@ class CompletionOnlyTrainer(DataParallelLossTrainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | int | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
+        inputs = dict(inputs)
+        indices = inputs.pop("index", None)  # the examples' places in the dataset, with FrozenActivations
         attention_mask = inputs["attention_mask"]
         device = inputs["input_ids"].device
         context = torch.autocast(device.type, dtype=torch.bfloat16) if self.autocast else contextlib.nullcontext()
@@ -203,7 +273,15 @@ class CompletionOnlyTrainer(DataParallelLossTrainer):
             self._check_finite(loss, int((inputs["labels"][:, 1:] != IGNORE_INDEX).sum()))
             return (loss, None) if return_outputs else loss
         lm = causal_lm(self.accelerator.unwrap_model(model))
-        with context:
+        frozen = self.frozen if indices is not None else None
+        kept = frozen.get(indices) if frozen is not None else None
+        width = attention_mask.shape[1]
+        if kept is not None:  # each example's kept (L, H), left-padded as its tokens are
+            start = torch.stack([nn.functional.pad(h, (0, 0, width - len(h), 0)) for h in kept]).to(device)
+            skip = resuming(lm, frozen.count, start)  # (B, T, H)
+        else:
+            skip = recording(lm, frozen.count) if frozen is not None else contextlib.nullcontext()
+        with context, skip as recorded:
             hidden = lm.base_model(
                 input_ids=inputs["input_ids"],
                 attention_mask=attention_mask,
@@ -213,6 +291,10 @@ class CompletionOnlyTrainer(DataParallelLossTrainer):
             targets = inputs["labels"][:, 1:]  # (B, T-1): the token each position predicts
             chosen = targets != IGNORE_INDEX  # (B, T-1)
             logits = lm.get_output_embeddings()(hidden[:, :-1][chosen])  # (K, V)
+        if frozen is not None and kept is None:
+            for row, (index, length) in enumerate(zip(indices, attention_mask.sum(1).tolist(), strict=True)):
+                h = recorded[0][row, width - length :].to("cpu", copy=True)  # (L, H): the example's own tokens
+                frozen.put(index, h, h.nbytes)
         loss = nn.functional.cross_entropy(logits.float(), targets[chosen], reduction="sum")
         count = num_items_in_batch if num_items_in_batch is not None else chosen.sum()
         loss = loss / count
@@ -260,13 +342,27 @@ class PolicyObjectiveTrainer(DataParallelLossTrainer):
     ) -> torch.Tensor | tuple[torch.Tensor, Any]:
         device = self.policy.device
         context = torch.autocast(device.type, dtype=torch.bfloat16) if self.autocast else contextlib.nullcontext()
-        with context:
-            logprobs, _ = self.policy(inputs["batch"])  # (B, A)
+        batch, indices = inputs["batch"], inputs.get("index")
+        frozen = self.frozen if indices is not None else None
+        kept = frozen.get(indices) if frozen is not None else None
+        if kept is not None:  # the same rows, holding their frozen blocks' hidden states
+            batch = PolicyBatch.cat(kept)
+        keeping = (
+            self.policy.keeping_frozen_states(batch)
+            if frozen is not None and kept is None
+            else contextlib.nullcontext([])
+        )
+        with context, keeping as recorded:
+            logprobs, _ = self.policy(batch)  # (B, A)
+        for row, index in enumerate(indices if recorded else []):
+            one = recorded[0][row]  # the row alone, its frozen states copied out of the batch's
+            one = dataclasses.replace(one, frozen_hidden=one.frozen_hidden.clone())
+            frozen.put(index, one, one.frozen_hidden.nbytes)
         actions = inputs["actions"].to(device)
         loss = -logprobs.gather(1, actions.unsqueeze(1)).squeeze(1)  # (B,)
         if self.label_smoothing:
             # Cross-entropy against (1 - eps) on the expert action and eps spread over the admissible ones.
-            mask = inputs["batch"].action_mask.to(device)  # (B, A)
+            mask = batch.action_mask.to(device)  # (B, A)
             spread = -logprobs.masked_fill(~mask, 0.0).sum(1) / mask.sum(1)  # (B,)
             loss = (1 - self.label_smoothing) * loss + self.label_smoothing * spread
         loss = loss.mean()
@@ -352,6 +448,15 @@ def last_complete_checkpoint(folder: str | os.PathLike, processes: int = 1) -> P
     return None
 
 
+#: SFTConfig fields that change how fast a run trains, not what it trains (up to float rounding).
+SPEED_SETTINGS = frozenset({"frozen_activations_gib"})
+
+
+def trained_settings(config: SFTConfig) -> dict[str, Any]:
+    """``config`` as a dict without :data:`SPEED_SETTINGS`: what a warmed-up model depends on."""
+    return {k: v for k, v in dataclasses.asdict(config).items() if k not in SPEED_SETTINGS}
+
+
 def check_resumable(
     checkpoint_dir: Path, examples: list[dict[str, list[int]]], config: SFTConfig, processes: int = 1
 ) -> None:
@@ -365,7 +470,7 @@ def check_resumable(
             of processes.
     """
     digest = hashlib.sha256(json.dumps([e["input_ids"] for e in examples]).encode()).hexdigest()
-    ignored = {"logging_steps", "save_steps"}  # free to change between the parts of a run
+    ignored = {"logging_steps", "save_steps", *SPEED_SETTINGS}  # free to change between the parts of a run
     settings = {"examples": digest, **{k: v for k, v in dataclasses.asdict(config).items() if k not in ignored}}
     settings["processes"] = processes
     path = checkpoint_dir / "settings.json"
@@ -508,12 +613,15 @@ def train_examples(
             remove_unused_columns=False,
             dataloader_num_workers=0,
         )
+        frozen = FrozenActivations.for_run(model, config, len(examples))
         trainer = trainer_class(
             model=model,
             args=args,
             data_collator=collator,
-            train_dataset=examples,
+            # With kept activations the collator passes each example's index on to the loss.
+            train_dataset=examples if frozen is None else [{**e, "index": i} for i, e in enumerate(examples)],
             autocast=config.autocast,
+            frozen=frozen,
             **trainer_options,
         )
         start = time.perf_counter()

@@ -114,19 +114,28 @@ def reflector_examples(
 
 @dataclass
 class CompletionCollator:
-    """Left-pads examples into a batch: ``input_ids``, ``attention_mask``, ``labels`` (``-100`` on padding)."""
+    """Left-pads examples into a batch: ``input_ids``, ``attention_mask``, ``labels`` (``-100`` on padding), and
+    ``index`` where the examples carry theirs."""
 
     pad_token_id: int
 
     def __call__(self, examples: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
         input_ids, attention_mask = left_pad([e["input_ids"] for e in examples], self.pad_token_id)
         labels, _ = left_pad([e["labels"] for e in examples], IGNORE_INDEX)
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels, **_indices(examples)}
 
 
 def collate_choices(examples: list[dict[str, Any]]) -> dict[str, Any]:
-    """A batch of :func:`choice_examples`: ``{"batch": PolicyBatch, "actions": (B,) long}``."""
+    """A batch of :func:`choice_examples`: ``{"batch": PolicyBatch, "actions": (B,) long}``, and ``index`` where the
+    examples carry theirs."""
     return {
         "batch": PolicyBatch.cat([e["batch"] for e in examples]),
         "actions": torch.tensor([e["action"] for e in examples], dtype=torch.long),
+        **_indices(examples),
     }
+
+
+def _indices(examples: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """``{"index": [...]}``: the examples' places in the training set, where they carry them (see
+    :class:`reflect_agent.sft.FrozenActivations`), else ``{}``."""
+    return {"index": [e["index"] for e in examples]} if examples and "index" in examples[0] else {}

@@ -10,17 +10,22 @@ import pytest
 import torch
 
 from reflect_agent.checkpoint import CheckpointWarning
+from reflect_agent.config import top_layers_lora_targets
 from reflect_agent.deciders import CandidateScoringDecider
 from reflect_agent.evaluation import evaluate
-from reflect_agent.policy import LMPolicy, PolicyConfig
+from reflect_agent.frozen_blocks import decoder_blocks, dropout_free, frozen_block_count
+from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm
 from reflect_agent.sft import (
     CompletionOnlyTrainer,
+    FrozenActivations,
     SFTConfig,
     SFTResult,
+    check_resumable,
     last_complete_checkpoint,
     sft_policy,
     summary,
     train_completions,
+    trained_settings,
 )
 from reflect_agent.sft_examples import (
     IGNORE_INDEX,
@@ -246,3 +251,88 @@ def test_label_smoothing_leaves_the_cloned_policy_some_entropy():
     assert entropies[0] < 0.2 < 0.5 < entropies[1]
     with pytest.raises(ValueError, match="label_smoothing"):
         SFTConfig(label_smoothing=1.0)
+
+
+def top_block_policy(decider: str = "labels") -> LMPolicy:
+    """The tiny model (2 blocks) with LoRA on its last block only: block 0 is frozen."""
+    torch.manual_seed(0)  # the same LoRA initialisation each time
+    targets = top_layers_lora_targets("tiny", 1)
+    return LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu", decider=decider, lora_target_modules=targets))
+
+
+def first_block_passes(policy: LMPolicy) -> list[int]:
+    """A list that grows by one with each forward pass of ``policy``'s first block from now on."""
+    passes: list[int] = []
+    _, blocks = decoder_blocks(causal_lm(policy.model).base_model)
+    blocks[0].register_forward_hook(lambda *_: passes.append(1))
+    return passes
+
+
+@pytest.mark.parametrize("objective", ["completion", "policy-labels", "policy-scoring"])
+def test_later_passes_start_from_the_frozen_blocks_kept_states_and_train_the_same(objective):
+    records = expert_records("ReflectRL/DangerousTaxi-Pickup-v0", range(2), perturb_prob=0.5)[:8]
+    trained, passes = [], []
+    for gib in (0.0, 1.0):
+        policy = top_block_policy("scoring" if objective == "policy-scoring" else "labels")
+        seen = first_block_passes(policy)
+        config = SFTConfig(
+            epochs=3,
+            batch_size=4,
+            learning_rate=1e-2,
+            reflection_prob=0.5,  # prompts of different lengths: left padding differs from batch to batch
+            objective="completion" if objective == "completion" else "policy",
+            frozen_activations_gib=gib,
+        )
+        result = sft_policy(policy, records, config, progress=False)
+        assert result.steps == 6
+        trained.append(trainable_state(policy))
+        passes.append(len(seen))
+    assert passes == [6, 2]  # kept: the frozen block runs in the first pass over the 8 examples only
+    for name, weights in trained[0].items():
+        torch.testing.assert_close(trained[1][name], weights, rtol=1e-4, atol=1e-6)
+    assert any(
+        not torch.equal(trained[1][name], weights) for name, weights in trainable_state(top_block_policy()).items()
+    )
+
+
+def test_frozen_activations_are_kept_only_where_they_stand_for_later_passes():
+    policy = top_block_policy()
+    twice = SFTConfig(epochs=2)
+    store = FrozenActivations.for_run(policy.model, twice, examples=16)
+    assert store is not None and store.count == 1 and store.max_bytes == 2 * 2**30
+    assert FrozenActivations.for_run(policy.model, SFTConfig(max_steps=5, batch_size=4), examples=16) is not None
+    never = [
+        (policy.model, SFTConfig(epochs=1)),  # no example is trained on twice
+        (policy.model, SFTConfig(max_steps=4, batch_size=4)),
+        (policy.model, SFTConfig(epochs=2, frozen_activations_gib=0)),
+        (policy.model, SFTConfig(epochs=2, gradient_checkpointing=True)),  # its recomputation runs the skipped input
+        (LMPolicy.from_config(PolicyConfig(model="tiny", device="cpu")).model, twice),  # LoRA on every block
+    ]
+    for model, config in never:
+        assert FrozenActivations.for_run(model, config, examples=16) is None
+    gpt2 = LMPolicy.from_config(
+        PolicyConfig(model="gpt2-random", device="cpu", lora_target_modules=top_layers_lora_targets("gpt2-random", 1))
+    )
+    lm = causal_lm(gpt2.model)
+    assert frozen_block_count(lm) > 0 and not dropout_free(lm, frozen_block_count(lm))  # GPT-2's dropout
+    assert FrozenActivations.for_run(gpt2.model, twice, examples=16) is None
+    assert dropout_free(causal_lm(policy.model), 1)
+
+    store = FrozenActivations(count=1, max_bytes=100)
+    store.put(0, "a", 60)
+    store.put(1, "b", 60)  # past the budget: not kept
+    store.put(2, "c", 40)
+    assert store.nbytes == 100 and store.get([0, 2]) == ["a", "c"] and store.get([0, 1]) is None
+    assert store.batches_resumed == 1
+    with pytest.raises(ValueError, match="frozen_activations_gib"):
+        SFTConfig(frozen_activations_gib=-1)
+
+
+def test_the_kept_activations_budget_is_a_speed_setting_only(tmp_path):
+    records = expert_records(BANDIT, range(4), perturb_prob=0.0)
+    examples = policy_examples(top_block_policy(), records)
+    check_resumable(tmp_path, examples, SFTConfig(frozen_activations_gib=2.0))
+    check_resumable(tmp_path, examples, SFTConfig(frozen_activations_gib=0.0))  # resumes: the same training
+    assert "frozen_activations_gib" not in trained_settings(SFTConfig())
+    with pytest.raises(ValueError, match="learning_rate"):
+        check_resumable(tmp_path, examples, SFTConfig(learning_rate=1.0))
