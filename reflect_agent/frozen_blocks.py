@@ -95,10 +95,14 @@ def resuming(lm: PreTrainedModel, count: int, hidden: torch.Tensor) -> Iterator[
 
 def dropout_free(lm: PreTrainedModel, count: int) -> bool:
     """Whether ``lm``'s embedding and first ``count`` blocks compute the same in training mode as in eval mode: no
-    dropout module and no attention dropout rate above zero there (GPT-2's defaults have both; SmolLM2's neither).
+    dropout module and no attention dropout rate above zero there, and no dropout rate above zero in its
+    configuration, which some models apply as a function (GPT-2's defaults have all three; SmolLM2's none).
 
     Hidden states kept from a pass in training mode stand for later passes only when this holds.
     """
+    rates = {key: value for key, value in lm.config.to_dict().items() if "drop" in key and isinstance(value, float)}
+    if any(rate > 0 for rate in rates.values()):
+        return False
     _, blocks = _blocks(lm, count)
     later = {id(m) for block in blocks[count:] for m in block.modules()}
     for module in lm.base_model.modules():

@@ -102,11 +102,12 @@ class SFTConfig:
         gradient_checkpointing: Keep only each block's input during the forward pass and recompute the rest in
             the backward pass (the ``Trainer``'s, non-reentrant): less memory for more compute, for LoRA on every
             block with long prompts.
-        frozen_activations_gib: CPU memory (GiB) for the hidden states that the model's frozen leading blocks
-            compute for each example on its first pass, from which later passes over it run only the trainable
-            blocks (:class:`FrozenActivations`); 0 turns it off. Used when LoRA leaves leading blocks frozen, the
-            run passes over its examples more than once, those blocks have no dropout and gradient checkpointing
-            is off. The same training up to float rounding.
+        frozen_activations_gib: CPU memory (GiB, per process) for the hidden states that the model's frozen leading
+            blocks compute for each example on its first pass, from which later passes over it run only the
+            trainable blocks (:class:`FrozenActivations`); 0 turns it off. Used when LoRA leaves leading blocks
+            frozen, the run passes over its examples more than once, those blocks have no dropout and gradient
+            checkpointing is off. The same training up to float rounding (also across a resume, which starts the
+            store afresh).
     """
 
     epochs: float = 2.0
@@ -161,8 +162,9 @@ class FrozenActivations:
 
     With LoRA on the last blocks only, the blocks before the first adapter compute the same for an example on every
     pass over it (:mod:`reflect_agent.frozen_blocks`); a later pass feeds the kept hidden states to the first
-    trainable block and runs only the blocks from there. Kept by example index up to ``max_bytes`` (examples past
-    it run every block on every pass); a batch starts from kept states only when all of its examples have them.
+    trainable block and runs only the blocks from there. Kept by example index up to ``max_bytes`` (in each process
+    of a launch); a batch starts from kept states only when all of its examples have them, so a budget that holds
+    only part of the examples saves little (a batch of 8 from a set half kept is whole one time in 256).
 
     Attributes:
         count: The frozen leading blocks.
@@ -201,9 +203,17 @@ class FrozenActivations:
         self.batches_resumed += 1
         return [self._kept[index] for index in indices]
 
+    def wants(self, index: int, nbytes: int) -> bool:
+        """Whether example ``index`` is not kept yet and ``nbytes`` more fit in ``max_bytes``."""
+        return index not in self._kept and self.nbytes + nbytes <= self.max_bytes
+
+    def wants_any(self, indices: list[int]) -> bool:
+        """Whether one of ``indices`` is not kept yet while some room is left: worth recording a pass for."""
+        return self.nbytes < self.max_bytes and any(index not in self._kept for index in indices)
+
     def put(self, index: int, item: Any, nbytes: int) -> None:
-        """Keep ``item`` (``nbytes`` bytes) for example ``index`` if it fits in ``max_bytes``."""
-        if index not in self._kept and self.nbytes + nbytes <= self.max_bytes:
+        """Keep ``item`` (``nbytes`` bytes) for example ``index`` if :meth:`wants` it."""
+        if self.wants(index, nbytes):
             self._kept[index] = item
             self.nbytes += nbytes
 
@@ -275,12 +285,13 @@ class CompletionOnlyTrainer(DataParallelLossTrainer):
         lm = causal_lm(self.accelerator.unwrap_model(model))
         frozen = self.frozen if indices is not None else None
         kept = frozen.get(indices) if frozen is not None else None
+        record = frozen is not None and kept is None and frozen.wants_any(indices)
         width = attention_mask.shape[1]
         if kept is not None:  # each example's kept (L, H), left-padded as its tokens are
             start = torch.stack([nn.functional.pad(h, (0, 0, width - len(h), 0)) for h in kept]).to(device)
             skip = resuming(lm, frozen.count, start)  # (B, T, H)
         else:
-            skip = recording(lm, frozen.count) if frozen is not None else contextlib.nullcontext()
+            skip = recording(lm, frozen.count) if record else contextlib.nullcontext()
         with context, skip as recorded:
             hidden = lm.base_model(
                 input_ids=inputs["input_ids"],
@@ -291,10 +302,11 @@ class CompletionOnlyTrainer(DataParallelLossTrainer):
             targets = inputs["labels"][:, 1:]  # (B, T-1): the token each position predicts
             chosen = targets != IGNORE_INDEX  # (B, T-1)
             logits = lm.get_output_embeddings()(hidden[:, :-1][chosen])  # (K, V)
-        if frozen is not None and kept is None:
+        if record:
             for row, (index, length) in enumerate(zip(indices, attention_mask.sum(1).tolist(), strict=True)):
-                h = recorded[0][row, width - length :].to("cpu", copy=True)  # (L, H): the example's own tokens
-                frozen.put(index, h, h.nbytes)
+                h = recorded[0][row, width - length :]  # (L, H): the example's own tokens
+                if frozen.wants(index, h.nbytes):
+                    frozen.put(index, h.to("cpu", copy=True), h.nbytes)
         loss = nn.functional.cross_entropy(logits.float(), targets[chosen], reduction="sum")
         count = num_items_in_batch if num_items_in_batch is not None else chosen.sum()
         loss = loss / count
@@ -347,17 +359,16 @@ class PolicyObjectiveTrainer(DataParallelLossTrainer):
         kept = frozen.get(indices) if frozen is not None else None
         if kept is not None:  # the same rows, holding their frozen blocks' hidden states
             batch = PolicyBatch.cat(kept)
-        keeping = (
-            self.policy.keeping_frozen_states(batch)
-            if frozen is not None and kept is None
-            else contextlib.nullcontext([])
-        )
+        record = frozen is not None and kept is None and frozen.wants_any(indices)
+        keeping = self.policy.keeping_frozen_states(batch) if record else contextlib.nullcontext([])
         with context, keeping as recorded:
             logprobs, _ = self.policy(batch)  # (B, A)
         for row, index in enumerate(indices if recorded else []):
-            one = recorded[0][row]  # the row alone, its frozen states copied out of the batch's
-            one = dataclasses.replace(one, frozen_hidden=one.frozen_hidden.clone())
-            frozen.put(index, one, one.frozen_hidden.nbytes)
+            one = recorded[0][row].to("cpu")  # the row alone (its frozen states are on the CPU already)
+            if frozen.wants(index, one.frozen_hidden.nbytes):  # copied out of the batch's states
+                frozen.put(
+                    index, dataclasses.replace(one, frozen_hidden=one.frozen_hidden.clone()), one.frozen_hidden.nbytes
+                )
         actions = inputs["actions"].to(device)
         loss = -logprobs.gather(1, actions.unsqueeze(1)).squeeze(1)  # (B,)
         if self.label_smoothing:

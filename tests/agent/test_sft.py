@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import torch
 
+from reflect_agent import presets
 from reflect_agent.checkpoint import CheckpointWarning
 from reflect_agent.config import top_layers_lora_targets
 from reflect_agent.deciders import CandidateScoringDecider
 from reflect_agent.evaluation import evaluate
 from reflect_agent.frozen_blocks import decoder_blocks, dropout_free, frozen_block_count
+from reflect_agent.pipeline import policy_settings, reflector_settings
 from reflect_agent.policy import LMPolicy, PolicyConfig, causal_lm
 from reflect_agent.sft import (
     CompletionOnlyTrainer,
@@ -269,10 +271,17 @@ def first_block_passes(policy: LMPolicy) -> list[int]:
 
 
 @pytest.mark.parametrize("objective", ["completion", "policy-labels", "policy-scoring"])
-def test_later_passes_start_from_the_frozen_blocks_kept_states_and_train_the_same(objective):
+def test_later_passes_start_from_the_frozen_blocks_kept_states_and_train_the_same(objective, monkeypatch):
     records = expert_records("ReflectRL/DangerousTaxi-Pickup-v0", range(2), perturb_prob=0.5)[:8]
+    stores: list[FrozenActivations] = []
+    make = FrozenActivations.for_run
+    monkeypatch.setattr(
+        FrozenActivations, "for_run", lambda *args, **kwargs: stores.append(make(*args, **kwargs)) or stores[-1]
+    )
     trained, passes = [], []
-    for gib in (0.0, 1.0):
+    for gib in (0.0, 1.0, "half"):
+        if gib == "half":  # room for about half of the examples' states: batches of kept and unkept examples
+            gib = stores[1].nbytes / 2 / 2**30
         policy = top_block_policy("scoring" if objective == "policy-scoring" else "labels")
         seen = first_block_passes(policy)
         config = SFTConfig(
@@ -287,9 +296,12 @@ def test_later_passes_start_from_the_frozen_blocks_kept_states_and_train_the_sam
         assert result.steps == 6
         trained.append(trainable_state(policy))
         passes.append(len(seen))
-    assert passes == [6, 2]  # kept: the frozen block runs in the first pass over the 8 examples only
+    assert passes[:2] == [6, 2]  # kept: the frozen block runs in the first pass over the 8 examples only
+    assert stores[0] is None and 0 < stores[2].nbytes <= stores[2].max_bytes < stores[1].nbytes
+    assert 0 < len(stores[2]._kept) < 8 and passes[2] >= 4  # a batch runs every block unless all of it is kept
     for name, weights in trained[0].items():
         torch.testing.assert_close(trained[1][name], weights, rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(trained[2][name], weights, rtol=1e-4, atol=1e-6)
     assert any(
         not torch.equal(trained[1][name], weights) for name, weights in trainable_state(top_block_policy()).items()
     )
@@ -334,5 +346,9 @@ def test_the_kept_activations_budget_is_a_speed_setting_only(tmp_path):
     check_resumable(tmp_path, examples, SFTConfig(frozen_activations_gib=2.0))
     check_resumable(tmp_path, examples, SFTConfig(frozen_activations_gib=0.0))  # resumes: the same training
     assert "frozen_activations_gib" not in trained_settings(SFTConfig())
+    # What a warmed-up player depends on: records written before the setting existed still match.
+    config = presets.cpu()
+    assert "frozen_activations_gib" not in reflector_settings(config)["sft"]
+    assert "frozen_activations_gib" not in policy_settings(config)["sft"]
     with pytest.raises(ValueError, match="learning_rate"):
         check_resumable(tmp_path, examples, SFTConfig(learning_rate=1.0))
