@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--records", required=True, help="warmup.jsonl of a main-job run (the cpu preset's)")
     parser.add_argument("--out", required=True, help="where <out>.json goes")
     parser.add_argument("--roles", nargs="+", default=["reflector", "policy"], choices=["reflector", "policy"])
+    parser.add_argument(
+        "--kept-first", action="store_true", help="train with the kept activations first, then without (order check)"
+    )
     args = parser.parse_args()
 
     config = in_hardware_precision(cpu())
@@ -42,7 +45,8 @@ def main() -> None:
     rows = []
     for role in args.roles:
         sft = config.warmup.reflector_sft if role == "reflector" else config.warmup.policy_sft
-        for gib in (0.0, sft.frozen_activations_gib):
+        budgets = (0.0, sft.frozen_activations_gib)
+        for gib in reversed(budgets) if args.kept_first else budgets:
             run = dataclasses.replace(sft, frozen_activations_gib=gib)
             start = time.perf_counter()
             if role == "reflector":
@@ -83,7 +87,7 @@ def main() -> None:
             )
     summary = []
     for role in args.roles:
-        off, on = [r for r in rows if r["role"] == role]
+        off, on = sorted((r for r in rows if r["role"] == role), key=lambda r: r["frozen_activations_gib"])
         diff = max((off["weights"][k] - on["weights"][k]).abs().max().item() for k in off["weights"])
         scale = max(off["weights"][k].abs().max().item() for k in off["weights"])
         loss_diff = max((abs(a - b) for a, b in zip(off["losses"], on["losses"], strict=True)), default=0.0)
@@ -108,7 +112,15 @@ def main() -> None:
     out = Path(args.out).with_suffix(".json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
-        json.dumps({"records": len(records), "threads": torch.get_num_threads(), "roles": summary}, indent=1)
+        json.dumps(
+            {
+                "records": len(records),
+                "threads": torch.get_num_threads(),
+                "kept_first": args.kept_first,
+                "roles": summary,
+            },
+            indent=1,
+        )
     )
 
 
