@@ -105,6 +105,7 @@ RESUMABLE_CHANGES = frozenset(
         "policy.device",
         "reflector.fast_decode",
         "reflector.draft_tokens",
+        "reflector.batch_size",
         "reflector.pack_weights",
         "reflector.cache_entries",
         "reflector.cache_bytes",

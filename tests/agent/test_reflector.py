@@ -8,6 +8,7 @@ import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
+from reflect_agent import reflector as reflector_module
 from reflect_agent.models import load_model
 from reflect_agent.policy import LMPolicy, PolicyConfig
 from reflect_agent.prompts import TRUNCATION_MARK, cut_at_stops
@@ -222,3 +223,23 @@ def test_drafts_learned_from_earlier_reflections_leave_the_text_as_it_was_in_few
         assert Reflector.from_config(other).drafts is None  # sampling, or model.generate: one token per pass
     with pytest.raises(ValueError, match="draft_tokens"):
         ReflectorConfig(draft_tokens=-1)
+
+
+def test_a_request_larger_than_the_batch_runs_in_chunks_with_the_same_text(monkeypatch):
+    config = ReflectorConfig(model="tiny", device="cpu", max_new_tokens=12, cache_entries=0, draft_tokens=4)
+    whole = Reflector.from_config(config)
+    chunked = Reflector.from_config(dataclasses.replace(config, batch_size=2))
+    rows: list[int] = []
+    decode = reflector_module.greedy_decode
+
+    def counting(model, tokenizer, prompts, **options):
+        rows.append(len(prompts))
+        return decode(model, tokenizer, prompts, **options)
+
+    monkeypatch.setattr(reflector_module, "greedy_decode", counting)
+    states = [f"{STATES[1]} You have walked {i} steps." for i in range(5)]
+    actions = [ACTIONS[1]] * 5
+    assert chunked.reflect(states, actions) == whole.reflect(states, actions)
+    assert rows == [2, 2, 1, 5]
+    with pytest.raises(ValueError, match="batch_size"):
+        ReflectorConfig(batch_size=0)
