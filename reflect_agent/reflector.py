@@ -84,8 +84,8 @@ class ReflectorConfig:
             their phrasing (0: one token per pass).
         batch_size: The most prompts one decoding call takes; a larger request (the warm-up's states, hundreds at
             once) runs in chunks of this many, in order, and the drafts learnt from each chunk serve the next. On a
-            CPU a prompt pass over hundreds of rows runs at about half the speed of passes over 32 (its activations
-            outgrow the caches), and drafts help only once a call has taught them.
+            2-core CPU a prompt pass over hundreds of rows ran at about half the speed of passes over 32, and drafts
+            help only once a call has taught them.
         cache_entries: Reflections kept by the :class:`~reflect_agent.reflection_cache.ReflectionCache` of a
             greedy reflector (0: no cache).
         cache_bytes: Bytes of reflection text the cache keeps at most.
