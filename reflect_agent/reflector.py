@@ -83,9 +83,8 @@ class ReflectorConfig:
             time), all checked against the pass's argmax: the same text, fewer passes where the analyses repeat
             their phrasing (0: one token per pass).
         batch_size: The most prompts one decoding call takes; a larger request (the warm-up's states, hundreds at
-            once) runs in chunks of this many, in order, and the drafts learnt from each chunk serve the next. On a
-            2-core CPU a prompt pass over hundreds of rows ran at about half the speed of passes over 32, and drafts
-            help only once a call has taught them.
+            once) runs in chunks of this many, in order: each chunk's prompt pass stays small, and the drafts learnt
+            from each chunk serve the next (drafts help only once a call has taught them).
         cache_entries: Reflections kept by the :class:`~reflect_agent.reflection_cache.ReflectionCache` of a
             greedy reflector (0: no cache).
         cache_bytes: Bytes of reflection text the cache keeps at most.

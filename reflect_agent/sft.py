@@ -234,6 +234,14 @@ class DataParallelLossTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.frozen = frozen
 
+    def kept_states(self, indices: list[int] | None) -> tuple[list[Any] | None, bool]:
+        """For a batch of examples ``indices``: their kept items when all have them (else ``None``), and whether
+        its pass should record the frozen blocks' output (nothing to resume from, something left to keep)."""
+        if self.frozen is None or indices is None:
+            return None, False
+        kept = self.frozen.get(indices)
+        return kept, kept is None and self.frozen.wants_any(indices)
+
     def training_step(
         self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: torch.Tensor | int | None = None
     ) -> torch.Tensor:
@@ -283,9 +291,7 @@ class CompletionOnlyTrainer(DataParallelLossTrainer):
             self._check_finite(loss, int((inputs["labels"][:, 1:] != IGNORE_INDEX).sum()))
             return (loss, None) if return_outputs else loss
         lm = causal_lm(self.accelerator.unwrap_model(model))
-        frozen = self.frozen if indices is not None else None
-        kept = frozen.get(indices) if frozen is not None else None
-        record = frozen is not None and kept is None and frozen.wants_any(indices)
+        frozen, (kept, record) = self.frozen, self.kept_states(indices)
         width = attention_mask.shape[1]
         if kept is not None:  # each example's kept (L, H), left-padded as its tokens are
             start = torch.stack([nn.functional.pad(h, (0, 0, width - len(h), 0)) for h in kept]).to(device)
@@ -355,11 +361,9 @@ class PolicyObjectiveTrainer(DataParallelLossTrainer):
         device = self.policy.device
         context = torch.autocast(device.type, dtype=torch.bfloat16) if self.autocast else contextlib.nullcontext()
         batch, indices = inputs["batch"], inputs.get("index")
-        frozen = self.frozen if indices is not None else None
-        kept = frozen.get(indices) if frozen is not None else None
+        frozen, (kept, record) = self.frozen, self.kept_states(indices)
         if kept is not None:  # the same rows, holding their frozen blocks' hidden states
             batch = PolicyBatch.cat(kept)
-        record = frozen is not None and kept is None and frozen.wants_any(indices)
         keeping = self.policy.keeping_frozen_states(batch) if record else contextlib.nullcontext([])
         with context, keeping as recorded:
             logprobs, _ = self.policy(batch)  # (B, A)
